@@ -1,0 +1,5 @@
+"""``python -m suite`` = the ``suite`` command."""
+
+from suite.cli import main
+
+main()

@@ -1,0 +1,189 @@
+"""The ``suite`` command: run, report, validate, list, describe.
+
+This module never imports a deep-learning framework: training runs in worker processes and model
+introspection in ``suite.introspect`` child processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from suite.spec.errors import SpecError
+from suite.spec.loader import Study, load_study
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-framework transfer-learning benchmarks.")
+_out = Console()
+_err = Console(stderr=True)
+
+SetOption = Annotated[
+    Optional[list[str]],  # noqa: UP045 - typer needs Optional
+    typer.Option("--set", help="Override a key in every run, e.g. --set training.epochs=1 (repeatable)."),
+]
+
+
+def _load_or_exit(spec: Path, overrides: list[str] | None) -> Study:
+    try:
+        return load_study(spec, overrides or [])
+    except SpecError as exc:
+        _err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output directory.")] = None,  # noqa: UP045
+    overrides: SetOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Run every experiment of a study, each in its own process; completed runs are skipped."""
+    from suite.executor import run_study
+
+    study = _load_or_exit(spec, overrides)
+    out_dir = out or Path("results") / study.name
+    command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
+    records = run_study(study, out_dir, quiet=quiet, command=command)
+    failed = [record for record in records if record.status == "failed"]
+    summary = f"{len(records) - len(failed)} of {len(records)} runs completed; results in {out_dir}"
+    if not quiet:
+        _err.print(summary, highlight=False)
+    if failed:
+        for record in failed:
+            last = (record.error or "").strip().splitlines()[-1:] or ["unknown error"]
+            _err.print(f"failed: {record.name}: {last[0]}", highlight=False, markup=False)
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def report(
+    dirs: Annotated[list[Path], typer.Argument(help="One or more study output directories.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output file.")] = None,  # noqa: UP045
+    fmt: Annotated[str, typer.Option("--format", help="md, csv or parquet.")] = "md",
+) -> None:
+    """Merge stored results into a markdown report with plots (or a CSV/Parquet table)."""
+    from reports import build_report
+
+    missing = [d for d in dirs if not d.is_dir()]
+    if missing:
+        _err.print(f"not a directory: {missing[0]}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    if fmt not in {"md", "csv", "parquet"}:
+        _err.print(f"--format: must be md, csv or parquet, got {fmt!r}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    path = build_report(list(dirs), out=out, fmt=fmt)
+    _out.print(f"wrote {path}", highlight=False)
+
+
+@app.command()
+def validate(
+    spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
+    overrides: SetOption = None,
+) -> None:
+    """Check a study file and list the runs it expands to, without training."""
+    from suite.spec.serialize import run_id
+
+    study = _load_or_exit(spec, overrides)
+    table = Table(title=f"{study.name}: {len(study.runs)} run(s)")
+    for column in ("run", "run_id", "backend", "model", "dataset", "epochs"):
+        table.add_column(column)
+    for run_spec in study.runs:
+        backend = run_spec.backend + (f"/{run_spec.keras_backend}" if run_spec.keras_backend else "")
+        table.add_row(
+            escape(run_spec.name),
+            run_id(run_spec),
+            backend,
+            run_spec.model.name,
+            run_spec.dataset.display_name,
+            str(run_spec.training.epochs),
+        )
+    _out.print(table)
+
+
+@app.command("list")
+def list_command(
+    models: Annotated[bool, typer.Option("--models/--no-models", help="Also list each backend's models.")] = True,
+) -> None:
+    """List backends (and whether they can run here), data sources and models."""
+    from suite.data.registry import list_sources
+    from suite.runners.registry import discover
+
+    backends = Table(title="backends")
+    for column in ("name", "available", "detail"):
+        backends.add_column(column)
+    entries = discover()
+    for name, entry in sorted(entries.items()):
+        ok, reason = entry.availability()
+        backends.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
+    _out.print(backends)
+    sources = Table(title="data sources")
+    sources.add_column("name")
+    sources.add_column("description")
+    for name, description in sorted(list_sources().items()):
+        sources.add_row(name, description)
+    _out.print(sources)
+    if models:
+        for name, entry in sorted(entries.items()):
+            if entry.availability()[0]:
+                _print_models(name)
+
+
+def _print_models(backend: str) -> None:
+    payload = _introspect(["models", backend])
+    table = Table(title=f"{backend} models")
+    table.add_column("name")
+    table.add_column("description")
+    for name, description in sorted(payload.items()):
+        table.add_row(escape(name), escape(description))
+    _out.print(table)
+
+
+@app.command()
+def describe(
+    model: Annotated[str, typer.Argument(help="Model name, e.g. resnet18.")],
+    backend: Annotated[str, typer.Option(help="torch or keras.")] = "torch",
+    input_size: Annotated[int, typer.Option(help="Input height and width.")] = 224,
+    channels: Annotated[int, typer.Option(help="Input channels.")] = 3,
+    classes: Annotated[int, typer.Option(help="Number of classes of the head.")] = 10,
+) -> None:
+    """Show a model's layer groups with parameter counts (what freeze/freeze_blocks refer to)."""
+    model_json = json.dumps({"name": model})
+    shape = [str(input_size), str(input_size), str(channels)]
+    counts = _introspect(["describe", backend, model_json, *shape, str(classes)])
+    table = Table(title=f"{model} ({backend}, {input_size}x{input_size}x{channels}, {classes} classes)")
+    for column in ("group", "params", "trainable"):
+        table.add_column(column, justify="right" if column != "group" else "left")
+    for group, numbers in counts["groups"].items():
+        table.add_row(group, f"{numbers['total']:,}", f"{numbers['trainable']:,}")
+    table.add_row("total", f"{counts['total']:,}", f"{counts['trainable']:,}", end_section=True)
+    _out.print(table)
+    if counts.get("buffers"):
+        _out.print(f"non-trainable buffers (e.g. BatchNorm statistics): {counts['buffers']:,}")
+
+
+def _introspect(args: list[str]) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "suite.introspect", *args], capture_output=True, text=True, env=env, check=False
+    )
+    lines = completed.stdout.strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        tail = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        _err.print(f"{' '.join(args[:2])}: {tail}", highlight=False, markup=False)
+        raise typer.Exit(code=1)
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

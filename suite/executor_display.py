@@ -1,0 +1,96 @@
+"""Terminal rendering of a study: one line per run, a progress bar per epoch (silent with quiet=True)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+
+class Display:
+    """Renders executor and worker events; every method is a no-op when ``quiet``."""
+
+    def __init__(self, quiet: bool, total_runs: int) -> None:
+        self.quiet = quiet
+        self.total_runs = total_runs
+        self._done = 0
+        self._console = Console(stderr=True)
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def __enter__(self) -> Display:
+        if not self.quiet:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=self._console,
+                transient=True,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def _print(self, text: str) -> None:
+        if not self.quiet:
+            self._console.print(text, highlight=False)
+
+    def run_skipped(self, name: str) -> None:
+        """A run was already completed in this output directory."""
+        self._done += 1
+        self._print(escape(f"[{self._done}/{self.total_runs}] {name}") + ": already completed, skipped")
+
+    def run_started(self, name: str) -> None:
+        """A worker process is starting for ``name``."""
+        self._print(escape(f"[{self._done + 1}/{self.total_runs}] {name}") + ": starting")
+
+    def run_finished(self, name: str, status: str, result: dict[str, Any]) -> None:
+        """The worker ended; show its headline numbers or its error."""
+        self._done += 1
+        self._reset_task()
+        if status == "completed":
+            metrics, timing = result.get("metrics", {}), result.get("timing", {})
+            self._print(
+                f"    done: test accuracy {metrics.get('test_accuracy', float('nan')):.4f}, "
+                f"macro F1 {metrics.get('test_macro_f1', float('nan')):.4f}, "
+                f"{timing.get('train_seconds', 0.0):.1f} s training"
+            )
+        else:
+            last_line = (result.get("error") or "unknown error").strip().splitlines()[-1]
+            self._print(f"    [red]FAILED[/red]: {escape(last_line)}")
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        """Render one progress event from the worker."""
+        if self._progress is None:
+            return
+        kind = event.get("event")
+        if kind == "epoch_start":
+            self._reset_task()
+            description = f"    epoch {event['epoch'] + 1}/{event['total_epochs']}"
+            self._task = self._progress.add_task(description, total=event.get("total_batches") or None)
+        elif kind == "batch_end" and self._task is not None:
+            self._progress.update(self._task, completed=event["batches_done"])
+        elif kind == "epoch_end":
+            self._print(f"    epoch {event['epoch'] + 1}: {_format_metrics(event.get('metrics', {}))}")
+        elif kind == "message":
+            self._print(f"    {escape(str(event.get('text', '')))}")
+
+    def _reset_task(self) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.remove_task(self._task)
+            self._task = None
+
+
+def _format_metrics(metrics: dict[str, Any]) -> str:
+    parts = []
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"):
+        value = metrics.get(key)
+        if isinstance(value, (int, float)):
+            parts.append(f"{key} {value:.4g}")
+    return ", ".join(parts)

@@ -1,0 +1,241 @@
+"""Read a study file (TOML or YAML), merge defaults, expand matrices and seeds, validate every run.
+
+Precedence: model defaults < ``[defaults]`` < the experiment < its matrix values < ``--set`` overrides.
+Any problem raises :class:`SpecError` with one line naming the file, the key path and what was expected.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tomllib
+import yaml
+from pydantic import ValidationError
+
+from suite.spec.errors import SpecError, spec_error_from_validation
+from suite.spec.models import ExperimentSpec, StudyHeader
+
+TOP_LEVEL_KEYS = ("study", "defaults", "matrix", "experiments")
+MATRIX_ALIASES = {
+    "model": "model.name",
+    "weights": "model.weights",
+    "depth": "model.depth",
+    "freeze": "strategy.freeze",
+    "freeze_blocks": "strategy.freeze_blocks",
+    "lr": "optimizer.lr",
+    "optimizer": "optimizer.name",
+    "epochs": "training.epochs",
+    "batch_size": "training.batch_size",
+    "precision": "training.precision",
+}
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: its name, the file it came from and the expanded runs."""
+
+    name: str
+    source: Path
+    seeds: list[int]
+    runs: list[ExperimentSpec]
+    description: str | None = None
+
+
+def read_spec_file(path: Path) -> dict[str, Any]:
+    """Parse a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file into a dict."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text) if path.suffix in {".yaml", ".yml"} else tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        first_line = str(exc).splitlines()[0]
+        raise SpecError(f"{path.name}: not valid {'YAML' if path.suffix != '.toml' else 'TOML'}: {first_line}") from exc
+    if not isinstance(data, dict):
+        raise SpecError(f"{path.name}: the file must hold a table of keys, got {type(data).__name__}")
+    return data
+
+
+def load_study(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Study:
+    """Load, expand and validate a study file; ``overrides`` are ``key.path=value`` strings."""
+    path = Path(path)
+    data = read_spec_file(path)
+    return build_study(data, source=path, overrides=overrides)
+
+
+def build_study(data: dict[str, Any], source: Path, overrides: list[str] | tuple[str, ...] = ()) -> Study:
+    """Expand and validate an already-parsed study dict."""
+    label = source.name
+    unknown = [key for key in data if key not in TOP_LEVEL_KEYS]
+    if unknown:
+        raise SpecError(f"{label}: {unknown[0]}: unknown key (expected one of: {', '.join(TOP_LEVEL_KEYS)})")
+    header = _validate_header(data.get("study", {}), label)
+    experiments = data.get("experiments")
+    if not isinstance(experiments, list) or not experiments:
+        raise SpecError(f"{label}: experiments: must be a non-empty list of tables ([[experiments]])")
+    defaults = _require_table(data.get("defaults", {}), label, "defaults")
+    top_matrix = _validate_matrix(data.get("matrix", {}), label, "matrix")
+    parsed_overrides = [_parse_override(text, label) for text in overrides]
+    seeds_given = "seeds" in data.get("study", {})
+    runs: list[ExperimentSpec] = []
+    for index, experiment in enumerate(experiments):
+        prefix = f"experiments[{index}]"
+        experiment = _require_table(experiment, label, prefix)
+        runs.extend(
+            _expand_experiment(
+                experiment, defaults, top_matrix, parsed_overrides, header.seeds, seeds_given, label, prefix
+            )
+        )
+    _check_unique_names(runs, label)
+    return Study(header.name or source.stem, source, header.seeds, runs, header.description)
+
+
+def _validate_header(raw: Any, label: str) -> StudyHeader:
+    raw = _require_table(raw, label, "study")
+    try:
+        return StudyHeader.model_validate(raw)
+    except ValidationError as exc:
+        raise spec_error_from_validation(label, "study", exc, StudyHeader) from None
+
+
+def _require_table(value: Any, label: str, key: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError(f"{label}: {key}: must be a table, got {value!r}")
+    return value
+
+
+def _validate_matrix(raw: Any, label: str, key: str) -> dict[str, list[Any]]:
+    matrix = _require_table(raw, label, key)
+    for name, values in matrix.items():
+        if not isinstance(values, list) or not values:
+            raise SpecError(f"{label}: {key}.{name}: must be a non-empty list of values, got {values!r}")
+    return matrix
+
+
+def _expand_experiment(
+    experiment: dict[str, Any],
+    defaults: dict[str, Any],
+    top_matrix: dict[str, list[Any]],
+    overrides: list[tuple[str, Any]],
+    seeds: list[int],
+    seeds_given: bool,
+    label: str,
+    prefix: str,
+) -> list[ExperimentSpec]:
+    experiment = dict(experiment)
+    own_matrix = _validate_matrix(experiment.pop("matrix", {}), label, f"{prefix}.matrix")
+    base = deep_merge(defaults, experiment)
+    if not isinstance(base.get("name"), str) or not base["name"]:
+        raise SpecError(f"{label}: {prefix}.name: required key is missing (each experiment needs a name)")
+    if seeds_given and "seed" in base:
+        raise SpecError(f"{label}: {prefix}.seed: give seeds in [study].seeds or here, not both")
+    run_seeds = seeds if seeds_given else [base.pop("seed", 0)]
+    matrix = {**top_matrix, **own_matrix}
+    runs = []
+    for combo in _combinations(matrix):
+        for seed in run_seeds:
+            runs.append(_resolve_run(base, combo, overrides, seed, len(run_seeds) > 1, label, prefix))
+    return runs
+
+
+def _combinations(matrix: dict[str, list[Any]]) -> list[list[tuple[str, Any]]]:
+    keys = list(matrix)
+    return [list(zip(keys, values, strict=True)) for values in itertools.product(*(matrix[k] for k in keys))]
+
+
+def _resolve_run(
+    base: dict[str, Any],
+    combo: list[tuple[str, Any]],
+    overrides: list[tuple[str, Any]],
+    seed: int,
+    show_seed: bool,
+    label: str,
+    prefix: str,
+) -> ExperimentSpec:
+    resolved = copy.deepcopy(base)
+    for key, value in combo:
+        set_path(resolved, resolve_key(key), value, label, f"{prefix}.matrix.{key}")
+    for key, value in overrides:
+        set_path(resolved, resolve_key(key), value, label, f"--set {key}")
+    resolved["seed"] = seed
+    resolved["name"] = run_name(base["name"], combo, seed if show_seed else None)
+    try:
+        return ExperimentSpec.model_validate(resolved)
+    except ValidationError as exc:
+        error = spec_error_from_validation(label, prefix, exc, ExperimentSpec)
+        suffix = f" (in run {resolved['name']})" if combo or show_seed else ""
+        raise SpecError(f"{error}{suffix}") from None
+
+
+def resolve_key(key: str) -> str:
+    """Matrix/override alias -> dotted path (``lr`` -> ``optimizer.lr``)."""
+    return MATRIX_ALIASES.get(key, key)
+
+
+def set_path(target: dict[str, Any], dotted: str, value: Any, label: str, where: str) -> None:
+    """Set ``a.b.c = value`` inside nested dicts, creating tables on the way."""
+    parts = dotted.split(".")
+    node = target
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise SpecError(f"{label}: {where}: cannot set {dotted!r}: {part!r} is not a table")
+        node = child
+    node[parts[-1]] = copy.deepcopy(value)
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge; ``override`` wins, nested tables merge key by key."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def run_name(base: str, combo: list[tuple[str, Any]], seed: int | None) -> str:
+    """``simple_cnn`` + [(backend, keras)] -> ``simple_cnn[backend=keras]`` (seed appended when repeated)."""
+    parts = [f"{key}={_format_value(value)}" for key, value in combo]
+    if seed is not None:
+        parts.append(f"seed={seed}")
+    return f"{base}[{','.join(parts)}]" if parts else base
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, list):
+        return "+".join(_format_value(item) for item in value) or "[]"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return ";".join(f"{k}:{_format_value(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _parse_override(text: str, label: str) -> tuple[str, Any]:
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise SpecError(f"{label}: --set {text!r}: expected KEY=VALUE, e.g. training.epochs=1")
+    try:
+        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.strip(), value
+
+
+def _check_unique_names(runs: list[ExperimentSpec], label: str) -> None:
+    seen: set[str] = set()
+    for run in runs:
+        if run.name in seen:
+            raise SpecError(
+                f"{label}: experiments: two runs are both named {run.name!r}; give experiments distinct names"
+            )
+        seen.add(run.name)

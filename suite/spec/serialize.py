@@ -1,0 +1,53 @@
+"""Resolved spec <-> TOML, and the stable run id derived from it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import tomli_w
+import tomllib
+
+from suite.spec.models import ExperimentSpec
+
+
+def spec_to_data(spec: ExperimentSpec) -> dict[str, Any]:
+    """Plain JSON-compatible dict of the resolved spec (None values dropped)."""
+    return spec.model_dump(mode="json", exclude_none=True)
+
+
+def spec_to_toml(spec: ExperimentSpec) -> str:
+    """The resolved spec as TOML text (what ``spec.toml`` holds)."""
+    return tomli_w.dumps(spec_to_data(spec))
+
+
+def spec_from_toml(text: str) -> ExperimentSpec:
+    """Parse a resolved ``spec.toml`` back into an ExperimentSpec."""
+    return ExperimentSpec.model_validate(tomllib.loads(text))
+
+
+def run_id(spec: ExperimentSpec) -> str:
+    """12-hex-digit id: SHA-256 of the canonical JSON of the resolved spec (stable across runs and machines)."""
+    canonical = json.dumps(spec_to_data(spec), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
+
+
+def strategy_label(spec: ExperimentSpec) -> str:
+    """Short human label of the fine-tuning strategy, e.g. ``freeze=all_but_head`` or ``freeze_blocks=3``."""
+    strategy = spec.strategy
+    if strategy.freeze_blocks is not None:
+        parts = [f"freeze_blocks={strategy.freeze_blocks}"]
+    elif isinstance(strategy.freeze, list):
+        parts = [f"freeze={'+'.join(strategy.freeze) or 'none'}"]
+    else:
+        parts = [f"freeze={strategy.freeze}"]
+    if strategy.discriminative_lr is not None:
+        parts.append(f"disc_lr={strategy.discriminative_lr.lr_mult:g}")
+    if strategy.unfreeze_schedule:
+        parts.append("gradual_unfreeze")
+    if strategy.finetune is not None:
+        target = strategy.finetune.unfreeze_last_layers or strategy.finetune.unfreeze
+        label = target if isinstance(target, (int, str)) else "+".join(target)
+        parts.append(f"finetune={label}@{strategy.finetune.lr:g}")
+    return ",".join(parts)
