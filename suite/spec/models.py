@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-Backend = Literal["torch", "keras"]
 KerasBackend = Literal["tensorflow", "jax", "torch"]
 Source = Literal["digits", "mnist", "cifar10", "folder", "hf"]
 Normalization = Literal["none", "unit", "half", "imagenet"]
@@ -203,7 +202,7 @@ class ExperimentSpec(StrictModel):
     """One fully resolved run: what a runner receives."""
 
     name: str = Field(min_length=1)
-    backend: Backend
+    backend: str
     keras_backend: KerasBackend | None = None
     seed: int = Field(0, ge=0)
     dataset: DatasetSpec
@@ -211,6 +210,18 @@ class ExperimentSpec(StrictModel):
     strategy: StrategySpec = StrategySpec()
     optimizer: OptimizerSpec = OptimizerSpec()
     training: TrainingSpec
+
+    @field_validator("backend")
+    @classmethod
+    def _backend_is_registered(cls, value: str) -> str:
+        from suite.runners.registry import discover
+
+        known = sorted(discover())
+        if value not in known:
+            quoted = [repr(name) for name in known]
+            choices = " or ".join([", ".join(quoted[:-1]), quoted[-1]] if len(quoted) > 1 else quoted)
+            raise ValueError(f"must be {choices}, got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _keras_backend_only_for_keras(self) -> ExperimentSpec:

@@ -34,7 +34,7 @@ MALFORMED = [
      "bad.toml: experiments[0].optimizer.learning_rate: unknown key (expected one of: name, lr, weight_decay, "
      "momentum, nesterov)"),
     ('backend = "torch"', 'backend = "tensorflow"',
-     "bad.toml: experiments[0].backend: must be 'torch' or 'keras', got 'tensorflow'"),
+     "bad.toml: experiments[0].backend: must be 'keras' or 'torch', got 'tensorflow'"),
     ("training = { epochs = 2 }", 'training = { epochs = "two" }',
      "bad.toml: experiments[0].training.epochs: must be an integer, got 'two'"),
     ("training = { epochs = 2 }", "training = { epochs = 0 }",

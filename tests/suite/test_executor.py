@@ -1,0 +1,132 @@
+"""Executor: one child process per run, failures and hard crashes recorded, study goes on, resume."""
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from suite import store
+from suite.executor import config_name, run_study
+from suite.spec.loader import load_study
+
+PLUGIN = '''
+"""A tiny plugin backend: nearest-centroid classifier (really learns digits), or fails on request."""
+import os
+import numpy as np
+from suite.runners.registry import register_runner
+from suite.runners.protocol import ParamCounts, RunOutput, Timing
+
+
+class CentroidRunner:
+    name = "centroid"
+
+    def check(self, spec):
+        return []
+
+    def list_models(self):
+        return {"centroid": "nearest class mean"}
+
+    def describe(self, model, input_shape, num_classes):
+        n = int(np.prod(input_shape)) * num_classes
+        return ParamCounts(total=n, trainable=n, frozen=0, groups={"head": {"total": n, "trainable": n}})
+
+    def run(self, spec, data, run_dir, progress):
+        if spec.model.name == "raise":
+            raise RuntimeError("boom: the runner failed on purpose")
+        if spec.model.name == "crash":
+            os._exit(3)
+        x = data.preprocessing.apply(data.train.images).reshape(len(data.train), -1)
+        centroids = np.stack([x[data.train.labels == c].mean(0) for c in range(data.num_classes)])
+        history = []
+        for epoch in range(spec.training.epochs):
+            progress.epoch_start(epoch, spec.training.epochs, 1)
+            progress.batch_end(1)
+            row = {"epoch": epoch, "train_loss": 1.0 / (epoch + 1), "train_accuracy": 0.9, "val_loss": 1.0,
+                   "val_accuracy": 0.85, "lr": 0.1, "seconds": 0.01}
+            history.append(row)
+            progress.epoch_end(epoch, row)
+        xt = data.preprocessing.apply(data.test.images).reshape(len(data.test), -1)
+        distances = ((xt[:, None, :] - centroids[None]) ** 2).sum(-1)
+        scores = np.exp(-(distances - distances.min(1, keepdims=True)))
+        scores /= scores.sum(1, keepdims=True)
+        n = centroids.size
+        return RunOutput(
+            history=history, test_labels=data.test.labels, test_scores=scores,
+            params=ParamCounts(total=n, trainable=n, frozen=0),
+            timing=Timing(0.01, 1000.0, 1000.0, 0.01, 0), environment={"frameworks": {"numpy": np.__version__}},
+            best_epoch=len(history) - 1,
+        )
+
+
+@register_runner("centroid", requires=(), description="test plugin")
+def create():
+    return CentroidRunner()
+'''
+
+SPEC = """
+[study]
+name = "plugin"
+
+[defaults]
+backend = "centroid"
+dataset = { source = "digits", normalization = "unit" }
+training = { epochs = 2 }
+
+[[experiments]]
+name = "ok"
+model = { name = "centroid" }
+
+[[experiments]]
+name = "raises"
+model = { name = "raise" }
+
+[[experiments]]
+name = "crashes"
+model = { name = "crash" }
+"""
+
+
+@pytest.fixture
+def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    site = tmp_path / "site"
+    (site / "centroid_plugin").mkdir(parents=True)
+    (site / "centroid_plugin" / "__init__.py").write_text(textwrap.dedent(PLUGIN))
+    info = site / "centroid_plugin-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: centroid-plugin\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[suite.runners]\ncentroid = centroid_plugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("PYTHONPATH", str(site))
+    return site
+
+
+def test_failures_are_recorded_and_the_study_goes_on(plugin_path: Path, tmp_path: Path) -> None:
+    spec_file = tmp_path / "plugin.toml"
+    spec_file.write_text(SPEC)
+    study = load_study(spec_file)
+    out = tmp_path / "out"
+    records = run_study(study, out, quiet=True, command="suite run plugin.toml")
+    assert [r.status for r in records] == ["completed", "failed", "failed"]
+    ok, raised, crashed = (store.read_result(r.directory) for r in records)
+    assert ok["metrics"]["test_accuracy"] > 0.85  # nearest centroid on digits
+    assert ok["backend"] == "centroid" and ok["run_id"] == records[0].run_id
+    assert len(ok["metrics"]["confusion_matrix"]) == 10
+    samples = ok["extra"]["samples"]
+    assert sum(samples.values()) == 1797 and abs(samples["test"] - 0.2 * 1797) <= 1
+    assert "RuntimeError: boom: the runner failed on purpose" in raised["error"]
+    assert "worker exited with status 3" in crashed["error"]
+    for name in (store.SPEC_FILE, store.HISTORY_FILE, store.PREDICTIONS_FILE):
+        assert (records[0].directory / name).stat().st_size > 0
+    assert np.load(records[0].directory / store.PREDICTIONS_FILE)["scores"].shape == (samples["test"], 10)
+    assert json.loads((out / store.STUDY_FILE).read_text())["command"] == "suite run plugin.toml"
+
+    again = run_study(study, out, quiet=True)
+    assert [r.status for r in again] == ["skipped", "failed", "failed"]
+
+
+def test_config_name_strips_seed() -> None:
+    assert config_name("mlp[backend=torch,seed=1]") == "mlp[backend=torch]"
+    assert config_name("mlp[seed=0]") == "mlp"
+    assert config_name("mlp") == "mlp"
