@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from suite.data.preprocess import Preprocessing
+
 
 @dataclass(frozen=True)
 class Split:
@@ -37,7 +39,7 @@ class DataBundle:
     val: Split
     test: Split
     class_names: list[str]
-    preprocessing: "Preprocessing"  # noqa: F821 - imported lazily to avoid a cycle
+    preprocessing: Preprocessing
     source: str = ""
     sample_ids: dict[str, np.ndarray] = field(default_factory=dict)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +19,7 @@ def format_key_path(prefix: str, loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else str(part)
+            path += f".{part}" if path and not path.endswith(" ") else str(part)
     return path
 
 
@@ -89,12 +90,23 @@ def describe_error(error: dict[str, Any], model: type | None = None) -> str:
     return f"{error['msg'].lower()}{got}"
 
 
-def spec_error_from_validation(source: str, prefix: str, exc: ValidationError, model: type | None) -> SpecError:
-    """One-line SpecError for the first problem, counting the rest."""
+def spec_error_from_validation(
+    source: str,
+    prefix: str,
+    exc: ValidationError,
+    model: type | None,
+    locate: Callable[[tuple[Any, ...]], tuple[str, str]] | None = None,
+) -> SpecError:
+    """One-line SpecError for the first problem, counting the rest.
+
+    ``locate`` maps the failing key path to (prefix, suffix) naming where the value came from
+    (e.g. ``defaults`` or the matrix); without it ``prefix`` is used.
+    """
     errors = exc.errors()
     first = _most_specific(errors)
     loc = _clean_loc(first["loc"])
-    line = f"{source}: {format_key_path(prefix, loc)}: {describe_error(first, model)}"
+    where, suffix = locate(loc) if locate else (prefix, "")
+    line = f"{source}: {format_key_path(where, loc)}: {describe_error(first, model)}{suffix}"
     others = len({_clean_loc(error["loc"]) for error in errors}) - 1
     if others > 0:
         line += f" (and {others} more problem{'s' if others > 1 else ''})"

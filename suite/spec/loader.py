@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import copy
 import itertools
+import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import tomllib
 import yaml
 from pydantic import ValidationError
 
@@ -136,10 +137,12 @@ def _expand_experiment(
         raise SpecError(f"{label}: {prefix}.seed: give seeds in [study].seeds or here, not both")
     run_seeds = seeds if seeds_given else [base.pop("seed", 0)]
     matrix = {**top_matrix, **own_matrix}
+    matrix_prefix = {key: (f"{prefix}.matrix" if key in own_matrix else "matrix") for key in matrix}
+    origins = _Origins(prefix, experiment, defaults, matrix_prefix)
     runs = []
     for combo in _combinations(matrix):
         for seed in run_seeds:
-            runs.append(_resolve_run(base, combo, overrides, seed, len(run_seeds) > 1, label, prefix))
+            runs.append(_resolve_run(base, combo, overrides, seed, len(run_seeds) > 1, label, origins))
     return runs
 
 
@@ -155,11 +158,11 @@ def _resolve_run(
     seed: int,
     show_seed: bool,
     label: str,
-    prefix: str,
+    origins: _Origins,
 ) -> ExperimentSpec:
     resolved = copy.deepcopy(base)
     for key, value in combo:
-        set_path(resolved, resolve_key(key), value, label, f"{prefix}.matrix.{key}")
+        set_path(resolved, resolve_key(key), value, label, f"{origins.prefix}.matrix.{key}")
     for key, value in overrides:
         set_path(resolved, resolve_key(key), value, label, f"--set {key}")
     resolved["seed"] = seed
@@ -167,9 +170,52 @@ def _resolve_run(
     try:
         return ExperimentSpec.model_validate(resolved)
     except ValidationError as exc:
-        error = spec_error_from_validation(label, prefix, exc, ExperimentSpec)
-        suffix = f" (in run {resolved['name']})" if combo or show_seed else ""
-        raise SpecError(f"{error}{suffix}") from None
+        locate = origins.locator(combo, overrides, resolved["name"])
+        raise spec_error_from_validation(label, origins.prefix, exc, ExperimentSpec, locate) from None
+
+
+@dataclass(frozen=True)
+class _Origins:
+    """Where an experiment's values come from, to name the right key in an error."""
+
+    prefix: str
+    experiment: dict[str, Any]
+    defaults: dict[str, Any]
+    matrix_prefix: dict[str, str]
+
+    def locator(
+        self, combo: list[tuple[str, Any]], overrides: list[tuple[str, Any]], run: str
+    ) -> Callable[[tuple[Any, ...]], tuple[str, str]]:
+        """Function mapping a failing key path to (prefix, suffix): --set, matrix, experiment or defaults."""
+
+        def locate(loc: tuple[Any, ...]) -> tuple[str, str]:
+            dotted = ".".join(str(part) for part in loc if isinstance(part, str))
+            for key, _ in reversed(overrides):
+                if _covers(resolve_key(key), dotted):
+                    return "--set ", ""
+            for key, _ in combo:
+                if _covers(resolve_key(key), dotted):
+                    return self.matrix_prefix.get(key, "matrix"), f" (matrix value {key}, in run {run})"
+            if _has_path(self.experiment, loc) or not _has_path(self.defaults, loc):
+                return self.prefix, ""
+            return "defaults", ""
+
+        return locate
+
+
+def _covers(key_path: str, dotted: str) -> bool:
+    return dotted == key_path or dotted.startswith(key_path + ".") or key_path.startswith(dotted + ".")
+
+
+def _has_path(data: Any, loc: tuple[Any, ...]) -> bool:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return False
+    return True
 
 
 def resolve_key(key: str) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tomllib
 from typing import Any
 
 import tomli_w
-import tomllib
 
 from suite.spec.models import ExperimentSpec
 

@@ -34,20 +34,20 @@ MALFORMED = [
      "bad.toml: experiments[0].optimizer.learning_rate: unknown key (expected one of: name, lr, weight_decay, "
      "momentum, nesterov)"),
     ('backend = "torch"', 'backend = "tensorflow"',
-     "bad.toml: experiments[0].backend: must be 'keras' or 'torch', got 'tensorflow'"),
+     "bad.toml: defaults.backend: must be 'keras' or 'torch', got 'tensorflow'"),
     ("training = { epochs = 2 }", 'training = { epochs = "two" }',
-     "bad.toml: experiments[0].training.epochs: must be an integer, got 'two'"),
+     "bad.toml: defaults.training.epochs: must be an integer, got 'two'"),
     ("training = { epochs = 2 }", "training = { epochs = 0 }",
-     "bad.toml: experiments[0].training.epochs: must be >= 1, got 0"),
+     "bad.toml: defaults.training.epochs: must be >= 1, got 0"),
     ("training = { epochs = 2 }", "training = { batch_size = 8 }",
      "bad.toml: experiments[0].training.epochs: required key is missing"),
     ('dataset = { source = "digits" }', 'dataset = { source = "imagenet21k" }',
-     "bad.toml: experiments[0].dataset.source: must be 'digits', 'mnist', 'cifar10', 'folder' or 'hf', "
+     "bad.toml: defaults.dataset.source: must be 'digits', 'mnist', 'cifar10', 'folder' or 'hf', "
      "got 'imagenet21k'"),
     ('dataset = { source = "digits" }', 'dataset = { source = "hf" }',
-     "bad.toml: experiments[0].dataset: source 'hf' needs id (a Hugging Face dataset id) or path (a saved copy)"),
+     "bad.toml: defaults.dataset: source 'hf' needs id (a Hugging Face dataset id) or path (a saved copy)"),
     ('dataset = { source = "digits" }', 'dataset = { source = "digits", split = { val = 0.6, test = 0.5 } }',
-     "bad.toml: experiments[0].dataset.split: val + test must be < 1, got 1.1"),
+     "bad.toml: defaults.dataset.split: val + test must be < 1, got 1.1"),
     ('model = { name = "mlp" }', 'model = { name = "mlp" }\nstrategy = { freeze = "partial" }',
      "bad.toml: experiments[0].strategy.freeze: must be 'none' or 'all_but_head', got 'partial'"),
     ('model = { name = "mlp" }', 'model = { name = "mlp" }\nstrategy = { freeze = "all_but_head", freeze_blocks = 2 }',
@@ -63,7 +63,7 @@ MALFORMED = [
     ('[study]\nname = "t"', '[study]\nname = "t"\n[matrix]\nbackend = "torch"',
      "bad.toml: matrix.backend: must be a non-empty list of values, got 'torch'"),
     ('[study]\nname = "t"', '[study]\nname = "t"\n[matrix]\nlr = [1e-3, -1.0]',
-     "bad.toml: experiments[0].optimizer.lr: must be > 0, got -1.0 (in run mlp[lr=-1])"),
+     "bad.toml: matrix.optimizer.lr: must be > 0, got -1.0 (matrix value lr, in run mlp[lr=-1])"),
     ('[study]\nname = "t"', '[study]\nname = "t"\n[grid]\nlr = [1]',
      "bad.toml: grid: unknown key (expected one of: study, defaults, matrix, experiments)"),
     ('name = "cnn"', 'name = "mlp"',
@@ -99,7 +99,7 @@ def test_invalid_toml_syntax_is_one_line(tmp_path: Path) -> None:
 def test_bad_override_value(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as info:
         load_study(_write(tmp_path, VALID), overrides=["training.epochs=-3"])
-    assert str(info.value) == "bad.toml: experiments[0].training.epochs: must be >= 1, got -3"
+    assert str(info.value) == "bad.toml: --set training.epochs: must be >= 1, got -3"
 
 
 def test_override_without_equals(tmp_path: Path) -> None:
