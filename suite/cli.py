@@ -81,7 +81,11 @@ def report(
     if fmt not in {"md", "csv", "parquet"}:
         _err.print(f"--format: must be md, csv or parquet, got {fmt!r}", highlight=False, markup=False)
         raise typer.Exit(code=2)
-    path = build_report(list(dirs), out=out, fmt=fmt)
+    try:
+        path = build_report(list(dirs), out=out, fmt=fmt)
+    except (FileNotFoundError, ValueError) as exc:
+        _err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
     _out.print(f"wrote {path}", highlight=False)
 
 

@@ -53,3 +53,9 @@ def test_quickstart_run_and_report(tmp_path: Path) -> None:
 def test_report_on_missing_dir_fails(tmp_path: Path) -> None:
     completed = _suite("report", str(tmp_path / "nope"))
     assert completed.returncode == 2 and "not a directory" in completed.stderr
+
+
+def test_report_on_empty_dir_fails_cleanly(tmp_path: Path) -> None:
+    completed = _suite("report", str(tmp_path))
+    assert completed.returncode == 2 and "no runs found" in completed.stderr
+    assert "Traceback" not in completed.stderr

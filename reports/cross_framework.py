@@ -1,0 +1,123 @@
+"""Cross-framework table: one configuration run on several backends, side by side."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pandas as pd
+
+from reports import fmt
+from reports.fmt import Table
+
+# Spec fields that may differ between the runs being compared (the dataset is checked separately).
+_IGNORED_SPEC = ("spec.name", "spec.seed", "spec.backend", "spec.keras_backend")
+_DATASET_PREFIX = "spec.dataset."
+FINGERPRINT = "extra.data_fingerprint"
+PREFERRED_REFERENCE = "torch"
+
+
+def cross_key(row: pd.Series) -> str:
+    """Hash of everything that defines a configuration except its backend, seed and dataset details."""
+    fields = {
+        column: None if fmt.is_missing(value) else value
+        for column, value in row.items()
+        if column.startswith("spec.") and column not in _IGNORED_SPEC and not column.startswith(_DATASET_PREFIX)
+    }
+    fields["dataset"] = row.get("dataset")
+    text = json.dumps(fields, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+
+
+def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | None:
+    """Accuracy difference and speed ratio of each backend against a reference backend (torch when present)."""
+    if configs.empty:
+        return None
+    keyed = configs.assign(_cross=[cross_key(row) for _, row in configs.iterrows()])
+    rows = []
+    for _, group in keyed.groupby("_cross", sort=False):
+        if group["backend_label"].nunique() < 2:
+            continue
+        reference = _reference(group)
+        for _, other in group.iterrows():
+            if other["backend_label"] != reference["backend_label"]:
+                rows.append(_pair_row(reference, other, runs))
+    if not rows:
+        return None
+    data = pd.DataFrame(rows)
+    formats = {
+        "Acc (reference)": fmt.pct, "Acc (other)": fmt.pct, "Δ acc": fmt.points, "Img/s (reference)": fmt.rate,
+        "Img/s (other)": fmt.rate, "Speed ratio": fmt.ratio,
+    }
+    intro = (
+        "Same configuration, different backend. Δ acc = other − reference; speed ratio = other / reference "
+        "training images per second (> 1 means the other backend trains faster)."
+    )
+    return Table("Cross-framework comparison", data, fmt.render_columns(data, formats), intro=intro)
+
+
+def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:
+    """Whether both sides saw the same samples and preprocessing (dataset spec and data fingerprints)."""
+    differing = [
+        column[len(_DATASET_PREFIX):]
+        for column in sorted(set(reference.index) | set(other.index))
+        if column.startswith(_DATASET_PREFIX) and _differs(reference.get(column), other.get(column))
+    ]
+    notes = []
+    if differing:
+        notes.append("dataset spec differs: " + ", ".join(
+            f"{name} ({_show(reference.get(_DATASET_PREFIX + name))} vs {_show(other.get(_DATASET_PREFIX + name))})"
+            for name in differing
+        ))
+    prints_ref, prints_other = _fingerprints(reference, runs), _fingerprints(other, runs)
+    if prints_ref and prints_other:
+        notes.append("same data fingerprint" if prints_ref == prints_other else "data fingerprints differ")
+    else:
+        notes.append("no data fingerprint recorded")
+    return "; ".join(notes)
+
+
+def _reference(group: pd.DataFrame) -> pd.Series:
+    labels = sorted(group["backend_label"].unique())
+    label = PREFERRED_REFERENCE if PREFERRED_REFERENCE in labels else labels[0]
+    return group[group["backend_label"] == label].iloc[0]
+
+
+def _pair_row(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> dict:
+    speed = other["train_ips"] / reference["train_ips"] if reference["train_ips"] else float("nan")
+    return {
+        "Model": reference["model"],
+        "Strategy": reference["strategy"],
+        "Dataset": reference["dataset"],
+        "Reference": reference["backend_label"],
+        "Other": other["backend_label"],
+        "Seeds": f"{reference['n']} / {other['n']}",
+        "Acc (reference)": reference["test_acc"],
+        "Acc (other)": other["test_acc"],
+        "Δ acc": other["test_acc"] - reference["test_acc"],
+        "Img/s (reference)": reference["train_ips"],
+        "Img/s (other)": other["train_ips"],
+        "Speed ratio": speed,
+        "Data": data_note(reference, other, runs),
+    }
+
+
+def _show(value: object) -> str:
+    if fmt.is_missing(value):
+        return "unset"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _differs(left: object, right: object) -> bool:
+    if fmt.is_missing(left) and fmt.is_missing(right):
+        return False
+    return left != right
+
+
+def _fingerprints(config: pd.Series, runs: pd.DataFrame) -> set[str]:
+    if FINGERPRINT not in runs:
+        return set()
+    members = runs[runs["key"].isin(config["keys"])]
+    return {str(value) for value in members[FINGERPRINT] if not fmt.is_missing(value)}

@@ -1,0 +1,131 @@
+"""Decide which figures the data supports and draw them into the report's figures folder."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reports import plots_run, plots_study
+from reports.fmt import is_missing
+from reports.load import RunRecord
+from reports.markdown import FigureRef
+from reports.plot_style import run_colour, short
+from reports.plots_study import Curve
+
+MAX_OVERLAID_RUNS = 10
+
+
+def safe_name(text: str) -> str:
+    """File-name-safe version of a run key."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "run"
+
+
+def run_figures(records: list[RunRecord], folder: Path) -> dict[str, dict[str, Path]]:
+    """Learning curves and confusion matrix of every completed run: ``{key: {"curves": p, "confusion": p}}``."""
+    written: dict[str, dict[str, Path]] = {}
+    for record in records:
+        if not record.completed:
+            continue
+        paths: dict[str, Path] = {}
+        name = record.result.get("name") or record.key
+        metrics = record.result.get("metrics") or {}
+        history = record.history()
+        if history is not None:
+            best = metrics.get("best_epoch")
+            paths["curves"] = plots_run.learning_curves(
+                history, f"{name}: learning curves", folder / f"{safe_name(record.key)}_curves.png",
+                best_epoch=None if best is None else int(best),
+            )
+        matrix = _confusion(record)
+        if matrix is not None:
+            paths["confusion"] = plots_run.confusion_matrix(
+                matrix, list(record.result.get("class_names") or []), f"{name}: confusion matrix",
+                folder / f"{safe_name(record.key)}_confusion.png",
+            )
+        written[record.key] = paths
+    return written
+
+
+def study_figures(records: list[RunRecord], configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
+    """Multi-run figures, each only when the data has what it plots."""
+    figures: list[FigureRef] = []
+    curves = _curves(records)
+    if len(curves) >= 2:
+        with_history = sum(1 for record in records if record.completed and record.history() is not None)
+        note = f" (the {len(curves)} most accurate of {with_history} runs)" if with_history > len(curves) else ""
+        figures.append(FigureRef("Learning curves", plots_study.overlaid_curves(curves, folder / "curves.png"),
+                                 f"Accuracy per epoch{note}: validation solid, train dashed."))
+        gap_curves = [curve for curve in curves if {"train_accuracy", "val_accuracy"} <= set(curve.history)]
+        if gap_curves:
+            figures.append(FigureRef("Train–validation gap", plots_study.gap_curves(gap_curves, folder / "gap.png"),
+                                     "Train − validation accuracy per epoch; above zero the model fits the "
+                                     "training data better than unseen data."))
+    scheduled = [curve for curve in curves if _lr_varies(curve.history)]
+    if scheduled:
+        figures.append(FigureRef("Learning-rate schedule", plots_study.lr_schedules(scheduled, folder / "lr.png"),
+                                 "Learning rate recorded in each epoch's history (runs whose LR changed)."))
+    figures.extend(_tradeoffs(configs, folder))
+    return figures
+
+
+def _tradeoffs(configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
+    figures = []
+    if configs.empty:
+        return figures
+    trade = configs.assign(
+        trainable=pd.to_numeric(configs.get("params.trainable"), errors="coerce"),
+        seconds=pd.to_numeric(configs["train_seconds"], errors="coerce"),
+    )
+    has_accuracy = trade["test_acc"].notna()
+    if ((trade["trainable"] > 0) & has_accuracy).sum() >= 2:
+        path = plots_study.accuracy_tradeoff(trade, "trainable", "Trainable parameters",
+                                             "Accuracy vs trainable parameters", folder / "acc_vs_params.png")
+        figures.append(FigureRef("Accuracy vs trainable parameters", path,
+                                 "Mean test accuracy per configuration; circled points form the Pareto front "
+                                 "(no other configuration is more accurate with fewer trainable parameters)."))
+    if ((trade["seconds"] > 0) & has_accuracy).sum() >= 2:
+        path = plots_study.accuracy_tradeoff(trade, "seconds", "Training time (s)",
+                                             "Accuracy vs training time", folder / "acc_vs_time.png")
+        figures.append(FigureRef("Accuracy vs training time", path,
+                                 "Mean test accuracy against mean training time; circled points form the Pareto "
+                                 "front."))
+    return figures
+
+
+def _curves(records: list[RunRecord]) -> list[Curve]:
+    ranked = sorted((record for record in records if record.completed), key=_accuracy, reverse=True)
+    curves = []
+    for record in ranked:
+        history = record.history()
+        if history is not None and "val_accuracy" in history:
+            label = short(str(record.result.get("name") or record.key), 56)
+            curves.append(Curve(label, run_colour(len(curves)), history))
+        if len(curves) == MAX_OVERLAID_RUNS:
+            break
+    return curves
+
+
+def _accuracy(record: RunRecord) -> float:
+    value = (record.result.get("metrics") or {}).get("test_accuracy")
+    return -1.0 if is_missing(value) else float(value)
+
+
+def _lr_varies(history: pd.DataFrame) -> bool:
+    if "lr" not in history:
+        return False
+    values = pd.to_numeric(history["lr"], errors="coerce").dropna().to_numpy()
+    return values.size > 1 and values.min() > 0 and not np.allclose(values, values[0])
+
+
+def _confusion(record: RunRecord) -> np.ndarray | None:
+    matrix = (record.result.get("metrics") or {}).get("confusion_matrix")
+    if matrix:
+        return np.asarray(matrix)
+    predictions = record.predictions()
+    if predictions is None:
+        return None
+    labels, scores = predictions
+    return plots_run.confusion_from_predictions(labels, scores, scores.shape[1])

@@ -1,0 +1,106 @@
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from report_store import FIXTURE_RUNS, TRACEBACK, FakeRun, write_study
+
+from reports import build_report, load_results
+
+LINK = re.compile(r"\]\(([^)]+\.png)\)")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    directory = write_study(tmp_path_factory.mktemp("built") / "study", "fixture", FIXTURE_RUNS,
+                            command="suite run studies/fixture.toml --set training.epochs=2")
+    path = build_report([directory])
+    return path, path.read_text(encoding="utf-8")
+
+
+def _sections(markdown: str) -> dict[str, str]:
+    parts = re.split(r"^## (.+)$", markdown, flags=re.MULTILINE)
+    return {title.strip(): body for title, body in zip(parts[1::2], parts[2::2], strict=True)}
+
+
+def test_markdown_written_beside_results_with_figures(built: tuple[Path, str]) -> None:
+    path, markdown = built
+    assert path == path.parent / "report.md" and path.parent.name == "study"
+    links = LINK.findall(markdown)
+    assert len(links) >= 2 * 7 + 5  # curves + confusion per completed run, plus study figures
+    for link in links:
+        assert not Path(link).is_absolute() and link.startswith("figures/")
+        figure = path.parent / link
+        assert figure.is_file() and figure.stat().st_size > 1000
+
+
+def test_every_section_the_fixture_supports_is_there_and_none_is_empty(built: tuple[Path, str]) -> None:
+    sections = _sections(built[1])
+    expected = {
+        "Leaderboard", "Parameter efficiency", "Model zoo", "Cross-framework comparison", "Strategy comparison",
+        "Per-class report (best run)", "Figures", "Runs", "Failed runs", "Provenance",
+    }
+    assert set(sections) == expected
+    for title, body in sections.items():
+        assert body.strip(), title
+
+
+def test_failed_run_and_provenance(built: tuple[Path, str]) -> None:
+    sections = _sections(built[1])
+    assert "`RuntimeError: out of memory`" in sections["Failed runs"]
+    provenance = sections["Provenance"]
+    assert "suite run studies/fixture.toml --set training.epochs=2" in provenance
+    assert "Test CPU 9000 (2 cores)" in provenance and "GPU none" in provenance
+    assert "torch 1.0" in provenance and "keras 1.0" in provenance
+    assert "2026-01-01T00:00:00+00:00" in provenance
+    for run_id in load_results([built[0].parent])["run_id"]:
+        assert f"`{run_id}`" in provenance
+
+
+def test_numbers_reach_the_markdown(built: tuple[Path, str]) -> None:
+    sections = _sections(built[1])
+    assert "| 1 | resnet18[freeze=none] | torch | 1 | 100.00% |" in sections["Leaderboard"]
+    assert "85.00% ± 7.07 [21.5, 100.0]" in sections["Leaderboard"]
+    assert "| -15.00 pp |" in sections["Cross-framework comparison"]
+    assert "0.56×" in sections["Cross-framework comparison"]
+
+
+def test_only_failed_runs_still_reports(tmp_path: Path) -> None:
+    directory = write_study(tmp_path / "s", "broken", [FakeRun("a", error=TRACEBACK), FakeRun("b", error="boom")])
+    sections = _sections(build_report([directory]).read_text(encoding="utf-8"))
+    assert set(sections) == {"Failed runs", "Provenance"}
+    assert "`boom`" in sections["Failed runs"]
+
+
+def test_single_run_omits_comparisons(tmp_path: Path) -> None:
+    directory = write_study(tmp_path / "s", "one", [FakeRun("m", wrong=[0, 3, 1])])
+    out = tmp_path / "elsewhere" / "one.md"
+    path = build_report([directory], out=out)
+    assert path == out
+    sections = _sections(path.read_text(encoding="utf-8"))
+    assert set(sections) == {"Leaderboard", "Per-class report (best run)", "Runs", "Provenance"}
+    assert all((out.parent / link).is_file() for link in LINK.findall(path.read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_tidy_table_export_merges_study_dirs(tmp_path: Path, fmt: str) -> None:
+    first = write_study(tmp_path / "a", "a", FIXTURE_RUNS)
+    second = write_study(tmp_path / "b", "b", [FakeRun("extra[backend=torch]", strategy={"freeze": ["stem"]})])
+    path = build_report([first, second], fmt=fmt)
+    assert path == first / f"results.{fmt}"
+    table = pd.read_csv(path) if fmt == "csv" else pd.read_parquet(path)
+    assert len(table) == 9
+    assert set(table["study"]) == {"a", "b"}
+    assert table.loc[table["name"] == "extra[backend=torch]", "spec.strategy.freeze"].item() == '["stem"]'
+    accuracy = table.set_index("name")["metrics.test_accuracy"]
+    assert accuracy["resnet18[freeze=none]"] == pytest.approx(1.0)
+
+
+def test_bad_arguments(study_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown report format"):
+        build_report([study_dir], fmt="html")
+    with pytest.raises(ValueError):
+        build_report([])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no runs found"):
+        build_report([tmp_path / "empty"])
