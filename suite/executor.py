@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +152,7 @@ def _write_study_file(study: Study, out_dir: Path, command: str) -> None:
             "description": study.description,
             "spec_file": str(study.source),
             "command": command,
-            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "run_ids": ids,
         },
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     directory = Path(args[0])
     spec = spec_from_toml((directory / store.SPEC_FILE).read_text(encoding="utf-8"))
     header = store.read_result(directory) or {}
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         result = _train_and_measure(spec, directory)
     except BaseException as exc:  # recorded, not swallowed: exit status says failed
@@ -97,7 +97,7 @@ def error_tail(exc: BaseException, lines: int = ERROR_TAIL_LINES) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 if __name__ == "__main__":
