@@ -1,0 +1,79 @@
+"""keras.applications models as data: one row per model, one group-rule list per family.
+
+Each row names the ``keras.applications`` constructor, the module whose ``preprocess_input``
+matches it, the resolution it was trained at, its ImageNet ``include_top=False`` weight file
+(as ``keras.applications`` names it in its cache) and the published parameter count of that
+headless base at any input size (Keras convention: BatchNorm moving statistics included).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# (regex on the Keras layer name, group name template using the regex groups). Layers that match
+# no rule (auto-named activations such as ``re_lu_7``) join the group of the layer before them.
+GroupRules = tuple[tuple[str, str], ...]
+
+GROUP_RULES: dict[str, GroupRules] = {
+    "mobilenet_v2": (
+        (r"^(Conv1|bn_Conv1|Conv1_relu|expanded_conv_)", "stem"),
+        (r"^block_(\d+)_", "block_{0}"),
+        (r"^(Conv_1|Conv_1_bn|out_relu)$", "top"),
+    ),
+    "mobilenet_v3": (
+        (r"^(rescaling|conv|conv_bn)$", "stem"),
+        (r"^expanded_conv_(\d+)_", "block_{0}"),
+        (r"^expanded_conv_", "block_0"),
+        (r"^(conv_1|conv_1_bn)$", "top"),
+    ),
+    "resnet": (
+        (r"^(conv1|pool1)_", "stem"),
+        (r"^conv(\d)_block", "conv{0}"),
+    ),
+    "vgg": ((r"^block(\d)_", "block{0}"),),
+    "efficientnet": (
+        (r"^(rescaling|normalization|stem_)", "stem"),
+        (r"^block(\d)[a-z]_", "block{0}"),
+        (r"^top_", "top"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ApplicationModel:
+    """One keras.applications model: where it lives and what it expects."""
+
+    name: str
+    constructor: str
+    preprocess_module: str
+    family: str
+    default_size: int
+    weights_file: str
+    base_params: int
+
+    def weights_file_for(self, image_size: int) -> str:
+        """ImageNet no-top weight file name keras.applications downloads for inputs of ``image_size``."""
+        rows = image_size if image_size in (96, 128, 160, 192, 224) else 224
+        return self.weights_file.format(rows=rows)
+
+
+APPLICATIONS: tuple[ApplicationModel, ...] = (
+    ApplicationModel("resnet50", "ResNet50", "resnet", "resnet", 224,
+                     "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", 23_587_712),
+    ApplicationModel("resnet101", "ResNet101", "resnet", "resnet", 224,
+                     "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5", 42_658_176),
+    ApplicationModel("resnet152", "ResNet152", "resnet", "resnet", 224,
+                     "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5", 58_370_944),
+    ApplicationModel("vgg16", "VGG16", "vgg16", "vgg", 224,
+                     "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", 14_714_688),
+    ApplicationModel("vgg19", "VGG19", "vgg19", "vgg", 224,
+                     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", 20_024_384),
+    ApplicationModel("efficientnet_b0", "EfficientNetB0", "efficientnet", "efficientnet", 224,
+                     "efficientnetb0_notop.h5", 4_049_571),
+    ApplicationModel("efficientnet_b3", "EfficientNetB3", "efficientnet", "efficientnet", 300,
+                     "efficientnetb3_notop.h5", 10_783_535),
+    ApplicationModel("mobilenet_v2", "MobileNetV2", "mobilenet_v2", "mobilenet_v2", 224,
+                     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5", 2_257_984),
+    ApplicationModel("mobilenet_v3_large", "MobileNetV3Large", "mobilenet_v3", "mobilenet_v3", 224,
+                     "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5", 2_996_352),
+)

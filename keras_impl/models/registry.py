@@ -1,0 +1,95 @@
+"""Model registry: a name maps to a builder ``(ModelSpec, input_shape, num_classes, BuildOptions) -> BuiltModel``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from suite.spec.models import ModelSpec
+
+HEAD_GROUP = "head"
+
+
+@dataclass
+class BuiltModel:
+    """A Keras model plus the named layer groups that freezing and parameter counts work on.
+
+    ``groups`` maps a group name to its layers, in input-to-output order, ``"head"`` last.
+    ``backbone_layers`` is the ordered layer list of the feature extractor (``base.layers`` for
+    keras.applications models, as the seed's ``base_model.layers[-N:]`` counts them);
+    ``base`` is that nested extractor model when there is one.
+    ``notes`` records choices worth keeping in ``RunOutput.extra`` (e.g. which preprocess_input ran).
+    """
+
+    model: Any
+    groups: dict[str, list[Any]]
+    backbone_layers: list[Any]
+    base: Any = None
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def group_names(self) -> list[str]:
+        """Group names, input to output."""
+        return list(self.groups)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How the runner wants a model wired, beyond the ModelSpec.
+
+    ``bn_mode``: "frozen" calls a pretrained base with ``training=False`` (BatchNorm always in inference
+    mode); "train" lets trainable BatchNorm layers use batch statistics while training.
+    ``preprocess_input``: put the family's ``keras.applications`` ``preprocess_input`` in the model
+    (used when the dataset is not normalised, i.e. inputs are 0..255 as those functions expect).
+    """
+
+    bn_mode: str = "frozen"
+    preprocess_input: bool = False
+
+
+Builder = Callable[[ModelSpec, tuple[int, int, int], int, BuildOptions], BuiltModel]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered model: builder, one-line description and whether it takes pretrained weights."""
+
+    name: str
+    builder: Builder
+    description: str
+    pretrained: bool
+
+
+_MODELS: dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, *, description: str, pretrained: bool = False) -> Callable[[Builder], Builder]:
+    """Decorator registering ``builder`` under ``name``; a duplicate name is an error."""
+
+    def decorate(builder: Builder) -> Builder:
+        if name in _MODELS:
+            raise ValueError(f"keras model {name!r} is already registered")
+        _MODELS[name] = ModelEntry(name, builder, description, pretrained)
+        return builder
+
+    return decorate
+
+
+def get_model_entry(name: str) -> ModelEntry:
+    """The entry for ``name``; KeyError listing the known names otherwise."""
+    if name not in _MODELS:
+        raise KeyError(f"unknown keras model {name!r}; known: {', '.join(sorted(_MODELS))}")
+    return _MODELS[name]
+
+
+def model_entries() -> dict[str, ModelEntry]:
+    """Every registered model, by name."""
+    return dict(_MODELS)
+
+
+def build_model(
+    spec: ModelSpec, input_shape: tuple[int, int, int], num_classes: int, options: BuildOptions | None = None
+) -> BuiltModel:
+    """Build ``spec.name`` for inputs of ``input_shape`` (H, W, C) and ``num_classes`` outputs."""
+    return get_model_entry(spec.name).builder(spec, tuple(input_shape), num_classes, options or BuildOptions())

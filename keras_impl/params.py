@@ -1,0 +1,51 @@
+"""Parameter accounting with the suite's meaning (the torch runner's): learnable weights vs buffers.
+
+``total = trainable + frozen`` counts learnable weights only; ``buffers`` counts non-learnable state
+(BatchNorm moving_mean / moving_variance, Normalization mean / variance / count). Keras' own
+``count_params()`` and its "Non-trainable params" lump frozen weights and moving statistics together:
+for a frozen MobileNetV2 base at 32x32 Keras reports 2,257,984 non-trainable, which here is
+``frozen`` 2,223,872 (the same number torchvision's ``mobilenet_v2().features`` has) + ``buffers`` 34,112.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from keras_impl.models.registry import BuiltModel
+from suite.runners.protocol import ParamCounts
+
+
+def count_params(built: BuiltModel) -> ParamCounts:
+    """ParamCounts of ``built`` in its current frozen/trainable state, with per-group totals."""
+    groups: dict[str, dict[str, int]] = {}
+    buffers = 0
+    for name, layers in built.groups.items():
+        total = trainable = 0
+        for layer in layers:
+            learnable_ids = _learnable_variable_ids(layer)
+            for variable in layer.weights:
+                size = math.prod(variable.shape)
+                if id(variable) not in learnable_ids:
+                    buffers += size
+                    continue
+                total += size
+                trainable += size if layer.trainable else 0
+        groups[name] = {"total": total, "trainable": trainable}
+    total = sum(group["total"] for group in groups.values())
+    trainable = sum(group["trainable"] for group in groups.values())
+    return ParamCounts(total=total, trainable=trainable, frozen=total - trainable, buffers=buffers, groups=groups)
+
+
+def _learnable_variable_ids(layer: Any) -> set[int]:
+    """Ids of the variables ``layer`` would train if it were trainable (created with trainable=True).
+
+    Keras exposes this only through ``trainable_weights``, which is empty for a frozen layer, so the
+    flag is flipped on and back (leaf layers only; the flag round-trips exactly).
+    """
+    was_trainable = layer.trainable
+    layer.trainable = True
+    try:
+        return {id(variable) for variable in layer.trainable_weights}
+    finally:
+        layer.trainable = was_trainable
