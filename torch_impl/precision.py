@@ -1,0 +1,117 @@
+"""Device, numeric precision, memory layout and determinism choices for one run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from suite.environment import cpu_supports_bf16
+from suite.spec.models import ExperimentSpec, TrainingSpec
+
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@dataclass(frozen=True)
+class Numerics:
+    """Resolved execution settings: where, in which precision, in which layout."""
+
+    device: torch.device
+    precision: str
+    channels_last: bool
+
+    @property
+    def autocast_dtype(self) -> torch.dtype | None:
+        """The dtype for ``torch.autocast`` (None = plain fp32)."""
+        return _AUTOCAST_DTYPES.get(self.precision)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        """Context running the forward pass in the chosen precision."""
+        dtype = self.autocast_dtype
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=dtype)
+
+    def grad_scaler(self) -> torch.amp.GradScaler | None:
+        """Loss scaler for fp16 (CUDA only); None otherwise."""
+        return torch.amp.GradScaler("cuda") if self.precision == "fp16" else None
+
+    def synchronize(self) -> None:
+        """Wait for queued device work before a clock is read."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+
+def resolve_device(training: TrainingSpec) -> torch.device:
+    """``auto`` = CUDA when available, else CPU."""
+    if training.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(training.device)
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``auto`` = bf16 where the hardware runs it natively (bf16 CPUs, bf16-capable GPUs), else fp32."""
+    if precision != "auto":
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if cpu_supports_bf16() else "fp32"
+
+
+def resolve_numerics(spec: ExperimentSpec, convolutional: bool) -> Numerics:
+    """Settings for ``spec``; ``channels_last = "auto"`` turns it on for convolutional networks."""
+    device = resolve_device(spec.training)
+    channels_last = spec.training.channels_last
+    if channels_last == "auto":
+        channels_last = convolutional
+    return Numerics(device, resolve_precision(spec.training.precision, device), bool(channels_last))
+
+
+def precision_problems(training: TrainingSpec) -> list[str]:
+    """Precision/device combinations this machine cannot run."""
+    problems = []
+    cuda = torch.cuda.is_available()
+    if training.device == "cuda" and not cuda:
+        problems.append("training.device = 'cuda' but no CUDA device is available")
+    on_cpu = training.device == "cpu" or (training.device == "auto" and not cuda)
+    if training.precision == "fp16" and on_cpu:
+        problems.append("precision 'fp16' needs a CUDA device (CPU autocast supports bf16); use bf16, auto or fp32")
+    if training.precision == "bf16" and not on_cpu and not torch.cuda.is_bf16_supported():
+        problems.append("precision 'bf16' is not supported by this GPU; use fp16, auto or fp32")
+    if training.precision == "bf16" and on_cpu and not cpu_supports_bf16():
+        problems.append("precision 'bf16' on this CPU has no native bf16 support (avx512_bf16/amx); use auto or fp32")
+    return problems
+
+
+@contextlib.contextmanager
+def seeded(seed: int, deterministic: bool) -> Iterator[None]:
+    """Seed python/numpy/torch; with ``deterministic`` also force deterministic kernels, restored on exit."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    previous = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+    )
+    previous_benchmark = torch.backends.cudnn.benchmark
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        # warn_only: a kernel without a deterministic version (e.g. CUDA adaptive_avg_pool2d backward,
+        # used by every ResNet head) warns instead of aborting the run.
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    else:
+        torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick the fastest kernels
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+        torch.backends.cudnn.deterministic = previous[2]
+        torch.backends.cudnn.benchmark = previous_benchmark
