@@ -45,18 +45,32 @@ def _bundle(n_train: int, n_val: int, n_test: int):
     def split(size: int) -> Split:
         return Split(rng.integers(0, 256, (size, 32, 32, 3), dtype=np.uint8), rng.integers(0, 10, size))
 
-    return DataBundle(split(n_train), split(n_val), split(n_test), [str(i) for i in range(10)],
-                      Preprocessing(normalization="unit"), source="synthetic")
+    return DataBundle(
+        split(n_train),
+        split(n_val),
+        split(n_test),
+        [str(i) for i in range(10)],
+        Preprocessing(normalization="unit"),
+        source="synthetic",
+    )
 
 
 def _spec(backend: str, model: dict, strategy: dict, batch_size: int):
     from suite.spec.models import ExperimentSpec
 
-    return ExperimentSpec.model_validate({
-        "name": f"perf-{model['name']}", "backend": "keras", "keras_backend": backend, "seed": 0,
-        "dataset": {"source": "cifar10"}, "model": model, "strategy": strategy,
-        "optimizer": {"name": "adam", "lr": 1e-3}, "training": {"epochs": EPOCHS, "batch_size": batch_size},
-    })
+    return ExperimentSpec.model_validate(
+        {
+            "name": f"perf-{model['name']}",
+            "backend": "keras",
+            "keras_backend": backend,
+            "seed": 0,
+            "dataset": {"source": "cifar10"},
+            "model": model,
+            "strategy": strategy,
+            "optimizer": {"name": "adam", "lr": 1e-3},
+            "training": {"epochs": EPOCHS, "batch_size": batch_size},
+        }
+    )
 
 
 def _epoch_seconds(model, x, y, batch_size: int, epochs: int, validation=None) -> list[float]:
@@ -72,8 +86,9 @@ def _epoch_seconds(model, x, y, batch_size: int, epochs: int, validation=None) -
         def on_epoch_end(self, epoch, logs=None):
             seconds.append(time.perf_counter() - self.started)
 
-    model.fit(x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, verbose=0,
-              callbacks=[EpochClock()])
+    model.fit(
+        x, y, batch_size=batch_size, epochs=epochs, validation_data=validation, verbose=0, callbacks=[EpochClock()]
+    )
     return seconds
 
 
@@ -88,8 +103,9 @@ def _bare_fit(spec, data, batch_size: int, epochs: int) -> tuple[float, float]:
     keras.utils.set_random_seed(0)
     built = build_model(spec.model, data.input_shape, data.num_classes)
     apply_freezing(built, frozen_groups(spec.strategy, built.group_names))
-    built.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                        metrics=["accuracy"])
+    built.model.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     x, y = data.preprocessing.apply(data.train.images), data.train.labels
     val = (data.preprocessing.apply(data.val.images), data.val.labels)
     train_only = _epoch_seconds(built.model, x, y, batch_size, epochs)[1:]
@@ -109,19 +125,30 @@ def worker(backend: str, n_train: int, batch_size: int) -> list[dict]:
         spec = _spec(backend, model, strategy, batch_size)
         output = runner.run(spec, data, Path(tempfile.mkdtemp()), NullProgress())
         bare_ips, bare_epoch = _bare_fit(spec, data, batch_size, EPOCHS)
-        rows.append({
-            "backend": backend, "model": label, "runner_ips": output.timing.train_images_per_second,
-            "bare_ips": bare_ips, "bare_epoch_s": bare_epoch,
-            "runner_epoch_s": statistics.median(row["seconds"] for row in output.history[1:]),
-            "eval_ips": output.timing.eval_images_per_second, "trainable": output.params.trainable,
-            "jit_compile": output.extra["phases"][0]["jit_compile"],
-        })
+        rows.append(
+            {
+                "backend": backend,
+                "model": label,
+                "runner_ips": output.timing.train_images_per_second,
+                "bare_ips": bare_ips,
+                "bare_epoch_s": bare_epoch,
+                "runner_epoch_s": statistics.median(row["seconds"] for row in output.history[1:]),
+                "eval_ips": output.timing.eval_images_per_second,
+                "trainable": output.params.trainable,
+                "jit_compile": output.extra["phases"][0]["jit_compile"],
+            }
+        )
     return rows
 
 
 def _run_child(backend: str, n_train: int, batch_size: int) -> list[dict]:
-    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO),
-           "OMP_WAIT_POLICY": "PASSIVE"}
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": backend,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONPATH": str(REPO),
+        "OMP_WAIT_POLICY": "PASSIVE",
+    }
     command = [sys.executable, __file__, "--worker", backend, "--train", str(n_train), "--batch-size", str(batch_size)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -132,8 +159,11 @@ def _run_child(backend: str, n_train: int, batch_size: int) -> list[dict]:
 def _table(rows: list[dict]) -> str:
     ok = [row for row in rows if "error" not in row]
     reference = {row["model"]: row["runner_ips"] for row in ok if row["backend"] == "tensorflow"}
-    lines = ["| backend | model | runner img/s | bare fit img/s | runner epoch s | bare epoch s | overhead | "
-             "eval img/s | vs tensorflow |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| backend | model | runner img/s | bare fit img/s | runner epoch s | bare epoch s | overhead | "
+        "eval img/s | vs tensorflow |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in rows:
         if "error" in row:
             lines.append(f"| {row['backend']} | error: {row['error']} |||||||")

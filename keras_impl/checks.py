@@ -100,8 +100,10 @@ def _training_problems(spec: ExperimentSpec) -> list[str]:
     if training.feature_cache is True:
         problems.append("training.feature_cache = true is not implemented by the keras runner; use 'auto' or false")
     if training.compile and training.deterministic and backend_name() == "tensorflow":
-        problems.append("training.compile with training.deterministic: Keras turns XLA off on TensorFlow while op "
-                        "determinism is on; drop one of them")
+        problems.append(
+            "training.compile with training.deterministic: Keras turns XLA off on TensorFlow while op "
+            "determinism is on; drop one of them"
+        )
     if spec.optimizer.momentum and spec.optimizer.name != "sgd":
         problems.append(f"optimizer.momentum applies to sgd only, not {spec.optimizer.name}")
     if training.tensorboard and importlib.util.find_spec("tensorflow") is None:
@@ -116,7 +118,8 @@ def _scheduler_problems(spec: ExperimentSpec) -> list[str]:
         problems.append("scheduler 'plateau' cannot be combined with warmup_epochs")
     # Non-default values only: a resolved spec read back from spec.toml has every field set explicitly.
     unused = sorted(
-        name for name, field in SchedulerSpec.model_fields.items()
+        name
+        for name, field in SchedulerSpec.model_fields.items()
         if name not in SCHEDULER_FIELDS[scheduler.name] and getattr(scheduler, name) != field.default
     )
     if unused:
@@ -144,8 +147,9 @@ def _group_problems(spec: ExperimentSpec) -> list[str]:
     if finetune is not None and isinstance(finetune.unfreeze, list):
         unknown = [name for name in finetune.unfreeze if name not in names]
         if unknown:
-            return [f"strategy.finetune.unfreeze: unknown group(s) {', '.join(unknown)}; "
-                    f"this model has: {', '.join(names)}"]
+            return [
+                f"strategy.finetune.unfreeze: unknown group(s) {', '.join(unknown)}; this model has: {', '.join(names)}"
+            ]
     return []
 
 

@@ -68,7 +68,7 @@ class StreamedSplit(keras.utils.PyDataset):
         return math.ceil(len(self._split) / self._batch_size)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray] | tuple[np.ndarray]:
-        rows = np.sort(self._order[index * self._batch_size:(index + 1) * self._batch_size])
+        rows = np.sort(self._order[index * self._batch_size : (index + 1) * self._batch_size])
         images = self._preprocessing.apply(self._split.images[rows])
         return images, self._split.labels[rows].astype(np.int64)
 

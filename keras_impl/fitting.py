@@ -65,8 +65,9 @@ def train_all_phases(
     apply_freezing(built, frozen)
     finetune = spec.strategy.finetune
     total_epochs = spec.training.epochs + (finetune.epochs if finetune else 0)
-    first = _fit_phase(spec, built, inputs, run_dir, progress,
-                       Phase(1, spec.optimizer.lr, 0, spec.training.epochs, total_epochs))
+    first = _fit_phase(
+        spec, built, inputs, run_dir, progress, Phase(1, spec.optimizer.lr, 0, spec.training.epochs, total_epochs)
+    )
     first.summary["frozen_groups"] = frozen
     if finetune is None:
         return [first]
@@ -76,8 +77,14 @@ def train_all_phases(
         f"epoch {next_epoch}: fine-tuning, unfroze {len(unfrozen)} layers, "
         f"{count_params(built).trainable:,} trainable parameters, lr {finetune.lr:g}"
     )
-    second = _fit_phase(spec, built, inputs, run_dir, progress,
-                        Phase(2, finetune.lr, next_epoch, finetune.epochs, next_epoch + finetune.epochs))
+    second = _fit_phase(
+        spec,
+        built,
+        inputs,
+        run_dir,
+        progress,
+        Phase(2, finetune.lr, next_epoch, finetune.epochs, next_epoch + finetune.epochs),
+    )
     second.summary["unfrozen_layers"] = unfrozen
     return [first, second]
 
@@ -90,15 +97,25 @@ def _fit_phase(
     history = HistoryRecorder(progress, phase.total_epochs, phase.number)
     throughput = ThroughputCallback(meter, inputs.train.size, inputs.batch_size, progress)
     stopper = _early_stopping(spec)
-    callbacks = [*schedule_callbacks(spec.training.scheduler, phase.lr, phase.first_epoch, phase.epochs),
-                 history, throughput, *([stopper] if stopper else []), *_output_callbacks(spec, run_dir, phase.number)]
+    callbacks = [
+        *schedule_callbacks(spec.training.scheduler, phase.lr, phase.first_epoch, phase.epochs),
+        history,
+        throughput,
+        *([stopper] if stopper else []),
+        *_output_callbacks(spec, run_dir, phase.number),
+    ]
     started = time.perf_counter()
     _fit(built.model, inputs, phase, callbacks)
     seconds = time.perf_counter() - started
     restores_best = stopper is not None and stopper.restore_best_weights
     best_epoch = stopper.best_epoch if restores_best else history.rows[-1]["epoch"]
-    summary = {"phase": phase.number, "lr": phase.lr, "epochs_run": len(history.rows),
-               "trainable": count_params(built).trainable, "jit_compile": built.model.jit_compile}
+    summary = {
+        "phase": phase.number,
+        "lr": phase.lr,
+        "epochs_run": len(history.rows),
+        "trainable": count_params(built).trainable,
+        "jit_compile": built.model.jit_compile,
+    }
     if stopper is not None:
         summary["stopped_early"] = stopper.stopped_epoch > 0
     return PhaseResult(phase.number, history.rows, seconds, meter, throughput.steady_images, int(best_epoch), summary)
@@ -150,12 +167,21 @@ def _output_callbacks(spec: ExperimentSpec, run_dir: Path, phase: int) -> list[A
         monitor = training.early_stopping.monitor if training.early_stopping else "val_loss"
         suffix = f"_phase{phase}" if spec.strategy.finetune else ""
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            str(run_dir / "checkpoints" / f"best{suffix}.weights.h5"), monitor=monitor,
-            mode="min" if monitor == "val_loss" else "max", save_best_only=True, save_weights_only=True,
-        ))
+        callbacks.append(
+            keras.callbacks.ModelCheckpoint(
+                str(run_dir / "checkpoints" / f"best{suffix}.weights.h5"),
+                monitor=monitor,
+                mode="min" if monitor == "val_loss" else "max",
+                save_best_only=True,
+                save_weights_only=True,
+            )
+        )
     if training.tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(
-            log_dir=str(run_dir / "tensorboard"), update_freq=training.log_every_n_steps, write_graph=False,
-        ))
+        callbacks.append(
+            keras.callbacks.TensorBoard(
+                log_dir=str(run_dir / "tensorboard"),
+                update_freq=training.log_every_n_steps,
+                write_graph=False,
+            )
+        )
     return callbacks

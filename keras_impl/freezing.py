@@ -49,7 +49,7 @@ def unfreeze_for_finetune(built: BuiltModel, finetune: FinetuneSpec) -> list[str
     (weightless layers such as ReLU or Add included). Returns the names of the layers made trainable.
     """
     if finetune.unfreeze_last_layers is not None:
-        layers = built.backbone_layers[-finetune.unfreeze_last_layers:]
+        layers = built.backbone_layers[-finetune.unfreeze_last_layers :]
     elif finetune.unfreeze == "all":
         layers = [layer for members in built.groups.values() for layer in members]
     else:

@@ -61,8 +61,11 @@ class KerasRunner:
             scores, eval_ips = _timed_predict(built.model, test, data, fit_inputs.eval_batch_size)
         if spec.training.checkpoint:
             built.model.save_weights(str(Path(run_dir) / "checkpoints" / "last.weights.h5"))
-        extra.update(built.notes, input_mode="streamed" if test.streamed else "arrays",
-                     phases=[phase.summary for phase in phases])
+        extra.update(
+            built.notes,
+            input_mode="streamed" if test.streamed else "arrays",
+            phases=[phase.summary for phase in phases],
+        )
         return RunOutput(
             history=[row for phase in phases for row in phase.rows],
             test_labels=data.test.labels.astype(np.int64),
@@ -115,9 +118,7 @@ def _timed_predict(model: Any, test: SplitInputs, data: DataBundle, batch_size: 
 
 def _timing(phases: list[PhaseResult], eval_images_per_second: float) -> Timing:
     """Steady-state train images/s over all phases (each phase's warm-up excluded)."""
-    steady_seconds = sum(
-        phase.steady_images / phase.meter.images_per_second for phase in phases if phase.steady_images
-    )
+    steady_seconds = sum(phase.steady_images / phase.meter.images_per_second for phase in phases if phase.steady_images)
     steady_images = sum(phase.steady_images for phase in phases)
     if steady_seconds > 0:
         train_ips = steady_images / steady_seconds

@@ -56,7 +56,13 @@ def schedule_callbacks(spec: SchedulerSpec, base_lr: float, first_epoch: int, ph
         callbacks.append(EpochSchedule(spec, base_lr, first_epoch, phase_epochs))
     if spec.name == "plateau":
         mode = "min" if spec.monitor == "val_loss" else "max"
-        callbacks.append(keras.callbacks.ReduceLROnPlateau(
-            monitor=spec.monitor, mode=mode, factor=spec.factor, patience=spec.patience, verbose=0,
-        ))
+        callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=spec.monitor,
+                mode=mode,
+                factor=spec.factor,
+                patience=spec.patience,
+                verbose=0,
+            )
+        )
     return callbacks

@@ -46,8 +46,12 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
         return None
     data = pd.DataFrame(rows)
     formats = {
-        "Acc (reference)": fmt.pct, "Acc (other)": fmt.pct, "Δ acc": fmt.points, "Img/s (reference)": fmt.rate,
-        "Img/s (other)": fmt.rate, "Speed ratio": fmt.ratio,
+        "Acc (reference)": fmt.pct,
+        "Acc (other)": fmt.pct,
+        "Δ acc": fmt.points,
+        "Img/s (reference)": fmt.rate,
+        "Img/s (other)": fmt.rate,
+        "Speed ratio": fmt.ratio,
     }
     intro = (
         "Same configuration, different backend. Δ acc = other − reference; speed ratio = other / reference "
@@ -59,16 +63,19 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
 def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:
     """Whether both sides saw the same samples and preprocessing (dataset spec and data fingerprints)."""
     differing = [
-        column[len(_DATASET_PREFIX):]
+        column[len(_DATASET_PREFIX) :]
         for column in sorted(set(reference.index) | set(other.index))
         if column.startswith(_DATASET_PREFIX) and _differs(reference.get(column), other.get(column))
     ]
     notes = []
     if differing:
-        notes.append("dataset spec differs: " + ", ".join(
-            f"{name} ({_show(reference.get(_DATASET_PREFIX + name))} vs {_show(other.get(_DATASET_PREFIX + name))})"
-            for name in differing
-        ))
+        notes.append(
+            "dataset spec differs: "
+            + ", ".join(
+                f"{name} ({_show(reference.get(_DATASET_PREFIX + name))} vs {_show(other.get(_DATASET_PREFIX + name))})"
+                for name in differing
+            )
+        )
     prints_ref, prints_other = _fingerprints(reference, runs), _fingerprints(other, runs)
     if prints_ref and prints_other:
         notes.append("same data fingerprint" if prints_ref == prints_other else "data fingerprints differ")

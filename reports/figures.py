@@ -36,13 +36,17 @@ def run_figures(records: list[RunRecord], folder: Path) -> dict[str, dict[str, P
         if history is not None:
             best = metrics.get("best_epoch")
             paths["curves"] = plots_run.learning_curves(
-                history, f"{name}: learning curves", folder / f"{safe_name(record.key)}_curves.png",
+                history,
+                f"{name}: learning curves",
+                folder / f"{safe_name(record.key)}_curves.png",
                 best_epoch=None if best is None else int(best),
             )
         matrix = _confusion(record)
         if matrix is not None:
             paths["confusion"] = plots_run.confusion_matrix(
-                matrix, list(record.result.get("class_names") or []), f"{name}: confusion matrix",
+                matrix,
+                list(record.result.get("class_names") or []),
+                f"{name}: confusion matrix",
                 folder / f"{safe_name(record.key)}_confusion.png",
             )
         written[record.key] = paths
@@ -56,17 +60,32 @@ def study_figures(records: list[RunRecord], configs: pd.DataFrame, folder: Path)
     if len(curves) >= 2:
         with_history = sum(1 for record in records if record.completed and record.history() is not None)
         note = f" (the {len(curves)} most accurate of {with_history} runs)" if with_history > len(curves) else ""
-        figures.append(FigureRef("Learning curves", plots_study.overlaid_curves(curves, folder / "curves.png"),
-                                 f"Accuracy per epoch{note}: validation solid, train dashed."))
+        figures.append(
+            FigureRef(
+                "Learning curves",
+                plots_study.overlaid_curves(curves, folder / "curves.png"),
+                f"Accuracy per epoch{note}: validation solid, train dashed.",
+            )
+        )
         gap_curves = [curve for curve in curves if {"train_accuracy", "val_accuracy"} <= set(curve.history)]
         if gap_curves:
-            figures.append(FigureRef("Train–validation gap", plots_study.gap_curves(gap_curves, folder / "gap.png"),
-                                     "Train − validation accuracy per epoch; above zero the model fits the "
-                                     "training data better than unseen data."))
+            figures.append(
+                FigureRef(
+                    "Train–validation gap",
+                    plots_study.gap_curves(gap_curves, folder / "gap.png"),
+                    "Train − validation accuracy per epoch; above zero the model fits the "
+                    "training data better than unseen data.",
+                )
+            )
     scheduled = [curve for curve in curves if _lr_varies(curve.history)]
     if scheduled:
-        figures.append(FigureRef("Learning-rate schedule", plots_study.lr_schedules(scheduled, folder / "lr.png"),
-                                 "Learning rate recorded in each epoch's history (runs whose LR changed)."))
+        figures.append(
+            FigureRef(
+                "Learning-rate schedule",
+                plots_study.lr_schedules(scheduled, folder / "lr.png"),
+                "Learning rate recorded in each epoch's history (runs whose LR changed).",
+            )
+        )
     figures.extend(_tradeoffs(configs, folder))
     return figures
 
@@ -81,17 +100,28 @@ def _tradeoffs(configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
     )
     has_accuracy = trade["test_acc"].notna()
     if ((trade["trainable"] > 0) & has_accuracy).sum() >= 2:
-        path = plots_study.accuracy_tradeoff(trade, "trainable", "Trainable parameters",
-                                             "Accuracy vs trainable parameters", folder / "acc_vs_params.png")
-        figures.append(FigureRef("Accuracy vs trainable parameters", path,
-                                 "Mean test accuracy per configuration; circled points form the Pareto front "
-                                 "(no other configuration is more accurate with fewer trainable parameters)."))
+        path = plots_study.accuracy_tradeoff(
+            trade, "trainable", "Trainable parameters", "Accuracy vs trainable parameters", folder / "acc_vs_params.png"
+        )
+        figures.append(
+            FigureRef(
+                "Accuracy vs trainable parameters",
+                path,
+                "Mean test accuracy per configuration; circled points form the Pareto front "
+                "(no other configuration is more accurate with fewer trainable parameters).",
+            )
+        )
     if ((trade["seconds"] > 0) & has_accuracy).sum() >= 2:
-        path = plots_study.accuracy_tradeoff(trade, "seconds", "Training time (s)",
-                                             "Accuracy vs training time", folder / "acc_vs_time.png")
-        figures.append(FigureRef("Accuracy vs training time", path,
-                                 "Mean test accuracy against mean training time; circled points form the Pareto "
-                                 "front."))
+        path = plots_study.accuracy_tradeoff(
+            trade, "seconds", "Training time (s)", "Accuracy vs training time", folder / "acc_vs_time.png"
+        )
+        figures.append(
+            FigureRef(
+                "Accuracy vs training time",
+                path,
+                "Mean test accuracy against mean training time; circled points form the Pareto front.",
+            )
+        )
     return figures
 
 

@@ -122,7 +122,10 @@ def pct_summary(mean: Any, std: Any, ci_low: Any, ci_high: Any, n: Any) -> str:
 def summary_text(row: pd.Series, short: str) -> str:
     """:func:`pct_summary` of the aggregated columns ``<short>``, ``<short>_std`` ... of ``row``."""
     return pct_summary(
-        row.get(short), row.get(f"{short}_std"), row.get(f"{short}_ci_low"), row.get(f"{short}_ci_high"),
+        row.get(short),
+        row.get(f"{short}_std"),
+        row.get(f"{short}_ci_low"),
+        row.get(f"{short}_ci_high"),
         row.get(f"{short}_n"),
     )
 

@@ -14,8 +14,10 @@ MAX_NAMED = 3
 def best_record(records: list[RunRecord]) -> RunRecord | None:
     """The completed run with the highest test accuracy that recorded per-class metrics."""
     candidates = [
-        record for record in records
-        if record.completed and (record.result.get("metrics") or {}).get("per_class")
+        record
+        for record in records
+        if record.completed
+        and (record.result.get("metrics") or {}).get("per_class")
         and not fmt.is_missing((record.result.get("metrics") or {}).get("test_accuracy"))
     ]
     if not candidates:

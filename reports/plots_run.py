@@ -23,8 +23,14 @@ def learning_curves(history: pd.DataFrame, title: str, path: Path, best_epoch: i
         for split, style in (("train", "--"), ("val", "-")):
             column = f"{split}_{metric}"
             if column in history and history[column].notna().any():
-                axis.plot(history["epoch"], history[column] * scale, style, marker="o", markersize=3,
-                          label="train" if split == "train" else "validation")
+                axis.plot(
+                    history["epoch"],
+                    history[column] * scale,
+                    style,
+                    marker="o",
+                    markersize=3,
+                    label="train" if split == "train" else "validation",
+                )
         if best_epoch is not None:
             axis.axvline(best_epoch, color="#888888", linestyle=":", linewidth=1, label=f"best epoch ({best_epoch})")
         axis.set_xlabel("Epoch (0-based)")
@@ -62,8 +68,13 @@ def confusion_matrix(matrix: np.ndarray, class_names: list[str], title: str, pat
     image = axis.imshow(normalised, cmap="Blues", vmin=0.0, vmax=1.0)
     figure.colorbar(image, ax=axis, fraction=0.046, pad=0.04, label="Fraction of true class")
     tick_size = 8 if size <= 30 else 5
-    axis.set_xticks(range(size), labels=names, rotation=45 if size > 4 else 0, ha="right" if size > 4 else "center",
-                    fontsize=tick_size)
+    axis.set_xticks(
+        range(size),
+        labels=names,
+        rotation=45 if size > 4 else 0,
+        ha="right" if size > 4 else "center",
+        fontsize=tick_size,
+    )
     axis.set_yticks(range(size), labels=names, fontsize=tick_size)
     axis.set_xlabel("Predicted class")
     axis.set_ylabel("True class")
@@ -71,7 +82,14 @@ def confusion_matrix(matrix: np.ndarray, class_names: list[str], title: str, pat
         for row in range(size):
             for column in range(size):
                 value = normalised[row, column]
-                axis.text(column, row, f"{value:.2f}", ha="center", va="center", fontsize=7,
-                          color="white" if value > 0.5 else "black")
+                axis.text(
+                    column,
+                    row,
+                    f"{value:.2f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if value > 0.5 else "black",
+                )
     axis.set_title(short(title, 70) + "\n(rows normalised to 1)", fontsize=10)
     return save(figure, path)

@@ -74,8 +74,9 @@ def lr_schedules(curves: list[Curve], path: Path) -> Path:
     for same in group_schedules(curves):
         first = same[0]
         label = first.label if len(same) == 1 else f"{first.label} (+{len(same) - 1} run(s), same schedule)"
-        axis.plot(first.history["epoch"], first.history["lr"], "-", marker="o", markersize=3, color=first.colour,
-                  label=label)
+        axis.plot(
+            first.history["epoch"], first.history["lr"], "-", marker="o", markersize=3, color=first.colour, label=label
+        )
     rates = np.concatenate([curve.history["lr"].to_numpy(dtype=float) for curve in curves])
     log = rates.max() >= LOG_SCALE_SPAN * rates.min()
     if log:
@@ -123,9 +124,14 @@ def _annotate(axis, names: pd.Series, cost: np.ndarray, accuracy: np.ndarray) ->
         right_half = x[index] > 0.5
         crowd = sum(1 for other in placed if abs(x[other] - x[index]) < 0.2 and abs(y[other] - y[index]) < 0.05)
         placed.append(index)
-        axis.annotate(short(str(name), 40), (cost[index], accuracy[index]), fontsize=6,
-                      xytext=(-5 if right_half else 5, 4 - 9 * crowd), textcoords="offset points",
-                      ha="right" if right_half else "left")
+        axis.annotate(
+            short(str(name), 40),
+            (cost[index], accuracy[index]),
+            fontsize=6,
+            xytext=(-5 if right_half else 5, 4 - 9 * crowd),
+            textcoords="offset points",
+            ha="right" if right_half else "left",
+        )
 
 
 def _unit(values: np.ndarray) -> np.ndarray:
@@ -145,11 +151,20 @@ def accuracy_tradeoff(configs: pd.DataFrame, cost_column: str, cost_label: str, 
     figure = new_figure(8.5, 4.8)
     axis = figure.subplots()
     for label, group in usable.groupby("backend_label", sort=True):
-        axis.scatter(group[cost_column], group["test_acc"] * 100, s=36, color=backend_colour(label), label=label,
-                     zorder=3)
+        axis.scatter(
+            group[cost_column], group["test_acc"] * 100, s=36, color=backend_colour(label), label=label, zorder=3
+        )
     front = pareto_front(cost, accuracy)
-    axis.step(cost[front], accuracy[front], where="post", color="#333333", linewidth=1, linestyle="--",
-              label="Pareto front", zorder=2)
+    axis.step(
+        cost[front],
+        accuracy[front],
+        where="post",
+        color="#333333",
+        linewidth=1,
+        linestyle="--",
+        label="Pareto front",
+        zorder=2,
+    )
     axis.scatter(cost[front], accuracy[front], s=110, facecolors="none", edgecolors="#333333", zorder=4)
     if len(usable) <= ANNOTATE_MAX_POINTS:
         _annotate(axis, usable["config_name"], cost, accuracy)

@@ -17,8 +17,9 @@ def hardware_lines(records: list[RunRecord]) -> list[str]:
         if not env:
             continue
         gpu = env.get("gpu") or "none"
-        machines[f"CPU {env.get('cpu', '?')} ({env.get('cores', '?')} cores), device {env.get('device', '?')}, "
-                 f"GPU {gpu}"] += 1
+        machines[
+            f"CPU {env.get('cpu', '?')} ({env.get('cores', '?')} cores), device {env.get('device', '?')}, GPU {gpu}"
+        ] += 1
     return [f"{machine} — {runs} run(s)" for machine, runs in sorted(machines.items())]
 
 
@@ -68,6 +69,12 @@ def footer(study_dirs: list[Path], studies: list[dict], records: list[RunRecord]
             parts += [f"**{title}**", "", *[f"- {line}" for line in lines], ""]
     ids = run_id_lines(records)
     if ids:
-        parts += ["<details><summary>Run ids (spec hashes)</summary>", "", *[f"- {line}" for line in ids], "",
-                  "</details>", ""]
+        parts += [
+            "<details><summary>Run ids (spec hashes)</summary>",
+            "",
+            *[f"- {line}" for line in ids],
+            "",
+            "</details>",
+            "",
+        ]
     return "\n".join(parts)

@@ -15,8 +15,7 @@ SAME_SETUP = ("model", "weights", "dataset", "backend_label")
 def _has_any(row: pd.Series, prefix: str) -> bool:
     """True when a flattened spec section (e.g. ``spec.strategy.finetune``) holds a value."""
     return any(
-        (column == prefix or column.startswith(prefix + ".")) and not is_missing(row[column])
-        for column in row.index
+        (column == prefix or column.startswith(prefix + ".")) and not is_missing(row[column]) for column in row.index
     )
 
 

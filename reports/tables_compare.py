@@ -16,7 +16,8 @@ def zoo_table(configs: pd.DataFrame) -> Table | None:
     if configs.empty:
         return None
     groups = [
-        group for _, group in configs.groupby(["dataset", "strategy"], sort=True, dropna=False)
+        group
+        for _, group in configs.groupby(["dataset", "strategy"], sort=True, dropna=False)
         if group["model"].nunique() >= ZOO_MIN_MODELS
     ]
     if not groups:
@@ -40,8 +41,13 @@ def zoo_table(configs: pd.DataFrame) -> Table | None:
     ).reset_index(drop=True)
     data = fmt.drop_empty_columns(data, keep=("Model",))
     formats = {
-        "Params": fmt.count, "Depth": fmt.integer, "Size (MB)": fmt.megabytes, "Test acc": fmt.pct,
-        "Acc / M params": fmt.number, "Train s/epoch": fmt.seconds, "Eval batch": fmt.integer,
+        "Params": fmt.count,
+        "Depth": fmt.integer,
+        "Size (MB)": fmt.megabytes,
+        "Test acc": fmt.pct,
+        "Acc / M params": fmt.number,
+        "Train s/epoch": fmt.seconds,
+        "Eval batch": fmt.integer,
         "Inference ms/batch": fmt.number,
     }
     intro = (
@@ -78,8 +84,12 @@ def strategy_table(configs: pd.DataFrame) -> Table | None:
         return None
     data = fmt.drop_empty_columns(pd.DataFrame(rows), keep=("Configuration",))
     formats = {
-        "Trainable params": fmt.count, "Trainable share": fmt.pct, "Test acc": fmt.pct,
-        "Δ acc vs full fine-tuning": fmt.points, "Train time (s)": fmt.seconds, "Time vs full fine-tuning": fmt.ratio,
+        "Trainable params": fmt.count,
+        "Trainable share": fmt.pct,
+        "Test acc": fmt.pct,
+        "Δ acc vs full fine-tuning": fmt.points,
+        "Train time (s)": fmt.seconds,
+        "Time vs full fine-tuning": fmt.ratio,
         "Overfit gap": fmt.points,
     }
     intro = (

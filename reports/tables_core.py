@@ -35,8 +35,13 @@ def runs_table(frame: pd.DataFrame, links: dict[str, str] | None = None) -> Tabl
     ).reset_index(drop=True)
     data = fmt.drop_empty_columns(data, keep=("Run",))
     formats = {
-        "Total params": fmt.count, "Trainable params": fmt.count, "Test acc": fmt.pct, "Macro F1": fmt.pct,
-        "Acc / M trainable": fmt.number, "Overfit gap": fmt.points, "Train time (s)": fmt.seconds,
+        "Total params": fmt.count,
+        "Trainable params": fmt.count,
+        "Test acc": fmt.pct,
+        "Macro F1": fmt.pct,
+        "Acc / M trainable": fmt.number,
+        "Overfit gap": fmt.points,
+        "Train time (s)": fmt.seconds,
         "Train img/s": fmt.rate,
     }
     text = fmt.render_columns(data, formats)
@@ -89,9 +94,16 @@ def leaderboard_table(configs: pd.DataFrame) -> Table | None:
     )
     data = fmt.drop_empty_columns(data, keep=("Rank", "Configuration"))
     formats = {
-        "Seeds": fmt.integer, "Macro F1": fmt.pct, "Test acc (last epoch)": fmt.pct, "Best epoch": fmt.number,
-        "Last epoch": fmt.number, "Val acc (best epoch)": fmt.pct, "Val acc (last epoch)": fmt.pct,
-        "Overfit gap": fmt.points, "Train time (s)": fmt.seconds, "Train img/s": fmt.rate,
+        "Seeds": fmt.integer,
+        "Macro F1": fmt.pct,
+        "Test acc (last epoch)": fmt.pct,
+        "Best epoch": fmt.number,
+        "Last epoch": fmt.number,
+        "Val acc (best epoch)": fmt.pct,
+        "Val acc (last epoch)": fmt.pct,
+        "Overfit gap": fmt.points,
+        "Train time (s)": fmt.seconds,
+        "Train img/s": fmt.rate,
     }
     text = fmt.render_columns(data, formats)
     text["Test acc"] = [fmt.summary_text(row, "test_acc") for _, row in ranked.iterrows()]
@@ -127,8 +139,12 @@ def efficiency_table(configs: pd.DataFrame) -> Table | None:
     data.insert(0, "Rank", range(1, len(data) + 1))
     data = fmt.drop_empty_columns(data, keep=("Rank", "Configuration"))
     formats = {
-        "Total params": fmt.count, "Trainable params": fmt.count, "Frozen params": fmt.count,
-        "Trainable share": fmt.pct, "Test acc": fmt.pct, "Acc / M trainable": fmt.number,
+        "Total params": fmt.count,
+        "Trainable params": fmt.count,
+        "Frozen params": fmt.count,
+        "Trainable share": fmt.pct,
+        "Test acc": fmt.pct,
+        "Acc / M trainable": fmt.number,
         "Gain over linear probe": fmt.points,
     }
     intro = (
@@ -136,4 +152,3 @@ def efficiency_table(configs: pd.DataFrame) -> Table | None:
         "the best `freeze=all_but_head` run of the same model, weights, dataset and backend."
     )
     return Table("Parameter efficiency", data, fmt.render_columns(data, formats), intro=intro)
-

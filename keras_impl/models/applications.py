@@ -70,8 +70,9 @@ def build_application(
     """
     base = create_base(app, spec.weights, input_shape)
     inputs = keras.Input(shape=input_shape, name="images")
-    features = PreprocessInput(app.preprocess_module, name="preprocess_input")(inputs) if options.preprocess_input \
-        else inputs
+    features = (
+        PreprocessInput(app.preprocess_module, name="preprocess_input")(inputs) if options.preprocess_input else inputs
+    )
     features = InferenceModeBase(base, name="base")(features) if options.bn_mode == "frozen" else base(features)
     head = _head_layers(app, spec, num_classes)
     outputs = features
@@ -82,7 +83,8 @@ def build_application(
     notes = {
         "head": _head_kind(app, spec),
         "preprocess_input": f"keras.applications.{app.preprocess_module}.preprocess_input"
-        if options.preprocess_input else "none (inputs as normalised by dataset.normalization)",
+        if options.preprocess_input
+        else "none (inputs as normalised by dataset.normalization)",
         "bn_mode": options.bn_mode,
     }
     return BuiltModel(model=model, groups=groups, backbone_layers=list(base.layers), base=base, notes=notes)
@@ -95,8 +97,11 @@ def _head_kind(app: ApplicationModel, spec: ModelSpec) -> str:
 
 
 def _head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> list[Any]:
-    pool = layers.Flatten(name="head_flatten") if _head_kind(app, spec) == "flatten" \
+    pool = (
+        layers.Flatten(name="head_flatten")
+        if _head_kind(app, spec) == "flatten"
         else layers.GlobalAveragePooling2D(name="head_pool")
+    )
     head: list[Any] = [pool]
     for index, width in enumerate(spec.head_hidden):
         head.append(layers.Dense(width, activation="relu", name=f"head_dense_{index}"))
@@ -109,8 +114,9 @@ def _head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> li
 def _register_table() -> None:
     for app in APPLICATIONS:
         builder = functools.partial(build_application, app)
-        register_model(app.name, description=f"keras.applications.{app.constructor} (include_top=False) + head",
-                       pretrained=True)(builder)
+        register_model(
+            app.name, description=f"keras.applications.{app.constructor} (include_top=False) + head", pretrained=True
+        )(builder)
 
 
 _register_table()

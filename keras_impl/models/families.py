@@ -58,22 +58,61 @@ class ApplicationModel:
 
 
 APPLICATIONS: tuple[ApplicationModel, ...] = (
-    ApplicationModel("resnet50", "ResNet50", "resnet", "resnet", 224,
-                     "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", 23_587_712),
-    ApplicationModel("resnet101", "ResNet101", "resnet", "resnet", 224,
-                     "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5", 42_658_176),
-    ApplicationModel("resnet152", "ResNet152", "resnet", "resnet", 224,
-                     "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5", 58_370_944),
-    ApplicationModel("vgg16", "VGG16", "vgg16", "vgg", 224,
-                     "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", 14_714_688),
-    ApplicationModel("vgg19", "VGG19", "vgg19", "vgg", 224,
-                     "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", 20_024_384),
-    ApplicationModel("efficientnet_b0", "EfficientNetB0", "efficientnet", "efficientnet", 224,
-                     "efficientnetb0_notop.h5", 4_049_571),
-    ApplicationModel("efficientnet_b3", "EfficientNetB3", "efficientnet", "efficientnet", 300,
-                     "efficientnetb3_notop.h5", 10_783_535),
-    ApplicationModel("mobilenet_v2", "MobileNetV2", "mobilenet_v2", "mobilenet_v2", 224,
-                     "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5", 2_257_984),
-    ApplicationModel("mobilenet_v3_large", "MobileNetV3Large", "mobilenet_v3", "mobilenet_v3", 224,
-                     "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5", 2_996_352),
+    ApplicationModel(
+        "resnet50",
+        "ResNet50",
+        "resnet",
+        "resnet",
+        224,
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        23_587_712,
+    ),
+    ApplicationModel(
+        "resnet101",
+        "ResNet101",
+        "resnet",
+        "resnet",
+        224,
+        "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        42_658_176,
+    ),
+    ApplicationModel(
+        "resnet152",
+        "ResNet152",
+        "resnet",
+        "resnet",
+        224,
+        "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        58_370_944,
+    ),
+    ApplicationModel(
+        "vgg16", "VGG16", "vgg16", "vgg", 224, "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", 14_714_688
+    ),
+    ApplicationModel(
+        "vgg19", "VGG19", "vgg19", "vgg", 224, "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", 20_024_384
+    ),
+    ApplicationModel(
+        "efficientnet_b0", "EfficientNetB0", "efficientnet", "efficientnet", 224, "efficientnetb0_notop.h5", 4_049_571
+    ),
+    ApplicationModel(
+        "efficientnet_b3", "EfficientNetB3", "efficientnet", "efficientnet", 300, "efficientnetb3_notop.h5", 10_783_535
+    ),
+    ApplicationModel(
+        "mobilenet_v2",
+        "MobileNetV2",
+        "mobilenet_v2",
+        "mobilenet_v2",
+        224,
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5",
+        2_257_984,
+    ),
+    ApplicationModel(
+        "mobilenet_v3_large",
+        "MobileNetV3Large",
+        "mobilenet_v3",
+        "mobilenet_v3",
+        224,
+        "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5",
+        2_996_352,
+    ),
 )

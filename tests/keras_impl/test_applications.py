@@ -42,13 +42,18 @@ def test_preprocess_input_runs_inside_the_model_when_inputs_are_0_to_255():
 
 
 def test_runner_turns_preprocess_input_on_for_unnormalised_data(runner, tmp_path):
-    from conftest import digits_bundle, make_spec
+    from builders import digits_bundle
+    from builders import keras_spec as make_spec
 
     from suite.runners.progress import NullProgress
 
     data = digits_bundle(image_size=32, channels=3, normalization="none", limit=100)
-    spec = make_spec({"name": "mobilenet_v2"}, dataset={"source": "digits", "normalization": "none"},
-                     strategy={"freeze": "all_but_head"}, training={"epochs": 1, "batch_size": 50})
+    spec = make_spec(
+        {"name": "mobilenet_v2"},
+        dataset={"source": "digits", "normalization": "none"},
+        strategy={"freeze": "all_but_head"},
+        training={"epochs": 1, "batch_size": 50},
+    )
     output = runner.run(spec, data, tmp_path, NullProgress())
     assert output.extra["preprocess_input"].endswith("mobilenet_v2.preprocess_input")
     assert output.params.trainable == 12_810

@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import make_spec
+from builders import keras_spec as make_spec
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import json, sys, tempfile
 sys.path.insert(0, {tests!r})
-from conftest import digits_bundle, make_spec
+from builders import digits_bundle
+from builders import keras_spec as make_spec
 from keras_impl import create_keras_runner
 from suite.runners.progress import NullProgress
 runner = create_keras_runner()
@@ -38,12 +39,11 @@ def _run_on(backend: str) -> dict:
         # sklearn's and torch's OpenMP runtimes both busy-wait on a 2-core machine otherwise (30x slower steps)
         "OMP_WAIT_POLICY": "PASSIVE",
     }
-    code = SCRIPT.format(tests=str(Path(__file__).parent), backend=backend)
-    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    code = SCRIPT.format(tests=str(Path(__file__).parents[1]), backend=backend)
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))
-    return json.loads(line[len("RESULT"):])
+    return json.loads(line[len("RESULT") :])
 
 
 @pytest.mark.parametrize("backend", ["torch", pytest.param("jax", marks=pytest.mark.slow)])
@@ -61,7 +61,8 @@ def test_check_names_missing_backend_package(runner, monkeypatch):
     import keras_impl.checks as checks
 
     real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(checks.importlib.util, "find_spec",
-                        lambda name, *args: None if name == "jax" else real_find_spec(name, *args))
+    monkeypatch.setattr(
+        checks.importlib.util, "find_spec", lambda name, *args: None if name == "jax" else real_find_spec(name, *args)
+    )
     problems = runner.check(make_spec({"name": "mlp"}, keras_backend="jax"))
     assert problems == ["keras backend 'jax' unavailable: pip install jax"]

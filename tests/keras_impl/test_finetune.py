@@ -1,7 +1,8 @@
 import keras
 import numpy as np
 import pytest
-from conftest import digits_bundle, make_spec
+from builders import digits_bundle
+from builders import keras_spec as make_spec
 
 from suite.runners.progress import NullProgress
 
@@ -11,8 +12,7 @@ def finetune_run(runner, tmp_path_factory):
     data = digits_bundle(image_size=32, channels=3, limit=240)
     spec = make_spec(
         {"name": "mobilenet_v2"},
-        strategy={"freeze": "all_but_head",
-                  "finetune": {"epochs": 2, "lr": 1e-4, "unfreeze_last_layers": 10}},
+        strategy={"freeze": "all_but_head", "finetune": {"epochs": 2, "lr": 1e-4, "unfreeze_last_layers": 10}},
         training={"epochs": 2, "batch_size": 32},
     )
     assert runner.check(spec) == []

@@ -28,8 +28,17 @@ def test_scratch_models_have_the_seed_parameter_counts(name, shape, expected):
 def test_simple_cnn_layers_match_seed_003():
     built = _build("simple_cnn")
     kinds = [type(layer).__name__ for layer in built.model.layers[1:]]
-    assert kinds == ["Conv2D", "Activation", "MaxPooling2D", "Conv2D", "Activation", "MaxPooling2D",
-                     "Flatten", "Dense", "Dense"]
+    assert kinds == [
+        "Conv2D",
+        "Activation",
+        "MaxPooling2D",
+        "Conv2D",
+        "Activation",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
     assert built.model.output_shape == (None, 10)
 
 
@@ -85,7 +94,9 @@ def test_frozen_base_batchnorm_runs_in_inference_mode_even_when_unfrozen():
     unfreeze_for_finetune(frozen_bn, FinetuneSpec(epochs=1, lr=1e-4, unfreeze="all"))
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(frozen_bn.model(images, training=True)),
-        keras.ops.convert_to_numpy(frozen_bn.model(images, training=False)), rtol=1e-5, atol=1e-6,
+        keras.ops.convert_to_numpy(frozen_bn.model(images, training=False)),
+        rtol=1e-5,
+        atol=1e-6,
     )
     training_bn = _build("mobilenet_v2", options=BuildOptions(bn_mode="train"))
     assert not np.allclose(

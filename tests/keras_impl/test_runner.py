@@ -3,7 +3,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import make_spec
+from builders import keras_spec as make_spec
 
 from suite.runners.progress import NullProgress
 from suite.runners.protocol import HISTORY_COLUMNS, RunOutput
@@ -116,9 +116,11 @@ def test_check_reports_what_keras_cannot_do(runner, overrides, fragment):
 
 
 def test_check_accepts_supported_spec(runner):
-    spec = make_spec({"name": "mobilenet_v2", "head": "gap"}, strategy={"freeze": ["stem", "block_1"]},
-                     training={"epochs": 1, "scheduler": {"name": "cosine", "warmup_epochs": 1},
-                               "early_stopping": {"patience": 2}})
+    spec = make_spec(
+        {"name": "mobilenet_v2", "head": "gap"},
+        strategy={"freeze": ["stem", "block_1"]},
+        training={"epochs": 1, "scheduler": {"name": "cosine", "warmup_epochs": 1}, "early_stopping": {"patience": 2}},
+    )
     assert runner.check(spec) == []
 
 
@@ -134,8 +136,11 @@ def test_streamed_inputs_when_data_do_not_fit_in_memory(runner, digits, tmp_path
     import keras_impl.data as data_module
 
     monkeypatch.setattr(data_module, "IN_MEMORY_LIMIT_BYTES", 0)
-    spec = make_spec({"name": "mlp"}, optimizer={"name": "adam", "lr": 3e-3},
-                     training={"epochs": 4, "batch_size": 32, "eval_batch_size": 50, "num_workers": 2})
+    spec = make_spec(
+        {"name": "mlp"},
+        optimizer={"name": "adam", "lr": 3e-3},
+        training={"epochs": 4, "batch_size": 32, "eval_batch_size": 50, "num_workers": 2},
+    )
     output = runner.run(spec, digits, tmp_path, NullProgress())
     assert output.extra["input_mode"] == "streamed"
     assert output.test_scores.shape == (len(digits.test), 10)

@@ -3,7 +3,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import make_spec
+from builders import keras_spec as make_spec
 
 from keras_impl.optim import make_optimizer
 from keras_impl.schedules import lr_at
@@ -18,8 +18,13 @@ def _run(runner, digits, tmp_path, **sections):
 
 
 def test_early_stopping_restores_best_epoch(runner, digits, tmp_path):
-    output = _run(runner, digits, tmp_path, optimizer={"name": "sgd", "lr": 2.0},
-                  training={"epochs": 25, "early_stopping": {"patience": 1, "monitor": "val_loss"}})
+    output = _run(
+        runner,
+        digits,
+        tmp_path,
+        optimizer={"name": "sgd", "lr": 2.0},
+        training={"epochs": 25, "early_stopping": {"patience": 1, "monitor": "val_loss"}},
+    )
     losses = [row["val_loss"] for row in output.history]
     best = int(np.nanargmin(losses))
     assert output.best_epoch == best
@@ -29,8 +34,12 @@ def test_early_stopping_restores_best_epoch(runner, digits, tmp_path):
 
 
 def test_checkpoint_and_tensorboard_files(runner, digits, tmp_path):
-    _run(runner, digits, tmp_path, training={"epochs": 2, "checkpoint": True, "tensorboard": True,
-                                             "log_every_n_steps": 5})
+    _run(
+        runner,
+        digits,
+        tmp_path,
+        training={"epochs": 2, "checkpoint": True, "tensorboard": True, "log_every_n_steps": 5},
+    )
     assert (tmp_path / "checkpoints" / "best.weights.h5").is_file()
     assert (tmp_path / "checkpoints" / "last.weights.h5").is_file()
     assert any(path.name.startswith("events.out") for path in (tmp_path / "tensorboard").rglob("*"))
@@ -56,8 +65,13 @@ def test_lr_formulas():
 
 
 def test_plateau_reduces_lr(runner, digits, tmp_path):
-    output = _run(runner, digits, tmp_path, optimizer={"name": "sgd", "lr": 3.0},
-                  training={"epochs": 6, "scheduler": {"name": "plateau", "patience": 0, "factor": 0.5}})
+    output = _run(
+        runner,
+        digits,
+        tmp_path,
+        optimizer={"name": "sgd", "lr": 3.0},
+        training={"epochs": 6, "scheduler": {"name": "plateau", "patience": 0, "factor": 0.5}},
+    )
     lrs = [row["lr"] for row in output.history]
     assert min(lrs) < 3.0 and all(later <= earlier for earlier, later in zip(lrs, lrs[1:], strict=False))
 

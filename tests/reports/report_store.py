@@ -17,8 +17,14 @@ from suite.spec.serialize import run_id, spec_to_toml
 CLASSES = ["zero", "one", "two"]
 TEST_LABELS = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0])  # 4 zeros, 3 ones, 3 twos
 ENVIRONMENT = {
-    "python": "3.11.7", "platform": "Linux-x86_64", "cpu": "Test CPU 9000", "cores": 2, "hostname": "box",
-    "frameworks": {"torch": "2.9.0"}, "device": "cpu", "gpu": None,
+    "python": "3.11.7",
+    "platform": "Linux-x86_64",
+    "cpu": "Test CPU 9000",
+    "cores": 2,
+    "hostname": "box",
+    "frameworks": {"torch": "2.9.0"},
+    "device": "cpu",
+    "gpu": None,
 }
 
 
@@ -49,8 +55,12 @@ class FakeRun:
     def spec(self) -> ExperimentSpec:
         return ExperimentSpec.model_validate(
             {
-                "name": self.name, "backend": self.backend, "seed": self.seed, "dataset": self.dataset,
-                "model": {"name": self.model}, "strategy": self.strategy,
+                "name": self.name,
+                "backend": self.backend,
+                "seed": self.seed,
+                "dataset": self.dataset,
+                "model": {"name": self.model},
+                "strategy": self.strategy,
                 "training": {"epochs": len(self.history), "batch_size": self.batch_size},
             }
         )
@@ -74,8 +84,15 @@ def write_run(out_dir: Path, run: FakeRun, study: str = "fixture") -> Path:
         store.write_json(directory / store.RESULT_FILE, {**header, "status": "failed", "error": run.error})
         return directory
     history = [
-        {"epoch": epoch, "train_loss": 1.0 - train, "train_accuracy": train, "val_loss": 1.1 - val,
-         "val_accuracy": val, "lr": lr, "seconds": run.epoch_seconds}
+        {
+            "epoch": epoch,
+            "train_loss": 1.0 - train,
+            "train_accuracy": train,
+            "val_loss": 1.1 - val,
+            "val_accuracy": val,
+            "lr": lr,
+            "seconds": run.epoch_seconds,
+        }
         for epoch, (train, val, lr) in enumerate(run.history)
     ]
     scores = predicted_scores(run.wrong)
@@ -84,17 +101,29 @@ def write_run(out_dir: Path, run: FakeRun, study: str = "fixture") -> Path:
     store.write_history(directory / store.HISTORY_FILE, history)
     store.write_predictions(directory / store.PREDICTIONS_FILE, TEST_LABELS, scores)
     result = {
-        **header, "status": "completed", "error": None,
-        "params": {"total": run.total, "trainable": run.trainable, "frozen": run.total - run.trainable,
-                   "buffers": 0, "groups": {"head": {"total": 30, "trainable": 30}}},
+        **header,
+        "status": "completed",
+        "error": None,
+        "params": {
+            "total": run.total,
+            "trainable": run.trainable,
+            "frozen": run.total - run.trainable,
+            "buffers": 0,
+            "groups": {"head": {"total": 30, "trainable": 30}},
+        },
         "metrics": metrics,
-        "timing": {"train_seconds": run.train_seconds, "train_images_per_second": run.train_ips,
-                   "eval_images_per_second": run.eval_ips, "epoch_seconds_mean": run.epoch_seconds,
-                   "warmup_batches_excluded": 2},
+        "timing": {
+            "train_seconds": run.train_seconds,
+            "train_images_per_second": run.train_ips,
+            "eval_images_per_second": run.eval_ips,
+            "epoch_seconds_mean": run.epoch_seconds,
+            "warmup_batches_excluded": 2,
+        },
         "environment": {**ENVIRONMENT, "frameworks": {run.backend: "1.0"}},
         "class_names": CLASSES,
         "extra": {"data_fingerprint": run.fingerprint, "samples": {"train": 50, "val": 10, "test": 10}, **run.extra},
-        "started_at": "2026-01-01T00:00:00+00:00", "finished_at": "2026-01-01T00:01:00+00:00",
+        "started_at": "2026-01-01T00:00:00+00:00",
+        "finished_at": "2026-01-01T00:01:00+00:00",
     }
     store.write_json(directory / store.RESULT_FILE, result)
     return directory
@@ -103,9 +132,17 @@ def write_run(out_dir: Path, run: FakeRun, study: str = "fixture") -> Path:
 def write_study(out_dir: Path, name: str, runs: list[FakeRun], command: str = "suite run study.toml") -> Path:
     for run in runs:
         write_run(out_dir, run, study=name)
-    store.write_json(out_dir / store.STUDY_FILE, {"study": name, "description": None, "spec_file": "study.toml",
-                                                 "command": command, "date": "2026-01-01T00:00:00+00:00",
-                                                 "run_ids": []})
+    store.write_json(
+        out_dir / store.STUDY_FILE,
+        {
+            "study": name,
+            "description": None,
+            "spec_file": "study.toml",
+            "command": command,
+            "date": "2026-01-01T00:00:00+00:00",
+            "run_ids": [],
+        },
+    )
     return out_dir
 
 
@@ -119,18 +156,62 @@ TRACEBACK = 'Traceback (most recent call last):\n  File "x.py", line 1, in <modu
 #   resnet18 keras: failed
 FIXTURE_RUNS = [
     FakeRun("mlp[backend=torch,seed=0]", wrong=[0]),
-    FakeRun("mlp[backend=torch,seed=1]", seed=1, wrong=[0, 1], train_seconds=12.0, train_ips=400.0,
-            history=[(0.5, 0.5, 1e-3), (0.95, 0.7, 1e-4)]),
+    FakeRun(
+        "mlp[backend=torch,seed=1]",
+        seed=1,
+        wrong=[0, 1],
+        train_seconds=12.0,
+        train_ips=400.0,
+        history=[(0.5, 0.5, 1e-3), (0.95, 0.7, 1e-4)],
+    ),
     FakeRun("mlp[backend=keras]", backend="keras", wrong=[0, 1, 2], train_seconds=20.0, train_ips=250.0),
-    FakeRun("resnet18[freeze=all_but_head]", model="resnet18", strategy={"freeze": "all_but_head"},
-            wrong=[0, 1, 2, 3], total=11_000_000, trainable=5_000, train_seconds=30.0, train_ips=300.0,
-            eval_ips=1000.0, epoch_seconds=15.0),
-    FakeRun("resnet18[freeze=none]", model="resnet18", wrong=[], total=11_000_000, trainable=11_000_000,
-            train_seconds=120.0, train_ips=100.0, eval_ips=800.0, epoch_seconds=60.0, extra={"depth": 18}),
-    FakeRun("resnet18[freeze_blocks=2]", model="resnet18", strategy={"freeze_blocks": 2}, wrong=[4, 5],
-            total=11_000_000, trainable=2_000_000, train_seconds=60.0, train_ips=200.0, eval_ips=800.0),
-    FakeRun("small_cnn[freeze=none]", model="small_cnn", wrong=[9], total=50_000, trainable=50_000,
-            train_seconds=15.0, train_ips=400.0, eval_ips=1600.0, epoch_seconds=7.5,
-            history=[(0.5, 0.5, 1e-3), (0.8, 0.75, 5e-4), (0.99, 0.7, 1e-4)], best_epoch=1),
+    FakeRun(
+        "resnet18[freeze=all_but_head]",
+        model="resnet18",
+        strategy={"freeze": "all_but_head"},
+        wrong=[0, 1, 2, 3],
+        total=11_000_000,
+        trainable=5_000,
+        train_seconds=30.0,
+        train_ips=300.0,
+        eval_ips=1000.0,
+        epoch_seconds=15.0,
+    ),
+    FakeRun(
+        "resnet18[freeze=none]",
+        model="resnet18",
+        wrong=[],
+        total=11_000_000,
+        trainable=11_000_000,
+        train_seconds=120.0,
+        train_ips=100.0,
+        eval_ips=800.0,
+        epoch_seconds=60.0,
+        extra={"depth": 18},
+    ),
+    FakeRun(
+        "resnet18[freeze_blocks=2]",
+        model="resnet18",
+        strategy={"freeze_blocks": 2},
+        wrong=[4, 5],
+        total=11_000_000,
+        trainable=2_000_000,
+        train_seconds=60.0,
+        train_ips=200.0,
+        eval_ips=800.0,
+    ),
+    FakeRun(
+        "small_cnn[freeze=none]",
+        model="small_cnn",
+        wrong=[9],
+        total=50_000,
+        trainable=50_000,
+        train_seconds=15.0,
+        train_ips=400.0,
+        eval_ips=1600.0,
+        epoch_seconds=7.5,
+        history=[(0.5, 0.5, 1e-3), (0.8, 0.75, 5e-4), (0.99, 0.7, 1e-4)],
+        best_epoch=1,
+    ),
     FakeRun("resnet18[backend=keras]", backend="keras", model="resnet18", error=TRACEBACK),
 ]

@@ -66,8 +66,9 @@ def test_same_name_different_spec_stays_apart(tmp_path: Path) -> None:
     from report_store import FakeRun, write_study
 
     first = write_study(tmp_path / "a", "small", [FakeRun("mlp[backend=torch]")])
-    second = write_study(tmp_path / "b", "large", [FakeRun("mlp[backend=torch]", dataset={"source": "digits",
-                                                                                          "image_size": 16})])
+    second = write_study(
+        tmp_path / "b", "large", [FakeRun("mlp[backend=torch]", dataset={"source": "digits", "image_size": 16})]
+    )
     configs = aggregate_configs(load_results([first, second]))
     assert len(configs) == 2 and set(configs["n"]) == {1}
     names = sorted(configs["config_name"])

@@ -12,8 +12,12 @@ LINK = re.compile(r"\]\(([^)]+\.png)\)")
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    directory = write_study(tmp_path_factory.mktemp("built") / "study", "fixture", FIXTURE_RUNS,
-                            command="suite run studies/fixture.toml --set training.epochs=2")
+    directory = write_study(
+        tmp_path_factory.mktemp("built") / "study",
+        "fixture",
+        FIXTURE_RUNS,
+        command="suite run studies/fixture.toml --set training.epochs=2",
+    )
     path = build_report([directory])
     return path, path.read_text(encoding="utf-8")
 
@@ -37,8 +41,16 @@ def test_markdown_written_beside_results_with_figures(built: tuple[Path, str]) -
 def test_every_section_the_fixture_supports_is_there_and_none_is_empty(built: tuple[Path, str]) -> None:
     sections = _sections(built[1])
     expected = {
-        "Leaderboard", "Parameter efficiency", "Model zoo", "Cross-framework comparison", "Strategy comparison",
-        "Per-class report (best run)", "Figures", "Runs", "Failed runs", "Provenance",
+        "Leaderboard",
+        "Parameter efficiency",
+        "Model zoo",
+        "Cross-framework comparison",
+        "Strategy comparison",
+        "Per-class report (best run)",
+        "Figures",
+        "Runs",
+        "Failed runs",
+        "Provenance",
     }
     assert set(sections) == expected
     for title, body in sections.items():

@@ -15,8 +15,13 @@ def _is_png(path: Path) -> bool:
 
 def _history(train: list[float], val: list[float], lr: list[float] | None = None) -> pd.DataFrame:
     epochs = range(len(train))
-    data = {"epoch": list(epochs), "train_loss": [1 - a for a in train], "train_accuracy": train,
-            "val_loss": [1 - a for a in val], "val_accuracy": val}
+    data = {
+        "epoch": list(epochs),
+        "train_loss": [1 - a for a in train],
+        "train_accuracy": train,
+        "val_loss": [1 - a for a in val],
+        "val_accuracy": val,
+    }
     if lr is not None:
         data["lr"] = lr
     return pd.DataFrame(data)
@@ -55,8 +60,14 @@ def test_study_plots_are_written(tmp_path: Path) -> None:
         Curve("a", "#1f77b4", _history([0.5, 0.8, 0.9], [0.45, 0.7, 0.72], [1e-3, 5e-4, 1e-4])),
         Curve("b", "#ff7f0e", _history([0.4, 0.6], [0.4, 0.55], [1e-3, 1e-3])),
     ]
-    configs = pd.DataFrame({"config_name": ["x", "y", "z"], "backend_label": ["torch", "keras/jax", "torch"],
-                            "test_acc": [0.8, 0.9, 0.7], "trainable": [1e3, 1e6, 5e4]})
+    configs = pd.DataFrame(
+        {
+            "config_name": ["x", "y", "z"],
+            "backend_label": ["torch", "keras/jax", "torch"],
+            "test_acc": [0.8, 0.9, 0.7],
+            "trainable": [1e3, 1e6, 5e4],
+        }
+    )
     written = [
         plots_study.overlaid_curves(curves, tmp_path / "curves.png"),
         plots_study.gap_curves(curves, tmp_path / "gap.png"),

@@ -59,8 +59,11 @@ def test_failed_table_lists_last_error_line(frame: pd.DataFrame) -> None:
 
 def test_leaderboard_ranks_and_summarises_repeats(configs: pd.DataFrame) -> None:
     table = leaderboard_table(configs)
-    assert list(table.data["Configuration"])[:3] == ["resnet18[freeze=none]", "small_cnn[freeze=none]",
-                                                      "mlp[backend=torch]"]
+    assert list(table.data["Configuration"])[:3] == [
+        "resnet18[freeze=none]",
+        "small_cnn[freeze=none]",
+        "mlp[backend=torch]",
+    ]
     mlp = _by(table, "Configuration")["mlp[backend=torch]"]
     assert mlp["Seeds"] == 2 and mlp["Test acc"] == pytest.approx(0.85)
     assert mlp["Train time (s)"] == pytest.approx(11.0) and mlp["Train img/s"] == pytest.approx(450.0)
@@ -114,8 +117,7 @@ def test_cross_framework_pairs_backends(configs: pd.DataFrame, frame: pd.DataFra
 def test_cross_framework_notes_different_data(tmp_path: Path) -> None:
     runs = [
         FakeRun("m[backend=torch]", fingerprint="aaa"),
-        FakeRun("m[backend=keras]", backend="keras", fingerprint="bbb",
-                dataset={"source": "digits", "image_size": 16}),
+        FakeRun("m[backend=keras]", backend="keras", fingerprint="bbb", dataset={"source": "digits", "image_size": 16}),
     ]
     frame = load_results([write_study(tmp_path / "s", "s", runs)])
     note = cross_framework_table(aggregate_configs(frame), frame).data.iloc[0]["Data"]

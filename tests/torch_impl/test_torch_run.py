@@ -82,8 +82,8 @@ def test_run_refuses_a_spec_check_rejects(digits, spec_for, tmp_path):
 def test_torch_runs_never_load_tensorflow(tmp_path):
     code = f"""
 import sys
-sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parent)!r})
-from conftest import digits_bundle, make_spec
+sys.path.insert(0, {str(__import__("pathlib").Path(__file__).parents[1])!r})
+from builders import digits_bundle, make_spec
 from torch_impl.runner import TorchRunner
 spec = make_spec({{"name": "mlp"}}, training={{"epochs": 1, "tensorboard": True, "checkpoint": True}})
 TorchRunner().run(spec, digits_bundle(), {str(tmp_path)!r})

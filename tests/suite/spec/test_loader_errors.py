@@ -27,47 +27,102 @@ model = { name = "simple_cnn" }
 
 MALFORMED = [
     # (replace this, with this, expected message)
-    ('name = "cnn"\nmodel = { name = "simple_cnn" }',
-     'name = "cnn"\nmodel = { name = "simple_cnn" }\noptimizer = { lr = -0.1 }',
-     "bad.toml: experiments[1].optimizer.lr: must be > 0, got -0.1"),
-    ('model = { name = "mlp" }', 'model = { name = "mlp" }\noptimizer = { learning_rate = 0.1 }',
-     "bad.toml: experiments[0].optimizer.learning_rate: unknown key (expected one of: name, lr, weight_decay, "
-     "momentum, nesterov)"),
-    ('backend = "torch"', 'backend = "tensorflow"',
-     "bad.toml: defaults.backend: must be 'keras' or 'torch', got 'tensorflow'"),
-    ("training = { epochs = 2 }", 'training = { epochs = "two" }',
-     "bad.toml: defaults.training.epochs: must be an integer, got 'two'"),
-    ("training = { epochs = 2 }", "training = { epochs = 0 }",
-     "bad.toml: defaults.training.epochs: must be >= 1, got 0"),
-    ("training = { epochs = 2 }", "training = { batch_size = 8 }",
-     "bad.toml: experiments[0].training.epochs: required key is missing"),
-    ('dataset = { source = "digits" }', 'dataset = { source = "imagenet21k" }',
-     "bad.toml: defaults.dataset.source: must be 'digits', 'mnist', 'cifar10', 'folder' or 'hf', "
-     "got 'imagenet21k'"),
-    ('dataset = { source = "digits" }', 'dataset = { source = "hf" }',
-     "bad.toml: defaults.dataset: source 'hf' needs id (a Hugging Face dataset id) or path (a saved copy)"),
-    ('dataset = { source = "digits" }', 'dataset = { source = "digits", split = { val = 0.6, test = 0.5 } }',
-     "bad.toml: defaults.dataset.split: val + test must be < 1, got 1.1"),
-    ('model = { name = "mlp" }', 'model = { name = "mlp" }\nstrategy = { freeze = "partial" }',
-     "bad.toml: experiments[0].strategy.freeze: must be 'none' or 'all_but_head', got 'partial'"),
-    ('model = { name = "mlp" }', 'model = { name = "mlp" }\nstrategy = { freeze = "all_but_head", freeze_blocks = 2 }',
-     "bad.toml: experiments[0].strategy: give freeze or freeze_blocks, not both"),
-    ('model = { name = "mlp" }', 'model = { name = "mlp" }\noptimizer = { name = "adam", nesterov = true }',
-     "bad.toml: experiments[0].optimizer: nesterov needs name = 'sgd' and momentum > 0"),
-    ('model = { name = "mlp" }', 'model = { name = "mlp" }\ntraining = { epochs = 2, device = "tpu" }',
-     "bad.toml: experiments[0].training.device: must be 'auto', 'cpu' or 'cuda', got 'tpu'"),
-    ('model = { name = "mlp" }', 'model = { name = "mlp" }\nkeras_backend = "jax"',
-     "bad.toml: experiments[0]: keras_backend is only valid with backend = 'keras'"),
-    ('[study]\nname = "t"', '[study]\nname = "t"\nseeds = []',
-     "bad.toml: study.seeds: must have at least 1 item(s), got []"),
-    ('[study]\nname = "t"', '[study]\nname = "t"\n[matrix]\nbackend = "torch"',
-     "bad.toml: matrix.backend: must be a non-empty list of values, got 'torch'"),
-    ('[study]\nname = "t"', '[study]\nname = "t"\n[matrix]\nlr = [1e-3, -1.0]',
-     "bad.toml: matrix.optimizer.lr: must be > 0, got -1.0 (matrix value lr, in run mlp[lr=-1])"),
-    ('[study]\nname = "t"', '[study]\nname = "t"\n[grid]\nlr = [1]',
-     "bad.toml: grid: unknown key (expected one of: study, defaults, matrix, experiments)"),
-    ('name = "cnn"', 'name = "mlp"',
-     "bad.toml: experiments: two runs are both named 'mlp'; give experiments distinct names"),
+    (
+        'name = "cnn"\nmodel = { name = "simple_cnn" }',
+        'name = "cnn"\nmodel = { name = "simple_cnn" }\noptimizer = { lr = -0.1 }',
+        "bad.toml: experiments[1].optimizer.lr: must be > 0, got -0.1",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\noptimizer = { learning_rate = 0.1 }',
+        "bad.toml: experiments[0].optimizer.learning_rate: unknown key (expected one of: name, lr, weight_decay, "
+        "momentum, nesterov)",
+    ),
+    (
+        'backend = "torch"',
+        'backend = "tensorflow"',
+        "bad.toml: defaults.backend: must be 'keras' or 'torch', got 'tensorflow'",
+    ),
+    (
+        "training = { epochs = 2 }",
+        'training = { epochs = "two" }',
+        "bad.toml: defaults.training.epochs: must be an integer, got 'two'",
+    ),
+    (
+        "training = { epochs = 2 }",
+        "training = { epochs = 0 }",
+        "bad.toml: defaults.training.epochs: must be >= 1, got 0",
+    ),
+    (
+        "training = { epochs = 2 }",
+        "training = { batch_size = 8 }",
+        "bad.toml: experiments[0].training.epochs: required key is missing",
+    ),
+    (
+        'dataset = { source = "digits" }',
+        'dataset = { source = "imagenet21k" }',
+        "bad.toml: defaults.dataset.source: must be 'digits', 'mnist', 'cifar10', 'folder' or 'hf', got 'imagenet21k'",
+    ),
+    (
+        'dataset = { source = "digits" }',
+        'dataset = { source = "hf" }',
+        "bad.toml: defaults.dataset: source 'hf' needs id (a Hugging Face dataset id) or path (a saved copy)",
+    ),
+    (
+        'dataset = { source = "digits" }',
+        'dataset = { source = "digits", split = { val = 0.6, test = 0.5 } }',
+        "bad.toml: defaults.dataset.split: val + test must be < 1, got 1.1",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\nstrategy = { freeze = "partial" }',
+        "bad.toml: experiments[0].strategy.freeze: must be 'none' or 'all_but_head', got 'partial'",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\nstrategy = { freeze = "all_but_head", freeze_blocks = 2 }',
+        "bad.toml: experiments[0].strategy: give freeze or freeze_blocks, not both",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\noptimizer = { name = "adam", nesterov = true }',
+        "bad.toml: experiments[0].optimizer: nesterov needs name = 'sgd' and momentum > 0",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\ntraining = { epochs = 2, device = "tpu" }',
+        "bad.toml: experiments[0].training.device: must be 'auto', 'cpu' or 'cuda', got 'tpu'",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\nkeras_backend = "jax"',
+        "bad.toml: experiments[0]: keras_backend is only valid with backend = 'keras'",
+    ),
+    (
+        '[study]\nname = "t"',
+        '[study]\nname = "t"\nseeds = []',
+        "bad.toml: study.seeds: must have at least 1 item(s), got []",
+    ),
+    (
+        '[study]\nname = "t"',
+        '[study]\nname = "t"\n[matrix]\nbackend = "torch"',
+        "bad.toml: matrix.backend: must be a non-empty list of values, got 'torch'",
+    ),
+    (
+        '[study]\nname = "t"',
+        '[study]\nname = "t"\n[matrix]\nlr = [1e-3, -1.0]',
+        "bad.toml: matrix.optimizer.lr: must be > 0, got -1.0 (matrix value lr, in run mlp[lr=-1])",
+    ),
+    (
+        '[study]\nname = "t"',
+        '[study]\nname = "t"\n[grid]\nlr = [1]',
+        "bad.toml: grid: unknown key (expected one of: study, defaults, matrix, experiments)",
+    ),
+    (
+        'name = "cnn"',
+        'name = "mlp"',
+        "bad.toml: experiments: two runs are both named 'mlp'; give experiments distinct names",
+    ),
 ]
 
 

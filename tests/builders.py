@@ -1,0 +1,73 @@
+"""Test data and spec builders shared by the runner tests: real offline digits as a DataBundle."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+from sklearn.datasets import load_digits
+
+from suite.data.bundle import DataBundle, Split
+from suite.data.preprocess import Preprocessing
+from suite.spec.models import ExperimentSpec
+
+
+def digits_bundle(
+    image_size: int | None = None, channels: int | None = None, normalization: str = "unit", limit: int | None = None
+) -> DataBundle:
+    """sklearn's 8x8 digits as uint8 NHWC (round(x * 255 / 16)), split 60/20/20 after a fixed shuffle."""
+    digits = load_digits()
+    images = np.rint(digits.images * 255.0 / 16.0).astype(np.uint8)[..., None]
+    labels = digits.target.astype(np.int64)
+    order = np.random.default_rng(0).permutation(len(labels))[:limit]
+    images, labels = images[order], labels[order]
+    n_train, n_val = int(0.6 * len(labels)), int(0.2 * len(labels))
+    cuts = {"train": slice(0, n_train), "val": slice(n_train, n_train + n_val), "test": slice(n_train + n_val, None)}
+    splits = {name: Split(images[cut], labels[cut]) for name, cut in cuts.items()}
+    return DataBundle(
+        **splits,
+        class_names=[str(digit) for digit in range(10)],
+        preprocessing=Preprocessing(image_size=image_size, channels=channels, normalization=normalization),
+        source="digits",
+    )
+
+
+def small_bundle(bundle: DataBundle, n_train: int, n_eval: int) -> DataBundle:
+    """The first samples of each split (for fast tests on bigger models)."""
+
+    def cut(split: Split, n: int) -> Split:
+        return Split(split.images[:n], split.labels[:n])
+
+    return DataBundle(
+        cut(bundle.train, n_train), cut(bundle.val, n_eval), cut(bundle.test, n_eval),
+        bundle.class_names, bundle.preprocessing, bundle.source,
+    )  # fmt: skip
+
+
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "torch": {
+        "name": "test",
+        "dataset": {"source": "digits"},
+        "training": {"epochs": 2, "batch_size": 32, "device": "cpu", "precision": "fp32"},
+    },
+    "keras": {
+        "name": "test[backend=keras]",
+        "dataset": {"source": "digits", "normalization": "unit"},
+        "optimizer": {"name": "adam", "lr": 1e-3},
+        "training": {"epochs": 1, "batch_size": 32},
+    },
+}
+
+
+def make_spec(model: dict[str, Any], backend: str = "torch", **sections: Any) -> ExperimentSpec:
+    """An ExperimentSpec on digits for ``backend``; table-valued ``sections`` update the defaults key by key."""
+    raw: dict[str, Any] = {**copy.deepcopy(_DEFAULTS[backend]), "backend": backend, "seed": 0, "model": model}
+    for key, value in sections.items():
+        raw[key] = {**raw[key], **value} if isinstance(value, dict) and isinstance(raw.get(key), dict) else value
+    return ExperimentSpec.model_validate(raw)
+
+
+def keras_spec(model: dict[str, Any], **sections: Any) -> ExperimentSpec:
+    """:func:`make_spec` for the Keras backend."""
+    return make_spec(model, "keras", **sections)
