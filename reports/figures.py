@@ -24,7 +24,10 @@ def safe_name(text: str) -> str:
 
 
 def run_figures(records: list[RunRecord], folder: Path) -> dict[str, dict[str, Path]]:
-    """Learning curves and confusion matrix of every completed run: ``{key: {"curves": p, "confusion": p}}``."""
+    """Per completed run: learning curves, confusion matrix and, with per-group LRs, their schedule.
+
+    Returns ``{key: {"curves": p, "confusion": p, "group_lr": p}}`` (kinds present when the data has them).
+    """
     written: dict[str, dict[str, Path]] = {}
     for record in records:
         if not record.completed:
@@ -41,6 +44,11 @@ def run_figures(records: list[RunRecord], folder: Path) -> dict[str, dict[str, P
                 folder / f"{safe_name(record.key)}_curves.png",
                 best_epoch=None if best is None else int(best),
             )
+            group_lr = plots_run.group_learning_rates(
+                history, f"{name}: learning rate per layer group", folder / f"{safe_name(record.key)}_group_lr.png"
+            )
+            if group_lr is not None:
+                paths["group_lr"] = group_lr
         matrix = _confusion(record)
         if matrix is not None:
             paths["confusion"] = plots_run.confusion_matrix(

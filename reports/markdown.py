@@ -64,8 +64,8 @@ def figures_section(figures: list[FigureRef], start: Path) -> str:
 
 
 def run_links(paths: dict[str, dict[str, Path]], start: Path) -> dict[str, str]:
-    """Per run key, markdown links to its learning curves and confusion matrix."""
-    names = {"curves": "curves", "confusion": "confusion"}
+    """Per run key, markdown links to its learning curves, confusion matrix and per-group LR plot."""
+    names = {"curves": "curves", "confusion": "confusion", "group_lr": "LR per group"}
     return {
         key: " · ".join(f"[{names[kind]}]({relative(path, start)})" for kind, path in sorted(kinds.items())) or "–"
         for key, kinds in paths.items()

@@ -93,3 +93,26 @@ def confusion_matrix(matrix: np.ndarray, class_names: list[str], title: str, pat
                 )
     axis.set_title(short(title, 70) + "\n(rows normalised to 1)", fontsize=10)
     return save(figure, path)
+
+
+def group_learning_rates(history: pd.DataFrame, title: str, path: Path) -> Path | None:
+    """Each layer group's learning rate per epoch (``lr_<group>`` history columns), log scale.
+
+    Shows what a schedule really did to every group under discriminative LRs: e.g. a cosine ``eta_min``
+    above a group's base rate raises that group's rate instead of annealing it.
+    """
+    columns = [column for column in history.columns if column.startswith("lr_")]
+    if not columns:
+        return None
+    figure = new_figure(9.0, 3.8)
+    axis = figure.subplots()
+    for column in columns:
+        rates = pd.to_numeric(history[column], errors="coerce")
+        axis.plot(history["epoch"], rates, "-", marker="o", markersize=3, label=column.removeprefix("lr_"))
+    axis.set_yscale("log")
+    axis.set(xlabel="Epoch (0-based)", ylabel="Learning rate (log scale)")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1.0), loc="upper left", title="group")
+    figure.suptitle(short(title, 90), fontsize=11)
+    return save(figure, path)

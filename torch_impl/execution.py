@@ -43,7 +43,7 @@ def execute(spec: ExperimentSpec, data: DataBundle, run_dir: Path, progress: Pro
     names = list(built.groups)
     frozen = set(initially_frozen(spec.strategy, names))
     set_requires_grad(built, frozen)
-    params = count_params(built)
+    initial_trainable = count_params(built).trainable
     numerics = resolve_numerics(spec, is_convolutional(built.module))
     built.module.to(numerics.device)
     if numerics.channels_last:
@@ -75,7 +75,8 @@ def execute(spec: ExperimentSpec, data: DataBundle, run_dir: Path, progress: Pro
         epoch_seconds_mean=float(np.mean([row["seconds"] for row in state.history])),
         warmup_batches_excluded=state.meter.excluded_batches,
     )
-    extra = _extra(spec, numerics, splits, frozen, cache_info, built)
+    extra = {**_extra(spec, numerics, splits, frozen, cache_info, built), "trainable_params_initial": initial_trainable}
+    params = count_params(built)  # after training: what two-phase / gradual unfreezing had unfrozen by the end
     return RunOutput(state.history, labels, scores, params, timing, environment(numerics), state.weights_epoch, extra)
 
 
@@ -156,10 +157,10 @@ def _extra(
         "compile": spec.training.compile,
         "data_loading": {name: "preloaded" if isinstance(s, TensorSplit) else "streamed" for name, s in splits.items()},
         "frozen_groups_initial": [name for name in built.groups if name in frozen],
-        "trainable_params_final": sum(p.numel() for p in built.module.parameters() if p.requires_grad),
         "feature_cache": cache_info,
         "torch_threads": torch.get_num_threads(),
-        "param_counts_note": "params are counted after the initial freeze; buffers = float buffers only",
+        "param_counts_note": "params are counted at the end of training (trainable = unfrozen by then); "
+        "buffers = float buffers only",
     }
 
 

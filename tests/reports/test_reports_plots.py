@@ -87,3 +87,13 @@ def test_identical_lr_schedules_are_drawn_once() -> None:
     ]
     groups = plots_study.group_schedules(curves)
     assert [[curve.label for curve in group] for group in groups] == [["torch", "keras"], ["step"]]
+
+
+def test_group_learning_rates_only_with_per_group_columns(tmp_path: Path) -> None:
+    history = _history([0.5, 0.8], [0.4, 0.7], [1e-3, 5e-4])
+    assert plots_run.group_learning_rates(history, "no groups", tmp_path / "none.png") is None
+    assert not (tmp_path / "none.png").exists()
+    history["lr_head"] = [1e-3, 5e-4]
+    history["lr_stem"] = [1e-8, 5e-7]  # eta_min above the base rate raises it
+    path = plots_run.group_learning_rates(history, "groups", tmp_path / "groups.png")
+    assert _is_png(path)

@@ -118,3 +118,14 @@ def test_compiled_run_matches_eager(digits, spec_for, tmp_path):
     eager = runner.run(spec_for(model, training={"epochs": 1}), digits, tmp_path / "eager")
     compiled = runner.run(spec_for(model, training={"epochs": 1, "compile": True}), digits, tmp_path / "c")
     np.testing.assert_allclose(compiled.test_scores, eager.test_scores, atol=1e-4)
+
+
+def test_trainable_count_is_what_was_unfrozen_by_the_end(tiny_rgb, spec_for, tmp_path):
+    """Same meaning as the Keras runner: gradual unfreezing reports the parameters it ended up training."""
+    strategy = {"freeze": "all_but_head", "unfreeze_schedule": {1: ["layer4"]}}
+    spec = spec_for({"name": "resnet18"}, strategy=strategy, training={"epochs": 2, "batch_size": 32})
+    output = TorchRunner().run(spec, tiny_rgb, tmp_path)
+    assert output.extra["trainable_params_initial"] == 5_130
+    assert output.params.trainable == 5_130 + 8_393_728
+    assert output.params.frozen == output.params.total - output.params.trainable
+    assert output.params.groups["layer4"]["trainable"] == 8_393_728

@@ -61,7 +61,8 @@ def test_gradual_unfreezing_run(digits, spec_for, tmp_path):
     trainable = [row["trainable_params"] for row in out.history]
     head, dense = 512 * 10 + 10, 64 * 2 * 2 * 512 + 512
     assert trainable == [head, head + dense, out.params.total]
-    assert out.params.trainable == head  # counts describe the starting configuration
+    assert out.params.trainable == out.params.total  # counted at the end: everything was unfrozen by then
+    assert out.extra["trainable_params_initial"] == head
     assert progress.lines == ["epoch 1: unfroze dense", "epoch 2: unfroze conv1, conv2"]
     assert out.extra["feature_cache"]["active"] is False
 
