@@ -4,29 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from keras_impl.models.registry import HEAD_GROUP, BuiltModel
+from keras_impl.models.registry import BuiltModel
+from suite.groups import initially_frozen, unfreeze_targets
 from suite.spec.models import FinetuneSpec, StrategySpec
 
 
 def frozen_groups(strategy: StrategySpec, group_names: list[str]) -> list[str]:
-    """Groups that ``strategy`` freezes at the start of training, in model order.
-
-    ``freeze="none"`` -> none; ``"all_but_head"`` -> every group but ``"head"``; a list -> those groups;
-    ``freeze_blocks=N`` -> the first N groups. Unknown names or N >= number of groups raise ValueError.
-    """
-    if strategy.freeze_blocks is not None:
-        if strategy.freeze_blocks >= len(group_names):
-            raise ValueError(
-                f"freeze_blocks={strategy.freeze_blocks} would freeze every group; this model has "
-                f"{len(group_names)} groups: {', '.join(group_names)}"
-            )
-        return group_names[: strategy.freeze_blocks]
-    if strategy.freeze == "none":
-        return []
-    if strategy.freeze == "all_but_head":
-        return [name for name in group_names if name != HEAD_GROUP]
-    _require_known(strategy.freeze, group_names, "strategy.freeze")
-    return [name for name in group_names if name in strategy.freeze]
+    """Groups that ``strategy`` freezes at the start of training, in model order (see :mod:`suite.groups`)."""
+    return initially_frozen(strategy, group_names)
 
 
 def apply_freezing(built: BuiltModel, frozen: list[str]) -> None:
@@ -53,17 +38,11 @@ def unfreeze_for_finetune(built: BuiltModel, finetune: FinetuneSpec) -> list[str
     elif finetune.unfreeze == "all":
         layers = [layer for members in built.groups.values() for layer in members]
     else:
-        _require_known(finetune.unfreeze, built.group_names, "strategy.finetune.unfreeze")
-        layers = [layer for name in finetune.unfreeze for layer in built.groups[name]]
+        names = unfreeze_targets(finetune.unfreeze, built.group_names, "strategy.finetune.unfreeze")
+        layers = [layer for name in names for layer in built.groups[name]]
     for layer in layers:
         layer.trainable = True
     return [layer.name for layer in layers]
-
-
-def _require_known(names: list[str], group_names: list[str], key: str) -> None:
-    unknown = [name for name in names if name not in group_names]
-    if unknown:
-        raise ValueError(f"{key}: unknown group(s) {', '.join(unknown)}; this model has: {', '.join(group_names)}")
 
 
 def is_trainable(layer: Any) -> bool:

@@ -2,48 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from torch import nn
 
-from suite.spec.models import StrategySpec
+from suite.groups import initially_frozen, require_known, unfreeze_targets
 from torch_impl.models import BuiltModel
 
-
-def initially_frozen(strategy: StrategySpec, names: list[str]) -> list[str]:
-    """Groups frozen at the start, in network order.
-
-    ``names`` ends with ``"head"``, which ``freeze_blocks`` never freezes.
-    """
-    body = names[:-1]
-    if strategy.freeze_blocks is not None:
-        if strategy.freeze_blocks > len(body):
-            raise ValueError(
-                f"freeze_blocks = {strategy.freeze_blocks} but the model has only {len(body)} groups before the head "
-                f"({', '.join(body)})"
-            )
-        return body[: strategy.freeze_blocks]
-    if strategy.freeze == "none":
-        return []
-    if strategy.freeze == "all_but_head":
-        return body
-    require_known(strategy.freeze, names, "strategy.freeze")
-    return [name for name in names if name in set(strategy.freeze)]
-
-
-def unfreeze_targets(requested: str | list[str], names: list[str], where: str) -> list[str]:
-    """Group names a finetune/unfreeze step turns on (``"all"`` = every group)."""
-    if requested == "all":
-        return list(names)
-    require_known(requested, names, where)
-    return [name for name in names if name in set(requested)]
-
-
-def require_known(requested: Iterable[str], names: list[str], where: str) -> None:
-    """ValueError naming the valid groups when ``requested`` holds an unknown one."""
-    unknown = [name for name in requested if name not in names]
-    if unknown:
-        raise ValueError(f"{where}: unknown layer group(s) {', '.join(map(repr, unknown))}; valid: {', '.join(names)}")
+__all__ = ["initially_frozen", "require_known", "set_requires_grad", "set_train_mode", "unfreeze_targets"]
 
 
 def set_requires_grad(built: BuiltModel, frozen: set[str]) -> None:

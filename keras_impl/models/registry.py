@@ -6,9 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from suite.groups import HEAD_GROUP as HEAD_GROUP  # re-exported: one name for the head everywhere
 from suite.spec.models import ModelSpec
-
-HEAD_GROUP = "head"
 
 
 @dataclass
