@@ -95,7 +95,7 @@ def test_list_models_and_describe(runner):
         ({"model": {"name": "nope"}}, "unknown keras model 'nope'"),
         ({"strategy": {"discriminative_lr": {"lr_mult": 0.5}}}, "discriminative_lr"),
         ({"strategy": {"unfreeze_schedule": {2: ["hidden1"]}}}, "unfreeze_schedule"),
-        ({"strategy": {"freeze": ["conv7"]}}, "unknown group(s) conv7"),
+        ({"strategy": {"freeze": ["conv7"]}}, "unknown layer group(s) 'conv7'"),
         ({"strategy": {"freeze_blocks": 3}}, "freeze every group"),
         ({"training": {"epochs": 1, "feature_cache": True}}, "feature_cache"),
         ({"training": {"epochs": 1, "channels_last": False}}, "channels_last"),
