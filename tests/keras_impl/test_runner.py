@@ -96,7 +96,7 @@ def test_list_models_and_describe(runner):
         ({"strategy": {"discriminative_lr": {"lr_mult": 0.5}}}, "discriminative_lr"),
         ({"strategy": {"unfreeze_schedule": {2: ["hidden1"]}}}, "unfreeze_schedule"),
         ({"strategy": {"freeze": ["conv7"]}}, "unknown layer group(s) 'conv7'"),
-        ({"strategy": {"freeze_blocks": 3}}, "freeze every group"),
+        ({"strategy": {"freeze_blocks": 3}}, "only 2 groups before the head"),
         ({"training": {"epochs": 1, "feature_cache": True}}, "feature_cache"),
         ({"training": {"epochs": 1, "channels_last": False}}, "channels_last"),
         ({"training": {"epochs": 1, "compile": True, "deterministic": True}}, "XLA off"),
