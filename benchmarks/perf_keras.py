@@ -6,6 +6,7 @@ CIFAR-sized uint8 images, preprocessed by the suite's Preprocessing exactly as i
     .venv/bin/python benchmarks/perf_keras.py                      # all installed backends
     .venv/bin/python benchmarks/perf_keras.py --backends tensorflow --train 2048
 
+The last rows run the same models, data and batch size in the PyTorch runner (``pytorch-runner``, fp32).
 Columns: runner img/s = the runner's ThroughputMeter (train steps only, 2 warm-up batches excluded);
 bare img/s = train images / median wall time of epochs 2..3 of a plain ``model.fit`` without validation (same
 model, data, batch size, optimizer); epoch s = median of epochs 2..3 incl. validation, runner (its history) vs
@@ -55,14 +56,17 @@ def _bundle(n_train: int, n_val: int, n_test: int):
     )
 
 
+PYTORCH_RUNNER = "pytorch-runner"
+
+
 def _spec(backend: str, model: dict, strategy: dict, batch_size: int):
     from suite.spec.models import ExperimentSpec
 
+    runner = {"backend": "torch"} if backend == PYTORCH_RUNNER else {"backend": "keras", "keras_backend": backend}
     return ExperimentSpec.model_validate(
         {
             "name": f"perf-{model['name']}",
-            "backend": "keras",
-            "keras_backend": backend,
+            **runner,
             "seed": 0,
             "dataset": {"source": "cifar10"},
             "model": model,
@@ -141,6 +145,31 @@ def worker(backend: str, n_train: int, batch_size: int) -> list[dict]:
     return rows
 
 
+def torch_worker(n_train: int, batch_size: int) -> list[dict]:
+    """The same models, data and batch size in the PyTorch runner (fp32, its defaults otherwise)."""
+    from suite.runners.progress import NullProgress
+    from torch_impl.runner import TorchRunner
+
+    data = _bundle(n_train, n_train // 4, n_train // 4)
+    rows = []
+    for label, (model, strategy) in MODELS.items():
+        spec = _spec(PYTORCH_RUNNER, model, strategy, batch_size)
+        spec.training.precision = "fp32"
+        output = TorchRunner().run(spec, data, Path(tempfile.mkdtemp()), NullProgress())
+        cached = output.extra["feature_cache"].get("active", False)
+        rows.append(
+            {
+                "backend": PYTORCH_RUNNER,
+                "model": f"{label} (feature cache)" if cached else label,
+                "runner_ips": output.timing.train_images_per_second,
+                "runner_epoch_s": statistics.median(row["seconds"] for row in output.history[1:]),
+                "eval_ips": output.timing.eval_images_per_second,
+                "trainable": output.params.trainable,
+            }
+        )
+    return rows
+
+
 def _run_child(backend: str, n_train: int, batch_size: int) -> list[dict]:
     env = {
         **os.environ,
@@ -169,28 +198,32 @@ def _table(rows: list[dict]) -> str:
             lines.append(f"| {row['backend']} | error: {row['error']} |||||||")
             continue
         ratio = row["runner_ips"] / reference[row["model"]] if row["model"] in reference else float("nan")
-        overhead = row["runner_epoch_s"] / row["bare_epoch_s"] - 1
+        bare = "bare_epoch_s" in row
+        overhead = f"{row['runner_epoch_s'] / row['bare_epoch_s'] - 1:+.1%}" if bare else "–"
+        bare_ips = f"{row['bare_ips']:.0f}" if bare else "–"
+        bare_epoch = f"{row['bare_epoch_s']:.2f}" if bare else "–"
         lines.append(
-            f"| {row['backend']} | {row['model']} | {row['runner_ips']:.0f} | {row['bare_ips']:.0f} | "
-            f"{row['runner_epoch_s']:.2f} | {row['bare_epoch_s']:.2f} | {overhead:+.1%} | {row['eval_ips']:.0f} | "
-            f"{ratio:.2f}x |"
+            f"| {row['backend']} | {row['model']} | {row['runner_ips']:.0f} | {bare_ips} | "
+            f"{row['runner_epoch_s']:.2f} | {bare_epoch} | {overhead} | {row['eval_ips']:.0f} | {ratio:.2f}x |"
         )
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch"])
+    parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax", "torch", PYTORCH_RUNNER])
     parser.add_argument("--train", type=int, default=2048, help="training images per epoch")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.train, args.batch_size)))
+        rows = torch_worker if args.worker == PYTORCH_RUNNER else lambda *a: worker(args.worker, *a)
+        print(json.dumps(rows(args.train, args.batch_size)))
         return
     rows = []
     for backend in args.backends:
-        if importlib.util.find_spec(backend) is None:
+        module = "torch" if backend == PYTORCH_RUNNER else backend
+        if importlib.util.find_spec(module) is None:
             rows.append({"backend": backend, "model": "-", "error": f"{backend} not installed"})
             continue
         rows += _run_child(backend, args.train, args.batch_size)
