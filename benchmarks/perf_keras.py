@@ -197,7 +197,8 @@ def _table(rows: list[dict]) -> str:
         if "error" in row:
             lines.append(f"| {row['backend']} | error: {row['error']} |||||||")
             continue
-        ratio = row["runner_ips"] / reference[row["model"]] if row["model"] in reference else float("nan")
+        model = row["model"].split(" (")[0]
+        ratio = row["runner_ips"] / reference[model] if model in reference else float("nan")
         bare = "bare_epoch_s" in row
         overhead = f"{row['runner_epoch_s'] / row['bare_epoch_s'] - 1:+.1%}" if bare else "–"
         bare_ips = f"{row['bare_ips']:.0f}" if bare else "–"
