@@ -1,9 +1,8 @@
-import pytest
 import torch
 
-from suite.spec.models import ModelSpec, StrategySpec
+from suite.spec.models import ModelSpec
 from torch_impl.checks import shrunk_schedule_notes
-from torch_impl.freezing import initially_frozen, set_requires_grad, set_train_mode
+from torch_impl.freezing import set_requires_grad, set_train_mode
 from torch_impl.models import build_model
 from torch_impl.params import count_params
 from torch_impl.runner import TorchRunner
@@ -11,26 +10,7 @@ from torch_impl.runner import TorchRunner
 NAMES = ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
 
 
-@pytest.mark.parametrize(
-    ("strategy", "frozen"),
-    [
-        ({}, []),
-        ({"freeze": "all_but_head"}, NAMES[:-1]),
-        ({"freeze": ["layer2", "stem"]}, ["stem", "layer2"]),
-        ({"freeze_blocks": 0}, []),
-        ({"freeze_blocks": 3}, ["stem", "layer1", "layer2"]),
-        ({"freeze_blocks": 5}, NAMES[:-1]),
-    ],
-)
-def test_initially_frozen(strategy, frozen):
-    assert initially_frozen(StrategySpec(**strategy), NAMES) == frozen
-
-
-def test_freeze_errors_name_the_valid_groups():
-    with pytest.raises(ValueError, match="valid: stem, layer1, layer2, layer3, layer4, head"):
-        initially_frozen(StrategySpec(freeze=["layer9"]), NAMES)
-    with pytest.raises(ValueError, match="only 5 groups before the head"):
-        initially_frozen(StrategySpec(freeze_blocks=6), NAMES)
+# Which groups a strategy selects is backend-neutral: tested in tests/suite/test_groups.py.
 
 
 def test_all_but_head_leaves_seed_002_trainable_count():
