@@ -7,7 +7,12 @@ process, after the executor has set ``KERAS_BACKEND``).
 
 from __future__ import annotations
 
-from suite.runners.registry import register_runner
+import importlib.util
+import os
+
+from suite.runners.registry import BackendUnavailableError, register_runner
+
+_BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
 
 
 @register_runner(
@@ -16,7 +21,16 @@ from suite.runners.registry import register_runner
     description="Keras 3 (model.fit) on the TensorFlow, JAX or torch Keras backend; keras.applications models",
 )
 def create_keras_runner():  # noqa: ANN201 - returns keras_impl.runner.KerasRunner, imported lazily
-    """Create the Keras runner (imports Keras and its configured backend)."""
+    """Create the Keras runner (imports Keras and its configured backend).
+
+    Raises BackendUnavailableError, before Keras is imported, when ``KERAS_BACKEND`` names a framework that is
+    not installed (``import keras`` would otherwise fail with a bare ImportError).
+    """
+    wanted = os.environ.get("KERAS_BACKEND", "tensorflow")
+    module = _BACKEND_MODULES.get(wanted)
+    if module is not None and importlib.util.find_spec(module) is None:
+        extra = ' (pip install -e ".[jax]")' if wanted == "jax" else ""
+        raise BackendUnavailableError(f"keras backend {wanted!r} is unavailable: pip install {module}{extra}")
     from keras_impl.runner import KerasRunner
 
     return KerasRunner()

@@ -54,14 +54,14 @@ def run(
     out_dir = out or Path("results") / study.name
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     records = run_study(study, out_dir, quiet=quiet, command=command)
-    failed = [record for record in records if record.status == "failed"]
+    failed = [record for record in records if record.status in {"failed", "unavailable"}]
     summary = f"{len(records) - len(failed)} of {len(records)} runs completed; results in {out_dir}"
     if not quiet:
         _err.print(summary, highlight=False)
     if failed:
         for record in failed:
             last = (record.error or "").strip().splitlines()[-1:] or ["unknown error"]
-            _err.print(f"failed: {record.name}: {last[0]}", highlight=False, markup=False)
+            _err.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
         raise typer.Exit(code=1)
 
 

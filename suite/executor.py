@@ -30,7 +30,7 @@ class RunRecord:
 
     run_id: str
     name: str
-    status: str  # completed | failed | skipped
+    status: str  # completed | failed | unavailable | skipped
     directory: Path
     error: str | None = None
 
@@ -85,10 +85,10 @@ def _execute_one(spec: ExperimentSpec, study_name: str, out_dir: Path, display: 
     display.run_started(spec.name)
     return_code = _spawn_worker(spec, directory, display)
     result = store.read_result(directory) or header
-    if return_code != 0 and result.get("status") != "failed":
+    if return_code != 0 and result.get("status") not in {"failed", "unavailable"}:
         result = {**header, "status": "failed", "error": _log_tail(directory / LOG_FILE, return_code)}
         store.write_json(directory / store.RESULT_FILE, result)
-    status = "completed" if return_code == 0 and result.get("status") == "completed" else "failed"
+    status = "completed" if return_code == 0 and result.get("status") == "completed" else result["status"]
     display.run_finished(spec.name, status, result)
     return RunRecord(rid, spec.name, status, directory, result.get("error"))
 

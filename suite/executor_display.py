@@ -63,7 +63,7 @@ class Display:
             )
         else:
             last_line = (result.get("error") or "unknown error").strip().splitlines()[-1]
-            self._print(f"    [red]FAILED[/red]: {escape(last_line)}")
+            self._print(f"    [red]{status.upper()}[/red]: {escape(last_line)}")
 
     def handle_event(self, event: dict[str, Any]) -> None:
         """Render one progress event from the worker."""

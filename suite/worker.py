@@ -18,11 +18,12 @@ from suite.data.bundle import DataBundle
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
 from suite.runners.protocol import RunOutput
-from suite.runners.registry import create_runner
+from suite.runners.registry import BackendUnavailableError, create_runner
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import spec_from_toml
 
 ERROR_TAIL_LINES = 15
+UNAVAILABLE_EXIT_STATUS = 3
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         result = _train_and_measure(spec, directory)
+    except BackendUnavailableError as exc:
+        print(f"unavailable: {exc}", file=sys.stderr)
+        unavailable = {**header, "status": "unavailable", "error": str(exc), "finished_at": _now()}
+        store.write_json(directory / store.RESULT_FILE, {**unavailable, "started_at": started})
+        return UNAVAILABLE_EXIT_STATUS
     except BaseException as exc:  # recorded, not swallowed: exit status says failed
         traceback.print_exc()
         failure = {**header, "status": "failed", "error": error_tail(exc), "started_at": started, "finished_at": _now()}

@@ -36,6 +36,10 @@ class RunnerEntry:
         return True, "ok"
 
 
+class BackendUnavailableError(RuntimeError):
+    """The backend, or the framework it is configured to use, is not installed; the message says what to install."""
+
+
 _RUNNERS: dict[str, RunnerEntry] = {}
 
 
@@ -75,9 +79,9 @@ def get_runner_entry(name: str) -> RunnerEntry:
 
 
 def create_runner(name: str) -> Runner:
-    """Instantiate the runner for ``name`` or raise RuntimeError saying why it is unavailable."""
+    """Instantiate the runner for ``name`` or raise BackendUnavailableError saying why it cannot run here."""
     entry = get_runner_entry(name)
     available, reason = entry.availability()
     if not available:
-        raise RuntimeError(f"backend {name!r} is unavailable: {reason}")
+        raise BackendUnavailableError(f"backend {name!r} is unavailable: {reason}")
     return entry.factory()

@@ -66,3 +66,18 @@ def test_check_names_missing_backend_package(runner, monkeypatch):
     )
     problems = runner.check(make_spec({"name": "mlp"}, keras_backend="jax"))
     assert problems == ["keras backend 'jax' unavailable: pip install jax"]
+
+
+def test_missing_keras_backend_framework_is_unavailable_before_keras_imports(monkeypatch):
+    import importlib.util
+
+    from keras_impl import create_keras_runner
+    from suite.runners.registry import BackendUnavailableError
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "jax" else real_find_spec(name, *a)
+    )
+    with pytest.raises(BackendUnavailableError, match=r"keras backend 'jax' is unavailable: pip install jax"):
+        create_keras_runner()

@@ -63,6 +63,11 @@ class CentroidRunner:
 @register_runner("centroid", requires=(), description="test plugin")
 def create():
     return CentroidRunner()
+
+
+@register_runner("missing", requires=("no_such_framework_xyz",), description="needs a framework not installed")
+def create_missing():
+    raise AssertionError("never created: its framework is missing")
 '''
 
 SPEC = """
@@ -130,3 +135,18 @@ def test_config_name_strips_seed() -> None:
     assert config_name("mlp[backend=torch,seed=1]") == "mlp[backend=torch]"
     assert config_name("mlp[seed=0]") == "mlp"
     assert config_name("mlp") == "mlp"
+
+
+def test_missing_framework_is_reported_unavailable(plugin_path: Path, tmp_path: Path) -> None:
+    spec_file = tmp_path / "missing.toml"
+    spec_file.write_text(
+        SPEC.replace('backend = "centroid"', 'backend = "missing"').split("[[experiments]]")[0]
+        + '[[experiments]]\nname = "m"\nmodel = { name = "centroid" }\n'
+    )
+    [record] = run_study(load_study(spec_file), tmp_path / "out", quiet=True)
+    result = store.read_result(record.directory)
+    assert record.status == result["status"] == "unavailable"
+    assert result["error"] == (
+        "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz "
+        "(pip install the suite's dependencies)"
+    )
