@@ -68,8 +68,8 @@ class DatasetSpec(StrictModel):
 
     @property
     def display_name(self) -> str:
-        """Human name: explicit name, else the HF id, else the source."""
-        return self.name or self.id or self.source
+        """Human name: explicit name, else the HF id (for the hf source), else the source."""
+        return self.name or (self.id if self.source == "hf" and self.id else self.source)
 
 
 class ModelSpec(StrictModel):

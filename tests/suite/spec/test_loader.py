@@ -108,3 +108,11 @@ def test_shipped_quickstart_validates() -> None:
     study = load_study(Path(__file__).parents[3] / "benchmarks" / "quickstart.toml")
     assert {run.backend for run in study.runs} == {"torch", "keras"}
     assert {run.model.name for run in study.runs} == {"mlp", "simple_cnn"}
+
+
+def test_dataset_display_name() -> None:
+    from suite.spec.models import DatasetSpec
+
+    assert DatasetSpec(source="hf", id="AI-Lab-Makerere/beans").display_name == "AI-Lab-Makerere/beans"
+    assert DatasetSpec(source="digits", id="AI-Lab-Makerere/beans").display_name == "digits"  # id left from --set
+    assert DatasetSpec(source="folder", path="/x", name="animals").display_name == "animals"
