@@ -46,10 +46,15 @@ def _run_on(backend: str) -> dict:
     return json.loads(line[len("RESULT") :])
 
 
-@pytest.mark.parametrize("backend", ["torch", pytest.param("jax", marks=pytest.mark.slow)])
+def _missing(module: str) -> pytest.MarkDecorator:
+    return pytest.mark.skipif(importlib.util.find_spec(module) is None, reason=f"{module} is not installed")
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param("torch", marks=_missing("torch")), pytest.param("jax", marks=[pytest.mark.slow, _missing("jax")])],
+)
 def test_mlp_digits_on_other_keras_backends(backend):
-    if importlib.util.find_spec(backend) is None:
-        pytest.skip(f"{backend} is not installed")
     result = _run_on(backend)
     assert result["backend"] == backend
     assert backend in result["frameworks"] and "keras" in result["frameworks"]

@@ -14,6 +14,10 @@ from suite.spec.loader import build_study
 BACKENDS = ["torch", "keras"]
 
 
+def _installed(backend: str) -> bool:
+    return discover()[backend].availability()[0]
+
+
 def _study(backend: str, model: str) -> dict:
     return {
         "study": {"name": f"contract-{backend}"},
@@ -27,10 +31,11 @@ def _study(backend: str, model: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "backend",
+    [pytest.param(b, marks=pytest.mark.skipif(not _installed(b), reason=f"{b} not installed")) for b in BACKENDS],
+)
 def test_runner_contract(backend: str, tmp_path: Path) -> None:
-    if not discover()[backend].availability()[0]:
-        pytest.skip(f"{backend} backend not installed")
     study = build_study(_study(backend, "mlp"), Path("contract.toml"))
     [record] = run_study(study, tmp_path, quiet=True)
     result = store.read_result(record.directory)
@@ -61,9 +66,8 @@ def test_runner_contract(backend: str, tmp_path: Path) -> None:
     assert result["environment"]["frameworks"] and result["environment"]["cpu"]
 
 
+@pytest.mark.skipif(not all(_installed(b) for b in BACKENDS), reason="needs both torch and keras installed")
 def test_both_backends_see_the_same_samples(tmp_path: Path) -> None:
-    if not all(discover()[b].availability()[0] for b in BACKENDS):
-        pytest.skip("needs both backends")
     raw = _study("torch", "mlp")
     raw["matrix"] = {"backend": BACKENDS}
     raw["defaults"]["training"]["epochs"] = 1
