@@ -1,13 +1,26 @@
-"""One way to time training everywhere: warm-up batches excluded, device synchronised first."""
+"""The one timing protocol every backend reports through.
+
+- **train img/s**: images / seconds over optimisation steps only (forward, backward, update), excluding the
+  first ``WARMUP_TRAIN_BATCHES`` steps after every change of what trains (a phase start or an unfreeze,
+  where frameworks retrace or rebuild their step). The clock is read after ``synchronize()`` (device work
+  finished) at both ends of each step.
+- **eval img/s**: the test-set pass with the final weights (no prefix cache), excluding the first
+  ``WARMUP_EVAL_BATCHES`` batch, synchronised the same way.
+- **epoch seconds**: wall time of one epoch's training steps plus its validation pass, batch assembly included.
+- **train seconds**: the sum of epoch seconds plus the one-off feature-cache pass.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
+WARMUP_TRAIN_BATCHES = 2
+WARMUP_EVAL_BATCHES = 1
+
 
 class ThroughputMeter:
-    """Counts images and seconds after the first ``warmup_batches`` batches.
+    """Counts images and seconds, leaving out ``warmup_batches`` batches after the start and every :meth:`rewarm`.
 
     Call :meth:`start_batch` before and :meth:`end_batch` after each step; ``synchronize``
     (e.g. ``torch.cuda.synchronize``) runs before every clock read so asynchronous devices
@@ -17,12 +30,17 @@ class ThroughputMeter:
     def __init__(self, warmup_batches: int = 2, synchronize: Callable[[], None] | None = None) -> None:
         self.warmup_batches = warmup_batches
         self._synchronize = synchronize or (lambda: None)
-        self._batches_seen = 0
+        self._warmup_left = warmup_batches
+        self._excluded = 0
         self._images = 0
         self._seconds = 0.0
         self._all_images = 0
         self._all_seconds = 0.0
         self._started: float | None = None
+
+    def rewarm(self) -> None:
+        """Exclude the next ``warmup_batches`` batches again (the step was rebuilt)."""
+        self._warmup_left = self.warmup_batches
 
     def start_batch(self) -> None:
         """Mark the start of one step."""
@@ -36,21 +54,23 @@ class ThroughputMeter:
             raise RuntimeError("end_batch() without start_batch()")
         elapsed = time.perf_counter() - self._started
         self._started = None
-        self._batches_seen += 1
         self._all_images += images
         self._all_seconds += elapsed
-        if self._batches_seen > self.warmup_batches:
-            self._images += images
-            self._seconds += elapsed
+        if self._warmup_left > 0:
+            self._warmup_left -= 1
+            self._excluded += 1
+            return
+        self._images += images
+        self._seconds += elapsed
 
     @property
     def _has_steady_state(self) -> bool:
-        return self._batches_seen > self.warmup_batches and self._seconds > 0
+        return self._seconds > 0
 
     @property
     def excluded_batches(self) -> int:
         """How many batches were left out as warm-up (0 when too few batches ran to exclude any)."""
-        return self.warmup_batches if self._has_steady_state else 0
+        return self._excluded if self._has_steady_state else 0
 
     @property
     def images_per_second(self) -> float:

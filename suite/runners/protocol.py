@@ -1,4 +1,10 @@
-"""The one protocol every backend implements, and the plain result it returns."""
+"""The protocols every backend implements, and the plain data they exchange with the core.
+
+A backend supplies framework primitives only: a :class:`Runner` checks framework facts, describes models
+and opens a :class:`TrainingSession`; the session builds one model and performs single operations
+(make these groups trainable, set these learning rates, one optimisation step on this batch, predict this
+batch). The epoch loop, the learning-rate plan, early stopping, timing and metrics live in ``suite``.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +14,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from suite.data.bundle import DataBundle
-from suite.runners.progress import ProgressReporter
 from suite.spec.models import ExperimentSpec, ModelSpec
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
@@ -41,9 +45,90 @@ class ParamCounts:
         }
 
 
+@dataclass(frozen=True)
+class GroupFacts:
+    """What the plan needs to know about one layer group: its size and the layers that change behaviour."""
+
+    name: str
+    params: int
+    has_batchnorm: bool = False
+    has_dropout: bool = False
+
+
+@dataclass(frozen=True)
+class InitSlot:
+    """One learnable array of a shared architecture, in the neutral layout (see :mod:`suite.shared_init`).
+
+    ``kind`` is ``dense_kernel`` (in, out), ``conv_kernel`` (kh, kw, in, out), ``depthwise_kernel``
+    (kh, kw, in, 1), ``bias``, ``bn_gamma``, ``bn_beta``, ``bn_mean`` or ``bn_var``; ``fan_in`` sets the
+    scale of the draw for kernels and biases.
+    """
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    fan_in: int = 1
+
+
+@dataclass
+class ModelDescription:
+    """A runner's one answer about a model: counts, ordered groups with their facts, and sharing facts.
+
+    ``sequential``: the groups run one after another on one tensor, so a frozen prefix can be cut off and
+    its output cached. ``init_slots``: the neutral weight layout when the architecture exists in every
+    backend (empty otherwise); ``parity_note``: why the frameworks' versions are not the same function.
+    """
+
+    params: ParamCounts
+    groups: list[GroupFacts]
+    sequential: bool = False
+    init_slots: list[InitSlot] = field(default_factory=list)
+    parity_note: str | None = None
+
+    @property
+    def group_names(self) -> list[str]:
+        """Group names, input to output (``"head"`` last)."""
+        return [group.name for group in self.groups]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (CLI ``describe``, introspection across processes)."""
+        return {
+            **self.params.to_dict(),
+            "group_facts": [group.__dict__ for group in self.groups],
+            "sequential": self.sequential,
+            "init_slots": [{**slot.__dict__, "shape": list(slot.shape)} for slot in self.init_slots],
+            "parity_note": self.parity_note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelDescription:
+        """Inverse of :meth:`to_dict`."""
+        counts = ParamCounts(data["total"], data["trainable"], data["frozen"], data["buffers"], data["groups"])
+        return cls(
+            params=counts,
+            groups=[GroupFacts(**group) for group in data["group_facts"]],
+            sequential=data["sequential"],
+            init_slots=[InitSlot(**{**slot, "shape": tuple(slot["shape"])}) for slot in data["init_slots"]],
+            parity_note=data["parity_note"],
+        )
+
+
+@dataclass(frozen=True)
+class TrainableSet:
+    """Which layer groups train; the rest are frozen.
+
+    ``frozen_bn_inference``: BatchNorm layers of frozen groups run in inference mode (``bn_mode = "frozen"``).
+    ``last_layers``: additionally unfreeze the backbone's last N framework layers (Keras' seed-003 recipe).
+    """
+
+    groups: tuple[str, ...]
+    frozen_bn_inference: bool = True
+    last_layers: int | None = None
+
+
 @dataclass
 class Timing:
-    """Measured one way everywhere: warm-up excluded, device synchronised before reading a clock."""
+    """Measured one way everywhere (see :mod:`suite.timing`)."""
 
     train_seconds: float
     train_images_per_second: float
@@ -58,7 +143,7 @@ class Timing:
 
 @dataclass
 class RunOutput:
-    """What a runner returns. Metrics are computed from it in ``suite.metrics``, never by the runner.
+    """What a run produces. Metrics are computed from it in ``suite.metrics``, never by a runner.
 
     ``history`` holds one dict per epoch with keys :data:`HISTORY_COLUMNS` (plus optional extras);
     ``test_scores`` is (N, C) class probabilities in the order of ``bundle.test``;
@@ -75,19 +160,88 @@ class RunOutput:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class TrainingSession(Protocol):
+    """One built model and its optimizer: the framework primitives the core's epoch loop drives.
+
+    Inputs are float32 NHWC arrays (or cached prefix features) and int64 labels, in the order the core
+    chose; outputs are plain numpy. Every method acts at once and returns plain values.
+    """
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (a no-op on the CPU); the core calls it before reading a clock."""
+
+    def begin_phase(self, trainable: TrainableSet, rates: dict[str, float]) -> None:
+        """Apply ``trainable`` and start a fresh optimizer with one learning rate per group."""
+
+    def set_trainable(self, trainable: TrainableSet) -> None:
+        """Change which groups train; groups already training keep their optimizer state, new ones start fresh."""
+
+    def set_learning_rates(self, rates: dict[str, float]) -> None:
+        """Set every group's learning rate (takes effect from the next step)."""
+
+    def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+        """One optimisation step in training mode: (mean loss over the batch, correctly classified count)."""
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """Inference-mode logits (N, C) as float32."""
+
+    def prefix_features(self, groups: list[str], inputs: np.ndarray) -> np.ndarray:
+        """Output of the leading ``groups`` for ``inputs`` in inference mode (the feature cache's values)."""
+
+    def use_prefix_cache(self, groups: list[str] | None) -> None:
+        """From now on ``train_step``/``predict`` take the output of ``groups`` (None: raw inputs again)."""
+
+    def snapshot(self) -> Any:
+        """A copy of every weight and buffer, for :meth:`restore`."""
+
+    def restore(self, snapshot: Any) -> None:
+        """Put back the weights of :meth:`snapshot`."""
+
+    def save_checkpoint(self, directory: Path, name: str) -> Path:
+        """Write the weights as ``directory/name.<framework extension>``; returns the path."""
+
+    def export_weights(self) -> list[np.ndarray]:
+        """Learnable weights in the neutral layout of the model's ``init_slots`` (shared architectures only)."""
+
+    def param_counts(self) -> ParamCounts:
+        """Counts in the current trainable state."""
+
+    def details(self) -> dict[str, Any]:
+        """Framework facts worth keeping in result.json (precision, device, compile, ...)."""
+
+    def environment(self) -> dict[str, Any]:
+        """Machine and framework versions, the device and its name."""
+
+    def close(self) -> None:
+        """Release what the session holds (writers, device memory)."""
+
+
 class Runner(Protocol):
-    """A backend: trains ``spec`` on ``data`` and returns predictions, counts and timings."""
+    """A backend: framework facts, model descriptions, and sessions that train one model."""
 
     name: str
 
     def check(self, spec: ExperimentSpec) -> list[str]:
-        """Problems that stop this spec from running on this backend (empty when it can run)."""
-
-    def run(self, spec: ExperimentSpec, data: DataBundle, run_dir: Path, progress: ProgressReporter) -> RunOutput:
-        """Train and evaluate; write checkpoints/logs under ``run_dir``."""
+        """Framework facts that stop this spec from running here (empty when it can run)."""
 
     def list_models(self) -> dict[str, str]:
         """Model names this runner builds, with a one-line description."""
 
-    def describe(self, model: ModelSpec, input_shape: tuple[int, int, int], num_classes: int) -> ParamCounts:
-        """Parameter counts (total and per layer group) of ``model`` built for this input and class count."""
+    def describe(self, model: ModelSpec, input_shape: tuple[int, int, int], num_classes: int) -> ModelDescription:
+        """Counts, ordered groups (with facts) and sharing facts of ``model`` for this input and class count."""
+
+    def open_session(
+        self,
+        spec: ExperimentSpec,
+        plan: dict[str, Any],
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        initial_weights: list[np.ndarray] | None,
+        run_dir: Path,
+    ) -> TrainingSession:
+        """Seed the framework, build ``spec.model`` with the plan's hyper-parameters and return its session.
+
+        ``plan`` is the plan's plain-data form (``TrainingPlan.to_dict()``): ``hyperparameters`` holds the
+        values both frameworks must use (Adam epsilon, BatchNorm momentum and epsilon); ``initial_weights``,
+        when given, are loaded in the order of the model's ``init_slots``.
+        """

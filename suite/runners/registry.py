@@ -11,7 +11,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from suite.runners.protocol import Runner
 
@@ -19,20 +19,42 @@ ENTRY_POINT_GROUP = "suite.runners"
 _BUILTIN_BACKEND_MODULES = {"torch": "torch_impl", "keras": "keras_impl"}
 
 
+def _no_environment(engine: str | None) -> dict[str, str]:
+    return {}
+
+
 @dataclass(frozen=True)
 class RunnerEntry:
-    """A registered backend: its name, factory and the modules it needs."""
+    """A registered backend: its name, factory, the modules it needs and the engines it can run on.
+
+    ``engines`` maps an engine name (e.g. Keras' ``tensorflow``/``jax``/``torch``) to the modules it needs;
+    ``default_engine`` is used when a spec names none; ``child_environment(engine)`` gives the variables a
+    run's process needs before the framework is imported; ``extra`` is the pip extra that installs it.
+    """
 
     name: str
     factory: Callable[[], Runner]
     requires: tuple[str, ...]
     description: str
+    engines: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    default_engine: str | None = None
+    child_environment: Callable[[str | None], dict[str, str]] = _no_environment
+    extra: str | None = None
 
-    def availability(self) -> tuple[bool, str]:
+    def resolve_engine(self, engine: str | None) -> str | None:
+        """The engine a run uses: ``engine``, else the default (None for a backend without engines)."""
+        return engine if engine is not None else self.default_engine
+
+    def availability(self, engine: str | None = None) -> tuple[bool, str]:
         """(available, reason): checks that every required module can be found, without importing it."""
-        missing = [module for module in self.requires if importlib.util.find_spec(module) is None]
+        engine = self.resolve_engine(engine)
+        needed = [*self.requires, *self.engines.get(engine or "", ())]
+        missing = [module for module in needed if importlib.util.find_spec(module) is None]
         if missing:
-            return False, f"missing module(s): {', '.join(missing)} (pip install the suite's dependencies)"
+            install = f'pip install "tlbench[{self.extra}]"' if self.extra else "pip install " + " ".join(missing)
+            if engine and any(module in self.engines.get(engine, ()) for module in missing):
+                install = f'pip install "tlbench[{engine}]"'
+            return False, f"missing module(s): {', '.join(missing)} ({install})"
         return True, "ok"
 
 
@@ -44,14 +66,30 @@ _RUNNERS: dict[str, RunnerEntry] = {}
 
 
 def register_runner(
-    name: str, *, requires: tuple[str, ...], description: str = ""
+    name: str,
+    *,
+    requires: tuple[str, ...],
+    description: str = "",
+    engines: dict[str, tuple[str, ...]] | None = None,
+    default_engine: str | None = None,
+    child_environment: Callable[[str | None], dict[str, str]] = _no_environment,
+    extra: str | None = None,
 ) -> Callable[[Callable[[], Runner]], Callable[[], Runner]]:
     """Decorator registering a runner factory under ``name``; a duplicate name is an error."""
 
     def decorate(factory: Callable[[], Runner]) -> Callable[[], Runner]:
         if name in _RUNNERS and _RUNNERS[name].factory is not factory:
             raise ValueError(f"runner {name!r} is already registered")
-        _RUNNERS[name] = RunnerEntry(name, factory, requires, description or (factory.__doc__ or "").strip())
+        _RUNNERS[name] = RunnerEntry(
+            name,
+            factory,
+            requires,
+            description or (factory.__doc__ or "").strip(),
+            dict(engines or {}),
+            default_engine,
+            child_environment,
+            extra,
+        )
         return factory
 
     return decorate
@@ -78,10 +116,11 @@ def get_runner_entry(name: str) -> RunnerEntry:
     return entries[name]
 
 
-def create_runner(name: str) -> Runner:
+def create_runner(name: str, engine: str | None = None) -> Runner:
     """Instantiate the runner for ``name`` or raise BackendUnavailableError saying why it cannot run here."""
     entry = get_runner_entry(name)
-    available, reason = entry.availability()
+    available, reason = entry.availability(engine)
     if not available:
-        raise BackendUnavailableError(f"backend {name!r} is unavailable: {reason}")
+        label = f"{name}/{entry.resolve_engine(engine)}" if entry.resolve_engine(engine) else name
+        raise BackendUnavailableError(f"backend {label!r} is unavailable: {reason}")
     return entry.factory()

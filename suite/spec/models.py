@@ -10,10 +10,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-KerasBackend = Literal["tensorflow", "jax", "torch"]
 Source = Literal["digits", "mnist", "cifar10", "folder", "hf"]
 Normalization = Literal["none", "unit", "half", "imagenet"]
 PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+SHARED_ARCHITECTURES = ("mlp", "simple_cnn", "mobilenet_v2")
+"""Models built layer for layer alike in every backend: shared initial weights and ``suite parity`` apply."""
+GRAYSCALE_MODELS = ("mlp", "simple_cnn")
+"""Models that take 1-channel input; every other model takes 3-channel images."""
 
 
 class StrictModel(BaseModel):
@@ -82,6 +87,9 @@ class ModelSpec(StrictModel):
     head_dropout: list[Annotated[float, Field(ge=0, lt=1)]] = []
     dropout: float | None = Field(None, ge=0, lt=1)
     depth: int | None = Field(None, ge=1)
+    init: Literal["framework", "shared"] = "framework"
+    bn_momentum: float = Field(0.1, gt=0, lt=1)
+    bn_epsilon: float = Field(1e-5, gt=0)
 
     @model_validator(mode="after")
     def _dropout_per_hidden_layer(self) -> ModelSpec:
@@ -90,6 +98,24 @@ class ModelSpec(StrictModel):
                 f"head_dropout needs one rate per head_hidden layer ({len(self.head_hidden)}), "
                 f"got {len(self.head_dropout)}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _dropout_is_the_mlps(self) -> ModelSpec:
+        if self.dropout is not None and self.name != "mlp":
+            raise ValueError("dropout sets the mlp's dropout; for other models use head_hidden + head_dropout")
+        return self
+
+    @model_validator(mode="after")
+    def _shared_init_needs_random_weights(self) -> ModelSpec:
+        if self.init == "shared":
+            if self.name not in SHARED_ARCHITECTURES:
+                raise ValueError(
+                    f"init = 'shared' needs an architecture that exists in every backend "
+                    f"({', '.join(SHARED_ARCHITECTURES)}), got {self.name!r}"
+                )
+            if self.weights != "none":
+                raise ValueError("init = 'shared' draws the initial weights; it needs weights = 'none'")
         return self
 
 
@@ -146,11 +172,18 @@ class OptimizerSpec(StrictModel):
     weight_decay: float = Field(0.0, ge=0)
     momentum: float = Field(0.0, ge=0, lt=1)
     nesterov: bool = False
+    epsilon: float = Field(1e-8, gt=0)
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> OptimizerSpec:
         if self.nesterov and (self.name != "sgd" or self.momentum == 0):
             raise ValueError("nesterov needs name = 'sgd' and momentum > 0")
+        return self
+
+    @model_validator(mode="after")
+    def _momentum_is_sgds(self) -> OptimizerSpec:
+        if self.momentum and self.name != "sgd":
+            raise ValueError(f"momentum applies to sgd only, not {self.name}")
         return self
 
 
@@ -166,6 +199,29 @@ class SchedulerSpec(StrictModel):
     monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
     step_size: int = Field(10, ge=1)
     gamma: float = Field(0.1, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _fields_the_schedule_uses(self) -> SchedulerSpec:
+        if self.name == "plateau" and self.warmup_epochs:
+            raise ValueError("scheduler 'plateau' cannot be combined with warmup_epochs")
+        # Non-default values only: a resolved spec read back from spec.toml sets every field explicitly.
+        unused = sorted(
+            name
+            for name, field in type(self).model_fields.items()
+            if name not in _SCHEDULER_FIELDS[self.name] and getattr(self, name) != field.default
+        )
+        if unused:
+            raise ValueError(f"scheduler {self.name!r} does not use {', '.join(unused)}")
+        return self
+
+
+_WARMUP_FIELDS = {"name", "warmup_epochs", "warmup_start_factor"}
+_SCHEDULER_FIELDS = {
+    "none": _WARMUP_FIELDS,
+    "cosine": _WARMUP_FIELDS | {"eta_min"},
+    "step": _WARMUP_FIELDS | {"step_size", "gamma"},
+    "plateau": {"name", "factor", "patience", "monitor"},
+}
 
 
 class EarlyStoppingSpec(StrictModel):
@@ -203,7 +259,7 @@ class ExperimentSpec(StrictModel):
 
     name: str = Field(min_length=1)
     backend: str
-    keras_backend: KerasBackend | None = None
+    engine: str | None = None
     seed: int = Field(0, ge=0)
     dataset: DatasetSpec
     model: ModelSpec
@@ -224,10 +280,26 @@ class ExperimentSpec(StrictModel):
         return value
 
     @model_validator(mode="after")
-    def _keras_backend_only_for_keras(self) -> ExperimentSpec:
-        if self.keras_backend is not None and self.backend != "keras":
-            raise ValueError("keras_backend is only valid with backend = 'keras'")
+    def _engine_is_the_backends(self) -> ExperimentSpec:
+        from suite.runners.registry import get_runner_entry
+
+        engines = sorted(get_runner_entry(self.backend).engines)
+        if self.engine is not None and self.engine not in engines:
+            if not engines:
+                raise ValueError(f"engine: backend {self.backend!r} has no engines, got {self.engine!r}")
+            raise ValueError(f"engine: backend {self.backend!r} runs on {', '.join(engines)}, got {self.engine!r}")
         return self
+
+    @model_validator(mode="after")
+    def _grayscale_only_for_small_models(self) -> ExperimentSpec:
+        if self.dataset.channels == 1 and self.model.name not in GRAYSCALE_MODELS:
+            raise ValueError(f"{self.model.name} takes 3-channel images; set dataset.channels = 3")
+        return self
+
+    @property
+    def backend_label(self) -> str:
+        """``backend`` or ``backend/engine`` when the spec names an engine."""
+        return f"{self.backend}/{self.engine}" if self.engine else self.backend
 
 
 class StudyHeader(StrictModel):

@@ -1,0 +1,188 @@
+"""The neutral training plan: computed once from the validated spec and the model's ordered groups.
+
+It fixes, before any framework runs, the phases; for every epoch which groups train and each group's
+learning rate; the BatchNorm mode of frozen groups; the hyper-parameters whose framework defaults differ;
+whether the frozen-prefix feature cache applies (and why not); the initial weights and the batch order.
+Both runners execute it; it is stored as ``plan.json`` and printed by ``suite validate --plan``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from suite.groups import initially_frozen, unfreeze_targets
+from suite.plan.schedule import base_rates, scheduled_lr
+from suite.runners.protocol import ModelDescription, TrainableSet
+from suite.spec.models import ExperimentSpec
+
+PLAN_VERSION = 1
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    """One epoch: its phase, which groups train, and each group's learning rate (before plateau reductions)."""
+
+    epoch: int
+    phase: int
+    epoch_in_phase: int
+    trainable: list[str]
+    rates: dict[str, float]
+    unfreezes: list[str] = field(default_factory=list)
+    trainable_params: int | None = None
+
+
+@dataclass(frozen=True)
+class PhasePlan:
+    """A stretch of epochs with one optimizer: phase 1 from the freeze config, phase 2 the ``finetune``."""
+
+    number: int
+    first_epoch: int
+    epochs: int
+    lr: float
+    unfreeze_last_layers: int | None = None
+
+
+@dataclass
+class TrainingPlan:
+    """Everything both runners must do alike, as plain data (see the module docstring)."""
+
+    groups: list[str]
+    group_params: dict[str, int]
+    phases: list[PhasePlan]
+    epochs: list[EpochPlan]
+    bn_mode: str
+    hyperparameters: dict[str, float]
+    feature_cache: dict[str, Any]
+    init: str
+    batch_order: dict[str, Any]
+    early_stopping: dict[str, Any] | None
+    plateau: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)
+    version: int = PLAN_VERSION
+
+    def trainable_set(self, epoch: EpochPlan) -> TrainableSet:
+        """What a runner applies for ``epoch``."""
+        phase = self.phases[epoch.phase - 1]
+        return TrainableSet(tuple(epoch.trainable), self.bn_mode == "frozen", phase.unfreeze_last_layers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data, the content of ``plan.json``."""
+        return asdict(self)
+
+
+def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
+    """The plan for ``spec`` on a model with these groups; ValueError naming the spec key when it cannot run."""
+    names = model.group_names
+    group_params = {group.name: group.params for group in model.groups}
+    phases = _phases(spec)
+    epochs = _epochs(spec, names, phases, group_params)
+    training = spec.training
+    return TrainingPlan(
+        groups=names,
+        group_params=group_params,
+        phases=phases,
+        epochs=epochs,
+        bn_mode=spec.strategy.bn_mode,
+        hyperparameters={
+            "adam_epsilon": spec.optimizer.epsilon,
+            "bn_momentum": spec.model.bn_momentum,
+            "bn_epsilon": spec.model.bn_epsilon,
+        },
+        feature_cache=_feature_cache(spec, model, epochs, phases),
+        init=spec.model.init,
+        batch_order={"source": "suite", "seed": spec.seed, "batch_size": training.batch_size, "shuffle": True},
+        early_stopping=training.early_stopping.model_dump() if training.early_stopping else None,
+        plateau=training.scheduler.model_dump() if training.scheduler.name == "plateau" else None,
+        notes=_notes(spec),
+    )
+
+
+def _phases(spec: ExperimentSpec) -> list[PhasePlan]:
+    phases = [PhasePlan(1, 0, spec.training.epochs, spec.optimizer.lr)]
+    finetune = spec.strategy.finetune
+    if finetune is not None:
+        phases.append(PhasePlan(2, spec.training.epochs, finetune.epochs, finetune.lr, finetune.unfreeze_last_layers))
+    return phases
+
+
+def _epochs(
+    spec: ExperimentSpec, names: list[str], phases: list[PhasePlan], group_params: dict[str, int]
+) -> list[EpochPlan]:
+    strategy = spec.strategy
+    frozen = set(initially_frozen(strategy, names))
+    schedule = {
+        epoch: unfreeze_targets(groups, names, f"strategy.unfreeze_schedule[{epoch}]")
+        for epoch, groups in (strategy.unfreeze_schedule or {}).items()
+    }
+    finetune_targets = []
+    if strategy.finetune is not None and strategy.finetune.unfreeze is not None:
+        finetune_targets = unfreeze_targets(strategy.finetune.unfreeze, names, "strategy.finetune.unfreeze")
+    plans: list[EpochPlan] = []
+    for phase in phases:
+        rates = base_rates(names, phase.lr, strategy.discriminative_lr)
+        for local in range(phase.epochs):
+            unfreezing = schedule.get(local, []) if phase.number == 1 else (finetune_targets if local == 0 else [])
+            newly = [name for name in names if name in frozen and name in set(unfreezing)]
+            frozen -= set(newly)
+            trainable = [name for name in names if name not in frozen]
+            counted = None if phase.unfreeze_last_layers else sum(group_params[name] for name in trainable)
+            plans.append(
+                EpochPlan(
+                    epoch=phase.first_epoch + local,
+                    phase=phase.number,
+                    epoch_in_phase=local,
+                    trainable=trainable,
+                    rates={
+                        name: scheduled_lr(spec.training.scheduler, rate, local, phase.epochs)
+                        for name, rate in rates.items()
+                    },
+                    unfreezes=newly,
+                    trainable_params=counted,
+                )
+            )
+    return plans
+
+
+def _feature_cache(
+    spec: ExperimentSpec, model: ModelDescription, epochs: list[EpochPlan], phases: list[PhasePlan]
+) -> dict[str, Any]:
+    """The longest prefix of groups that stays frozen all run and computes the same thing every epoch."""
+    wanted = spec.training.feature_cache
+    decision = _cacheable_prefix(spec, model, epochs, phases)
+    if wanted is False:
+        return {"active": False, "groups": [], "reason": "training.feature_cache = false"}
+    if not decision["groups"] and wanted is True:
+        raise ValueError(f"training.feature_cache = true but nothing can be cached: {decision['reason']}")
+    return {"active": bool(decision["groups"]), **decision}
+
+
+def _cacheable_prefix(
+    spec: ExperimentSpec, model: ModelDescription, epochs: list[EpochPlan], phases: list[PhasePlan]
+) -> dict[str, Any]:
+    if not model.sequential:
+        return {"groups": [], "reason": "the model is not a plain sequence of groups"}
+    if any(phase.unfreeze_last_layers for phase in phases):
+        return {"groups": [], "reason": "finetune.unfreeze_last_layers unfreezes framework layers, not groups"}
+    ever_trained = {name for epoch in epochs for name in epoch.trainable}
+    prefix: list[str] = []
+    for group in model.groups:
+        if group.name == "head" or group.name in ever_trained or group.has_dropout:
+            break
+        if group.has_batchnorm and spec.strategy.bn_mode != "frozen":
+            return {"groups": [], "reason": "bn_mode = 'train' updates BatchNorm statistics of frozen groups"}
+        prefix.append(group.name)
+    if not prefix:
+        return {"groups": [], "reason": "no frozen leading group stays frozen for the whole run"}
+    return {"groups": prefix, "reason": f"caching the output of {', '.join(prefix)} (frozen all run, BN frozen)"}
+
+
+def _notes(spec: ExperimentSpec) -> list[str]:
+    """Schedule entries a short run never reaches (not errors: ``--set training.epochs=1`` is a quick check)."""
+    notes, epochs = [], spec.training.epochs
+    late = sorted(epoch for epoch in spec.strategy.unfreeze_schedule or {} if epoch >= epochs)
+    if late:
+        notes.append(f"unfreeze_schedule epoch(s) {', '.join(map(str, late))} fall after the last epoch ({epochs - 1})")
+    if spec.training.scheduler.warmup_epochs >= epochs:
+        notes.append(f"warm-up ({spec.training.scheduler.warmup_epochs} epochs) lasts the whole run ({epochs} epochs)")
+    return notes

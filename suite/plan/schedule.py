@@ -1,0 +1,36 @@
+"""Learning rates in closed form: one formula per schedule, evaluated per group and per epoch.
+
+Epochs count from the start of the current phase (a fine-tuning phase restarts the schedule at its own LR).
+Warm-up: linear from ``lr * warmup_start_factor`` to ``lr`` over ``warmup_epochs`` epochs (torch's LinearLR).
+cosine: ``eta_min + (lr - eta_min) * (1 + cos(pi * t / T)) / 2`` with t and T counted after the warm-up
+(torch's CosineAnnealingLR: ``eta_min`` is an absolute floor for every group). step: ``lr * gamma ** (t //
+step_size)``. none / plateau: ``lr`` (plateau reductions are decided at run time by
+:class:`suite.plan.controllers.PlateauController` and multiply this value).
+"""
+
+from __future__ import annotations
+
+import math
+
+from suite.spec.models import DiscriminativeLRSpec, SchedulerSpec
+
+
+def scheduled_lr(spec: SchedulerSpec, base_lr: float, epoch: int, phase_epochs: int) -> float:
+    """The LR of a group whose base rate is ``base_lr`` at ``epoch`` (0-based) of a ``phase_epochs``-epoch phase."""
+    if epoch < spec.warmup_epochs:
+        start = spec.warmup_start_factor
+        return base_lr * (start + (1.0 - start) * epoch / spec.warmup_epochs)
+    after = epoch - spec.warmup_epochs
+    if spec.name == "cosine":
+        span = max(1, phase_epochs - spec.warmup_epochs)
+        return spec.eta_min + (base_lr - spec.eta_min) * (1.0 + math.cos(math.pi * after / span)) / 2.0
+    if spec.name == "step":
+        return base_lr * spec.gamma ** (after // spec.step_size)
+    return base_lr
+
+
+def base_rates(names: list[str], base_lr: float, discriminative: DiscriminativeLRSpec | None) -> dict[str, float]:
+    """Head at ``base_lr``; with discriminative LRs the k-th group before the head gets ``base_lr * lr_mult**k``."""
+    if discriminative is None:
+        return {name: base_lr for name in names}
+    return {name: base_lr * discriminative.lr_mult ** (len(names) - 1 - index) for index, name in enumerate(names)}

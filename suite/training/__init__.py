@@ -1,0 +1,1 @@
+"""The epoch loop and the run that every backend shares: batches, evaluation, timing, TensorBoard."""

@@ -1,0 +1,179 @@
+"""One run from spec to :class:`~suite.runners.protocol.RunOutput`: plan, session, loop, test, timing.
+
+This is the same code for every backend; the backend only supplies the session's primitives.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from suite import store
+from suite.data.bundle import DataBundle
+from suite.plan import TrainingPlan, build_plan
+from suite.runners.progress import ProgressReporter
+from suite.runners.protocol import ModelDescription, Runner, RunOutput, Timing, TrainingSession
+from suite.shared_init import draw_initial_weights
+from suite.spec.models import ExperimentSpec
+from suite.timing import WARMUP_EVAL_BATCHES, ThroughputMeter
+from suite.training.batches import PRELOAD_LIMIT_BYTES, ArrayInputs, make_inputs, order_fingerprint
+from suite.training.evaluation import predict_all, probabilities
+from suite.training.loop import LoopResult, LoopSettings, train
+from suite.training.tensorboard import EpochLogger
+
+PLAN_FILE = "plan.json"
+
+
+def plan_for(spec: ExperimentSpec, description: ModelDescription) -> TrainingPlan:
+    """The run's plan (raises ValueError naming the spec key when the spec cannot be planned)."""
+    return build_plan(spec, description)
+
+
+def execute(
+    spec: ExperimentSpec, runner: Runner, data: DataBundle, run_dir: Path, progress: ProgressReporter
+) -> RunOutput:
+    """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    description = runner.describe(spec.model, data.input_shape, data.num_classes)
+    plan = plan_for(spec, description)
+    store.write_json(run_dir / PLAN_FILE, plan.to_dict())
+    for note in plan.notes:
+        progress.message(note)
+    initial = draw_initial_weights(description.init_slots, spec.seed) if plan.init == "shared" else None
+    session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, run_dir)
+    try:
+        return _train_and_test(spec, plan, session, data, run_dir, progress)
+    finally:
+        session.close()
+
+
+def _train_and_test(
+    spec: ExperimentSpec,
+    plan: TrainingPlan,
+    session: TrainingSession,
+    data: DataBundle,
+    run_dir: Path,
+    progress: ProgressReporter,
+) -> RunOutput:
+    initial_trainable = _initial_trainable(plan)
+    splits = (data.train, data.val, data.test)
+    train_inputs, val_inputs, test_inputs = (make_inputs(split, data.preprocessing) for split in splits)
+    eval_batch = spec.training.eval_batch_size or spec.training.batch_size
+    cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
+    if cache["active"]:
+        train_inputs, val_inputs = cache.pop("inputs")
+    settings = LoopSettings(
+        seed=spec.seed,
+        batch_size=spec.training.batch_size,
+        eval_batch_size=eval_batch,
+        run_dir=run_dir,
+        checkpoint=spec.training.checkpoint,
+        record_group_lrs=spec.strategy.discriminative_lr is not None,
+        record_phases=bool(spec.strategy.unfreeze_schedule or spec.strategy.finetune),
+    )
+    logger = None
+    if spec.training.tensorboard:
+        logger = EpochLogger(run_dir / "tensorboard", spec.training.log_every_n_steps)
+    try:
+        result = train(session, plan, settings, (train_inputs, val_inputs), progress, logger)
+    finally:
+        if logger is not None:
+            logger.close()
+    session.use_prefix_cache(None)
+    test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
+    logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
+    extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
+    return RunOutput(
+        history=result.history,
+        test_labels=labels.astype(np.int64),
+        test_scores=probabilities(logits),
+        params=session.param_counts(),
+        timing=_timing(result, test_meter, cache.get("seconds", 0.0)),
+        environment=session.environment(),
+        best_epoch=result.weights_epoch,
+        extra=extra,
+    )
+
+
+def _initial_trainable(plan: TrainingPlan) -> int | None:
+    return plan.epochs[0].trainable_params if plan.epochs else None
+
+
+def _apply_feature_cache(
+    plan: TrainingPlan,
+    session: TrainingSession,
+    inputs: tuple[ArrayInputs, ArrayInputs],
+    batch_size: int,
+    progress: ProgressReporter,
+    limit_bytes: int = PRELOAD_LIMIT_BYTES,
+) -> dict[str, Any]:
+    """Prefix outputs of the train and val splits, computed once; inactive (with the reason) otherwise."""
+    decision = plan.feature_cache
+    if not decision["active"]:
+        return {"active": False, "reason": decision["reason"]}
+    groups = list(decision["groups"])
+    session.synchronize()
+    started = time.perf_counter()
+    cached = []
+    for split in inputs:
+        features = _prefix_outputs(session, groups, split, max(batch_size, 64), limit_bytes)
+        if features is None:
+            progress.message("feature cache skipped: cached features would exceed the memory limit")
+            return {"active": False, "reason": "features exceed the memory limit"}
+        cached.append(ArrayInputs(features, split.labels))
+    session.synchronize()
+    seconds = time.perf_counter() - started
+    session.use_prefix_cache(groups)
+    progress.message(f"feature cache: {decision['reason']} ({seconds:.1f} s)")
+    shape = list(cached[0].inputs.shape[1:])
+    return {"active": True, "groups": groups, "seconds": seconds, "shape": shape, "inputs": tuple(cached)}
+
+
+def _prefix_outputs(
+    session: TrainingSession, groups: list[str], split: ArrayInputs, batch_size: int, limit_bytes: int
+) -> np.ndarray | None:
+    outputs, used = [], 0
+    for batch, _ in split.batches(batch_size):
+        output = np.asarray(session.prefix_features(groups, batch), dtype=np.float32)
+        used += output.nbytes
+        if used > limit_bytes:
+            return None
+        outputs.append(output)
+    return np.concatenate(outputs)
+
+
+def _timing(result: LoopResult, test_meter: ThroughputMeter, cache_seconds: float) -> Timing:
+    epoch_seconds = [row["seconds"] for row in result.history]
+    return Timing(
+        train_seconds=float(sum(epoch_seconds)) + cache_seconds,
+        train_images_per_second=result.meter.images_per_second,
+        eval_images_per_second=test_meter.images_per_second,
+        epoch_seconds_mean=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
+        warmup_batches_excluded=result.meter.excluded_batches,
+    )
+
+
+def _extra(
+    spec: ExperimentSpec,
+    plan: TrainingPlan,
+    session: TrainingSession,
+    result: LoopResult,
+    cache: dict[str, Any],
+    initial_trainable: int | None,
+) -> dict[str, Any]:
+    return {
+        **session.details(),
+        "init": plan.init,
+        "order_fingerprint": order_fingerprint(result.orders),
+        "hyperparameters": plan.hyperparameters,
+        "feature_cache": cache,
+        "frozen_groups_initial": [name for name in plan.groups if plan.epochs and name not in plan.epochs[0].trainable],
+        "trainable_params_initial": initial_trainable,
+        "plateau_reductions": result.plateau_reductions,
+        "stopped_early": result.stopped_early,
+        "timing_protocol": "suite.timing",
+        "param_counts_note": "params are counted at the end of training (trainable = unfrozen by then)",
+    }

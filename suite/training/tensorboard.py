@@ -1,0 +1,51 @@
+"""TensorBoard event files written by the core for every backend, without importing TensorFlow."""
+
+from __future__ import annotations
+
+import sys
+import time
+import types
+from pathlib import Path
+
+_NO_TENSORFLOW = "tensorboard.compat.notf"
+EPOCH_SCALARS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+
+class EpochLogger:
+    """Per-epoch scalars (losses, accuracies, LRs incl. each group's, epoch seconds) and the step loss."""
+
+    def __init__(self, log_dir: Path, every_n_steps: int) -> None:
+        # tensorboard imports TensorFlow when it is installed unless this marker module exists
+        # (its documented "no TensorFlow" switch): a torch run must not load TensorFlow.
+        sys.modules.setdefault(_NO_TENSORFLOW, types.ModuleType(_NO_TENSORFLOW))
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = EventFileWriter(str(log_dir))
+        self._every = every_n_steps
+
+    def _scalar(self, tag: str, value: float, step: int) -> None:
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(value))])
+        self._writer.add_event(Event(wall_time=time.time(), step=step, summary=summary))
+
+    def train_step(self, step: int, loss: float) -> None:
+        """Log the step loss when ``step`` is a multiple of the interval."""
+        if step % self._every == 0:
+            self._scalar("train/loss_step", loss, step)
+
+    def epoch(self, row: dict[str, float]) -> None:
+        """Log one history row at its epoch."""
+        epoch = int(row["epoch"])
+        for key, value in row.items():
+            if key in EPOCH_SCALARS or key.startswith("lr_"):
+                split, _, metric = key.partition("_")
+                tag = f"{split}/{metric}" if split in ("train", "val") else key.replace("lr_", "lr/")
+                self._scalar(tag, value, epoch)
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Flush and close the event file."""
+        self._writer.close()
