@@ -21,6 +21,7 @@ from rich.table import Table
 
 from suite.spec.errors import SpecError
 from suite.spec.loader import Study, load_study
+from suite.spec.models import ExperimentSpec
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-framework transfer-learning benchmarks.")
 _out = Console()
@@ -93,6 +94,7 @@ def report(
 def validate(
     spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
     overrides: SetOption = None,
+    plan: Annotated[bool, typer.Option("--plan", help="Also plan each run (loads its data and model).")] = False,
 ) -> None:
     """Check a study file and list the runs it expands to, without training."""
     from suite.spec.serialize import run_id
@@ -102,7 +104,7 @@ def validate(
     for column in ("run", "run_id", "backend", "model", "dataset", "epochs"):
         table.add_column(column)
     for run_spec in study.runs:
-        backend = run_spec.backend + (f"/{run_spec.keras_backend}" if run_spec.keras_backend else "")
+        backend = run_spec.backend_label
         table.add_row(
             escape(run_spec.name),
             run_id(run_spec),
@@ -112,6 +114,33 @@ def validate(
             str(run_spec.training.epochs),
         )
     _out.print(table)
+    if plan:
+        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec)]
+        if failures:
+            raise typer.Exit(code=2)
+
+
+def _print_plan(run_spec: ExperimentSpec) -> bool:
+    """Plan one run in a child process and print it; False (with the reason printed) when it cannot run."""
+    import tempfile
+
+    from suite.plan.display import plan_lines
+    from suite.runners.registry import get_runner_entry
+    from suite.spec.serialize import spec_to_toml
+
+    with tempfile.NamedTemporaryFile("w", suffix=".toml", delete=False, encoding="utf-8") as handle:
+        handle.write(spec_to_toml(run_spec))
+    entry = get_runner_entry(run_spec.backend)
+    try:
+        payload = _introspect(["plan", handle.name], entry.child_environment(entry.resolve_engine(run_spec.engine)))
+    except typer.Exit:
+        return False
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+    _out.print(f"\n[bold]{escape(run_spec.name)}[/bold]")
+    for line in plan_lines(payload):
+        _out.print(line, highlight=False, markup=False)
+    return True
 
 
 @app.command("list")
@@ -175,15 +204,42 @@ def describe(
         _out.print(f"non-trainable buffers (e.g. BatchNorm statistics): {counts['buffers']:,}")
 
 
-def _introspect(args: list[str]) -> dict:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+@app.command()
+def parity(
+    model: Annotated[Optional[list[str]], typer.Option("--model", help="Model(s); default: every shared one.")] = None,  # noqa: UP045
+    input_size: Annotated[Optional[int], typer.Option(help="Input height and width.")] = None,  # noqa: UP045
+    backends: Annotated[str, typer.Option(help="Comma-separated; the first is the reference.")] = "torch,keras",
+) -> None:
+    """Same weights, same batch: max |Δ logit| and max |Δ weight| after one SGD step, per backend pair."""
+    from suite.parity import format_rows, run_parity
+    from suite.spec.models import SHARED_ARCHITECTURES
+
+    models = model or list(SHARED_ARCHITECTURES)
+    unknown = [name for name in models if name not in SHARED_ARCHITECTURES]
+    if unknown:
+        _err.print(
+            f"--model: {unknown[0]!r} does not exist in every backend; shared: {', '.join(SHARED_ARCHITECTURES)}"
+        )
+        raise typer.Exit(code=2)
+    try:
+        rows = run_parity(models, input_size, [name.strip() for name in backends.split(",") if name.strip()])
+    except ValueError as exc:
+        _err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+    _out.print(format_rows(rows), highlight=False, markup=False, soft_wrap=True)
+    if not all(row.passed for row in rows):
+        raise typer.Exit(code=1)
+
+
+def _introspect(args: list[str], extra_env: dict[str, str] | None = None) -> dict:
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_WAIT_POLICY": "PASSIVE", **(extra_env or {})}
     completed = subprocess.run(
         [sys.executable, "-m", "suite.introspect", *args], capture_output=True, text=True, env=env, check=False
     )
     lines = completed.stdout.strip().splitlines()
     if completed.returncode != 0 or not lines:
         tail = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-        _err.print(f"{' '.join(args[:2])}: {tail}", highlight=False, markup=False)
+        _err.print(f"{' '.join(args[:2])}: {tail}", highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=1)
     return json.loads(lines[-1])
 

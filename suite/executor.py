@@ -16,6 +16,7 @@ from typing import Any
 from suite import store
 from suite.executor_display import Display
 from suite.runners.progress import PROGRESS_FD_ENV
+from suite.runners.registry import get_runner_entry
 from suite.spec.loader import Study
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_data, spec_to_toml, strategy_label
@@ -52,7 +53,7 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
         "error": None,
         "study": study,
         "backend": spec.backend,
-        "keras_backend": (spec.keras_backend or "tensorflow") if spec.backend == "keras" else None,
+        "engine": get_runner_entry(spec.backend).resolve_engine(spec.engine),
         "model": spec.model.name,
         "weights": spec.model.weights,
         "dataset": spec.dataset.display_name,
@@ -94,7 +95,7 @@ def _execute_one(spec: ExperimentSpec, study_name: str, out_dir: Path, display: 
 
 
 def worker_environment(spec: ExperimentSpec, progress_fd: int) -> dict[str, str]:
-    """Environment for the child: Keras backend, progress pipe, quieter TensorFlow logs."""
+    """Environment for the child: what its backend's engine needs, progress pipe, quieter TensorFlow logs."""
     env = dict(os.environ)
     env[PROGRESS_FD_ENV] = str(progress_fd)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -102,8 +103,8 @@ def worker_environment(spec: ExperimentSpec, progress_fd: int) -> dict[str, str]
     # torch training steps ran 15-30x slower here. Passive waiting removes the fight.
     env.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     env["PYTHONHASHSEED"] = str(spec.seed)
-    if spec.backend == "keras":
-        env["KERAS_BACKEND"] = spec.keras_backend or "tensorflow"
+    entry = get_runner_entry(spec.backend)
+    env.update(entry.child_environment(entry.resolve_engine(spec.engine)))
     return env
 
 

@@ -54,13 +54,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def _train_and_measure(spec: ExperimentSpec, directory: Path) -> dict[str, Any]:
     from suite.data.loading import load_bundle
+    from suite.training.run import execute
 
-    runner = create_runner(spec.backend)
+    runner = create_runner(spec.backend, spec.engine)
     problems = runner.check(spec)
     if problems:
-        raise ValueError(f"{spec.backend} runner cannot run this spec: " + "; ".join(problems))
+        raise ValueError(f"{spec.backend_label} runner cannot run this spec: " + "; ".join(problems))
     data = load_bundle(spec.dataset, spec.seed)
-    output = runner.run(spec, data, directory, PipeProgress.from_environment())
+    output = execute(spec, runner, data, directory, PipeProgress.from_environment())
     store.write_history(directory / store.HISTORY_FILE, output.history)
     store.write_predictions(directory / store.PREDICTIONS_FILE, output.test_labels, output.test_scores)
     return result_payload(output, data)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from suite.runners.protocol import Runner
 
 ENTRY_POINT_GROUP = "suite.runners"
-_BUILTIN_BACKEND_MODULES = {"torch": "torch_impl", "keras": "keras_impl"}
 
 
 def _no_environment(engine: str | None) -> dict[str, str]:
@@ -97,7 +96,7 @@ def register_runner(
 
 def discover() -> dict[str, RunnerEntry]:
     """Import every backend package (cheap: no framework import) and return the registry."""
-    modules = dict(_BUILTIN_BACKEND_MODULES)
+    modules: dict[str, str] = {}
     for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         modules[entry_point.name] = entry_point.value
     for module in modules.values():

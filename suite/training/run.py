@@ -25,6 +25,7 @@ from suite.training.loop import LoopResult, LoopSettings, train
 from suite.training.tensorboard import EpochLogger
 
 PLAN_FILE = "plan.json"
+PARITY_PROBE_IMAGES = 8
 
 
 def plan_for(spec: ExperimentSpec, description: ModelDescription) -> TrainingPlan:
@@ -45,9 +46,22 @@ def execute(
     initial = draw_initial_weights(description.init_slots, spec.seed) if plan.init == "shared" else None
     session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, run_dir)
     try:
-        return _train_and_test(spec, plan, session, data, run_dir, progress)
+        probe = _parity_probe(session, data, description)
+        output = _train_and_test(spec, plan, session, data, run_dir, progress)
     finally:
         session.close()
+    output.extra["parity_probe"] = probe
+    return output
+
+
+def _parity_probe(session: TrainingSession, data: DataBundle, description: ModelDescription) -> dict[str, Any]:
+    """Logits of the untrained model on the first test images: equal across backends when init is shared.
+
+    The report compares them between the runs of a cross-framework pair (its ``parity`` column).
+    """
+    images = data.preprocessing.apply(data.test.images[:PARITY_PROBE_IMAGES])
+    logits = np.asarray(session.predict(images), dtype=np.float32)
+    return {"logits": logits.tolist(), "note": description.parity_note}
 
 
 def _train_and_test(

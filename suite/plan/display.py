@@ -1,0 +1,34 @@
+"""The training plan as readable lines (``suite validate --plan``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _rates(rates: dict[str, float], head: str) -> str:
+    values = sorted(set(rates.values()))
+    if len(values) == 1:
+        return f"{values[0]:.3g}"
+    return f"head {rates[head]:.3g}, min {values[0]:.3g}, max {values[-1]:.3g}"
+
+
+def plan_lines(plan: dict[str, Any]) -> list[str]:
+    """One line per epoch (phase, trainable groups and params, LRs) and the plan-wide settings."""
+    groups, head = plan["groups"], plan["groups"][-1]
+    lines = [f"  groups ({len(groups)}): {', '.join(groups)}"]
+    for epoch in plan["epochs"]:
+        trainable = epoch["trainable"]
+        shown = "all" if len(trainable) == len(groups) else ", ".join(trainable)
+        params = "?" if epoch["trainable_params"] is None else f"{epoch['trainable_params']:,}"
+        unfreezes = f"; unfreezes {', '.join(epoch['unfreezes'])}" if epoch["unfreezes"] else ""
+        lines.append(
+            f"  epoch {epoch['epoch']} (phase {epoch['phase']}): trains {shown} ({params} params); "
+            f"lr {_rates(epoch['rates'], head)}{unfreezes}"
+        )
+    cache = plan["feature_cache"]
+    lines.append(f"  feature cache: {'on' if cache['active'] else 'off'} ({cache['reason']})")
+    hyper = ", ".join(f"{key} = {value:g}" for key, value in plan["hyperparameters"].items())
+    lines.append(f"  init: {plan['init']}; batch order: from the suite (seed {plan['batch_order']['seed']}); {hyper}")
+    lines.append(f"  BatchNorm of frozen groups: {'inference mode' if plan['bn_mode'] == 'frozen' else 'training'}")
+    lines += [f"  note: {note}" for note in plan["notes"]]
+    return lines
