@@ -12,57 +12,14 @@ from suite.executor import config_name, run_study
 from suite.spec.loader import load_study
 
 PLUGIN = '''
-"""A tiny plugin backend: nearest-centroid classifier (really learns digits), or fails on request."""
-import os
-import numpy as np
+"""A plugin backend: the plain-numpy backend of tests/numpy_backend.py, plus one whose framework is missing."""
+from numpy_backend import NumpyRunner
 from suite.runners.registry import register_runner
-from suite.runners.protocol import ParamCounts, RunOutput, Timing
 
 
-class CentroidRunner:
-    name = "centroid"
-
-    def check(self, spec):
-        return []
-
-    def list_models(self):
-        return {"centroid": "nearest class mean"}
-
-    def describe(self, model, input_shape, num_classes):
-        n = int(np.prod(input_shape)) * num_classes
-        return ParamCounts(total=n, trainable=n, frozen=0, groups={"head": {"total": n, "trainable": n}})
-
-    def run(self, spec, data, run_dir, progress):
-        if spec.model.name == "raise":
-            raise RuntimeError("boom: the runner failed on purpose")
-        if spec.model.name == "crash":
-            os._exit(3)
-        x = data.preprocessing.apply(data.train.images).reshape(len(data.train), -1)
-        centroids = np.stack([x[data.train.labels == c].mean(0) for c in range(data.num_classes)])
-        history = []
-        for epoch in range(spec.training.epochs):
-            progress.epoch_start(epoch, spec.training.epochs, 1)
-            progress.batch_end(1)
-            row = {"epoch": epoch, "train_loss": 1.0 / (epoch + 1), "train_accuracy": 0.9, "val_loss": 1.0,
-                   "val_accuracy": 0.85, "lr": 0.1, "seconds": 0.01}
-            history.append(row)
-            progress.epoch_end(epoch, row)
-        xt = data.preprocessing.apply(data.test.images).reshape(len(data.test), -1)
-        distances = ((xt[:, None, :] - centroids[None]) ** 2).sum(-1)
-        scores = np.exp(-(distances - distances.min(1, keepdims=True)))
-        scores /= scores.sum(1, keepdims=True)
-        n = centroids.size
-        return RunOutput(
-            history=history, test_labels=data.test.labels, test_scores=scores,
-            params=ParamCounts(total=n, trainable=n, frozen=0),
-            timing=Timing(0.01, 1000.0, 1000.0, 0.01, 0), environment={"frameworks": {"numpy": np.__version__}},
-            best_epoch=len(history) - 1,
-        )
-
-
-@register_runner("centroid", requires=(), description="test plugin")
+@register_runner("centroid", requires=(), description="test plugin (plain numpy)")
 def create():
-    return CentroidRunner()
+    return NumpyRunner()
 
 
 @register_runner("missing", requires=("no_such_framework_xyz",), description="needs a framework not installed")
@@ -77,11 +34,12 @@ name = "plugin"
 [defaults]
 backend = "centroid"
 dataset = { source = "digits", normalization = "unit" }
-training = { epochs = 2 }
+optimizer = { name = "sgd", lr = 0.5 }
+training = { epochs = 4 }
 
 [[experiments]]
 name = "ok"
-model = { name = "centroid" }
+model = { name = "mlp2" }
 
 [[experiments]]
 name = "raises"
@@ -98,6 +56,7 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     site = tmp_path / "site"
     (site / "centroid_plugin").mkdir(parents=True)
     (site / "centroid_plugin" / "__init__.py").write_text(textwrap.dedent(PLUGIN))
+    (site / "numpy_backend.py").write_text((Path(__file__).parents[1] / "numpy_backend.py").read_text())
     info = site / "centroid_plugin-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: centroid-plugin\nVersion: 0.1\n")
@@ -115,7 +74,7 @@ def test_failures_are_recorded_and_the_study_goes_on(plugin_path: Path, tmp_path
     records = run_study(study, out, quiet=True, command="suite run plugin.toml")
     assert [r.status for r in records] == ["completed", "failed", "failed"]
     ok, raised, crashed = (store.read_result(r.directory) for r in records)
-    assert ok["metrics"]["test_accuracy"] > 0.85  # nearest centroid on digits
+    assert ok["metrics"]["test_accuracy"] > 0.8  # numpy MLP on digits
     assert ok["backend"] == "centroid" and ok["run_id"] == records[0].run_id
     assert len(ok["metrics"]["confusion_matrix"]) == 10
     samples = ok["extra"]["samples"]
@@ -141,12 +100,12 @@ def test_missing_framework_is_reported_unavailable(plugin_path: Path, tmp_path: 
     spec_file = tmp_path / "missing.toml"
     spec_file.write_text(
         SPEC.replace('backend = "centroid"', 'backend = "missing"').split("[[experiments]]")[0]
-        + '[[experiments]]\nname = "m"\nmodel = { name = "centroid" }\n'
+        + '[[experiments]]\nname = "m"\nmodel = { name = "mlp2" }\n'
     )
     [record] = run_study(load_study(spec_file), tmp_path / "out", quiet=True)
     result = store.read_result(record.directory)
     assert record.status == result["status"] == "unavailable"
     assert result["error"] == (
         "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz "
-        "(pip install the suite's dependencies)"
+        "(pip install no_such_framework_xyz)"
     )
