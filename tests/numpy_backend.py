@@ -1,8 +1,8 @@
 """A complete backend in plain numpy: a one-hidden-layer network trained by SGD with per-group LRs.
 
 It implements the suite's Runner and TrainingSession protocols with no framework, so the core's plan,
-epoch loop, feature cache, timing and executor are tested on their own. Models: ``mlp2`` (trains),
-``raise`` (open_session raises), ``crash`` (the process dies with status 3).
+epoch loop, feature cache, timing and executor are tested on their own. Models: ``mlp2`` (trains; also
+answers to ``mlp`` so shared init applies), ``raise`` (open_session raises), ``crash`` (the process dies with status 3).
 """
 
 from __future__ import annotations
@@ -120,7 +120,9 @@ class NumpyRunner:
         self.session: NumpySession | None = None
 
     def check(self, spec) -> list[str]:
-        return [] if spec.model.name in ("mlp2", "raise", "crash") else [f"numpy has no model {spec.model.name!r}"]
+        return (
+            [] if spec.model.name in ("mlp", "mlp2", "raise", "crash") else [f"numpy has no model {spec.model.name!r}"]
+        )
 
     def list_models(self) -> dict[str, str]:
         return {"mlp2": "dense 16 + ReLU -> dense (plain numpy)"}

@@ -1,0 +1,120 @@
+import json
+import math
+import re
+
+import pytest
+
+from suite.plan import build_plan
+from suite.runners.protocol import GroupFacts, ModelDescription, ParamCounts
+from suite.spec.models import ExperimentSpec
+
+GROUPS = [
+    GroupFacts("stem", 100, has_batchnorm=True),
+    GroupFacts("layer1", 200, has_batchnorm=True),
+    GroupFacts("layer2", 300, has_dropout=True),
+    GroupFacts("head", 10),
+]
+
+
+def _model(sequential: bool = True) -> ModelDescription:
+    counts = ParamCounts(610, 610, 0, 0, {g.name: {"total": g.params, "trainable": g.params} for g in GROUPS})
+    return ModelDescription(counts, GROUPS, sequential=sequential)
+
+
+def _spec(**sections) -> ExperimentSpec:
+    base = {
+        "name": "t",
+        "backend": "torch",
+        "dataset": {"source": "digits"},
+        "model": {"name": "mlp"},
+        "training": {"epochs": 4},
+    }
+    for key, value in sections.items():
+        base[key] = {**base.get(key, {}), **value}
+    return ExperimentSpec.model_validate(base)
+
+
+def test_gradual_unfreezing_with_last_n_and_discriminative_warmup_cosine() -> None:
+    spec = _spec(
+        strategy={"freeze": "all_but_head", "unfreeze_schedule": {1: ["last:1"], 2: ["last:2"]},
+                  "discriminative_lr": {"lr_mult": 0.1}},
+        optimizer={"lr": 0.1},
+        training={"scheduler": {"name": "cosine", "warmup_epochs": 1}},
+    )  # fmt: skip
+    plan = build_plan(spec, _model())
+    assert [e.trainable for e in plan.epochs] == [
+        ["head"],
+        ["layer2", "head"],
+        ["layer1", "layer2", "head"],
+        ["layer1", "layer2", "head"],
+    ]
+    assert [e.unfreezes for e in plan.epochs] == [[], ["layer2"], ["layer1"], []]
+    assert [e.trainable_params for e in plan.epochs] == [10, 310, 510, 510]
+    assert plan.epochs[0].rates == pytest.approx({"stem": 1e-5, "layer1": 1e-4, "layer2": 1e-3, "head": 1e-2})
+    assert plan.epochs[1].rates["head"] == pytest.approx(0.1)  # warm-up over: cosine starts at the base
+    assert plan.epochs[3].rates["head"] == pytest.approx(0.1 * (1 + math.cos(math.pi * 2 / 3)) / 2)
+    assert json.loads(json.dumps(plan.to_dict()))["epochs"][1]["trainable"] == ["layer2", "head"]
+
+
+def test_finetune_phase_restarts_the_schedule_and_unfreezes() -> None:
+    spec = _spec(
+        strategy={"freeze": "all_but_head", "finetune": {"epochs": 2, "lr": 1e-4, "unfreeze": "all"}},
+        optimizer={"lr": 1e-2},
+        training={"epochs": 2, "scheduler": {"name": "step", "step_size": 1, "gamma": 0.5}},
+    )
+    plan = build_plan(spec, _model())
+    assert [(e.epoch, e.phase, e.epoch_in_phase) for e in plan.epochs] == [(0, 1, 0), (1, 1, 1), (2, 2, 0), (3, 2, 1)]
+    assert [e.rates["head"] for e in plan.epochs] == pytest.approx([1e-2, 5e-3, 1e-4, 5e-5])
+    assert plan.epochs[2].trainable == ["stem", "layer1", "layer2", "head"]
+    assert [p.first_epoch for p in plan.phases] == [0, 2]
+
+
+def test_feature_cache_takes_the_always_frozen_prefix_up_to_dropout() -> None:
+    plan = build_plan(_spec(strategy={"freeze": "all_but_head"}), _model())
+    assert plan.feature_cache["active"] and plan.feature_cache["groups"] == ["stem", "layer1"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "sequential", "reason"),
+    [
+        ({"freeze": "all_but_head", "unfreeze_schedule": {2: ["stem"]}}, True, "no frozen leading group"),
+        ({"freeze": "all_but_head", "bn_mode": "train"}, True, "bn_mode = 'train'"),
+        ({"freeze": "all_but_head"}, False, "not a plain sequence"),
+        ({"freeze": "none"}, True, "no frozen leading group"),
+    ],
+)
+def test_feature_cache_off_with_the_reason(strategy: dict, sequential: bool, reason: str) -> None:
+    plan = build_plan(_spec(strategy=strategy), _model(sequential))
+    assert not plan.feature_cache["active"] and reason in plan.feature_cache["reason"]
+
+
+def test_feature_cache_true_but_impossible_names_the_key() -> None:
+    with pytest.raises(ValueError, match="training.feature_cache = true but nothing can be cached"):
+        build_plan(_spec(training={"feature_cache": True}), _model())
+    off = build_plan(_spec(strategy={"freeze": "all_but_head"}, training={"feature_cache": False}), _model())
+    assert not off.feature_cache["active"] and off.feature_cache["reason"] == "training.feature_cache = false"
+
+
+def test_hyperparameters_init_and_order_are_recorded() -> None:
+    spec = _spec(optimizer={"epsilon": 1e-7}, model={"bn_momentum": 0.01, "bn_epsilon": 1e-3, "init": "shared"})
+    plan = build_plan(spec, _model())
+    assert plan.hyperparameters == {"adam_epsilon": 1e-7, "bn_momentum": 0.01, "bn_epsilon": 1e-3}
+    assert plan.init == "shared" and plan.batch_order["source"] == "suite" and plan.batch_order["seed"] == 0
+
+
+@pytest.mark.parametrize(
+    ("strategy", "message"),
+    [
+        ({"freeze": ["nope"]}, "strategy.freeze: unknown layer group(s) 'nope'; valid: stem, layer1, layer2, head"),
+        ({"freeze_blocks": 9}, "freeze_blocks = 9 but the model has only 3 groups before the head"),
+        ({"unfreeze_schedule": {1: ["last:4"]}}, "strategy.unfreeze_schedule[1]: 'last:4' needs 1 <= N <= 3"),
+    ],
+)
+def test_group_errors_name_the_key(strategy: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        build_plan(_spec(strategy=strategy), _model())
+
+
+def test_short_runs_get_notes_not_errors() -> None:
+    plan = build_plan(_spec(strategy={"unfreeze_schedule": {9: ["stem"]}}, training={"epochs": 2}), _model())
+    assert plan.notes == ["unfreeze_schedule epoch(s) 9 fall after the last epoch (1)"]
