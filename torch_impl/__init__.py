@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     "torch",
     requires=("torch", "torchvision"),
     description="PyTorch + torchvision: MLP, simple CNN, any torchvision classifier; layer-group transfer learning",
+    extra="torch",
 )
 def create_torch_runner() -> Runner:
     """Build the PyTorch runner (imports torch lazily)."""

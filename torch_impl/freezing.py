@@ -1,30 +1,39 @@
-"""Named transfer-learning operations on layer groups: which groups freeze, unfreeze, and BatchNorm mode."""
+"""Named transfer-learning operations on layer groups: which groups train, BatchNorm mode and settings."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from torch import nn
 
-from suite.groups import initially_frozen, require_known, unfreeze_targets
 from torch_impl.models import BuiltModel
-
-__all__ = ["initially_frozen", "require_known", "set_requires_grad", "set_train_mode", "unfreeze_targets"]
-
-
-def set_requires_grad(built: BuiltModel, frozen: set[str]) -> None:
-    """Freeze the parameters of the groups in ``frozen``; every other group trains."""
-    for name, modules in built.groups.items():
-        for module in modules:
-            for parameter in module.parameters():
-                parameter.requires_grad_(name not in frozen)
+from torch_impl.models.groups import group_layers, group_parameters, is_batchnorm
 
 
-def set_train_mode(built: BuiltModel, frozen: set[str], bn_mode: str) -> None:
-    """``train()`` the network, then put BatchNorm of frozen groups in eval mode when ``bn_mode == "frozen"``."""
+def set_requires_grad(built: BuiltModel, trainable: Iterable[str]) -> None:
+    """Parameters of the groups in ``trainable`` train; every other group is frozen."""
+    chosen = set(trainable)
+    for name in built.groups:
+        for parameter in group_parameters(built, name):
+            parameter.requires_grad_(name in chosen)
+
+
+def set_train_mode(built: BuiltModel, trainable: Iterable[str], frozen_bn_inference: bool) -> None:
+    """``train()`` the network; with ``frozen_bn_inference`` BatchNorm of frozen groups runs in inference mode."""
     built.module.train()
-    if bn_mode != "frozen":
+    if not frozen_bn_inference:
         return
-    for name in frozen:
-        for module in built.groups[name]:
-            for layer in module.modules():
-                if isinstance(layer, nn.modules.batchnorm._BatchNorm):
-                    layer.eval()
+    chosen = set(trainable)
+    for name in built.groups:
+        if name in chosen:
+            continue
+        for layer in group_layers(built, name):
+            if is_batchnorm(layer):
+                layer.eval()
+
+
+def configure_batchnorm(module: nn.Module, momentum: float, epsilon: float) -> None:
+    """Every BatchNorm layer uses ``momentum`` (weight of the new batch, torch's convention) and ``epsilon``."""
+    for layer in module.modules():
+        if is_batchnorm(layer):
+            layer.momentum, layer.eps = momentum, epsilon

@@ -6,6 +6,7 @@ from torch import nn
 
 from suite.runners.protocol import ParamCounts
 from torch_impl.models import BuiltModel
+from torch_impl.models.groups import group_parameters
 
 
 def count_buffers(module: nn.Module) -> int:
@@ -22,11 +23,11 @@ def count_params(built: BuiltModel) -> ParamCounts:
     total = sum(p.numel() for p in parameters)
     trainable = sum(p.numel() for p in parameters if p.requires_grad)
     groups = {}
-    for name, modules in built.groups.items():
-        group_params = [p for module in modules for p in module.parameters()]
+    for name in built.groups:
+        group = group_parameters(built, name)
         groups[name] = {
-            "total": sum(p.numel() for p in group_params),
-            "trainable": sum(p.numel() for p in group_params if p.requires_grad),
+            "total": sum(p.numel() for p in group),
+            "trainable": sum(p.numel() for p in group if p.requires_grad),
         }
     return ParamCounts(
         total=total, trainable=trainable, frozen=total - trainable, buffers=count_buffers(built.module), groups=groups

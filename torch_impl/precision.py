@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch import nn
 
 from suite.environment import cpu_supports_bf16
 from suite.spec.models import ExperimentSpec, TrainingSpec
@@ -63,12 +64,17 @@ def resolve_precision(precision: str, device: torch.device) -> str:
     return "bf16" if cpu_supports_bf16() else "fp32"
 
 
-def resolve_numerics(spec: ExperimentSpec, convolutional: bool) -> Numerics:
-    """Settings for ``spec``; ``channels_last = "auto"`` turns it on for convolutional networks."""
+def is_convolutional(module: nn.Module) -> bool:
+    """True when the network holds a convolution (channels-last helps only those)."""
+    return any(isinstance(layer, nn.modules.conv._ConvNd) for layer in module.modules())
+
+
+def resolve_numerics(spec: ExperimentSpec, module: nn.Module) -> Numerics:
+    """Settings for ``spec`` on ``module``; ``channels_last = "auto"`` turns it on for convolutional networks."""
     device = resolve_device(spec.training)
     channels_last = spec.training.channels_last
     if channels_last == "auto":
-        channels_last = convolutional
+        channels_last = is_convolutional(module)
     return Numerics(device, resolve_precision(spec.training.precision, device), bool(channels_last))
 
 

@@ -1,49 +1,57 @@
-"""The torch :class:`~suite.runners.protocol.Runner`: check, run, list models, describe."""
+"""The torch :class:`~suite.runners.protocol.Runner`: framework checks, model listing and descriptions, sessions."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import torch
 
-from suite.data.bundle import DataBundle
-from suite.runners.progress import NullProgress, ProgressReporter
-from suite.runners.protocol import ParamCounts, RunOutput
-from suite.spec.models import ExperimentSpec, ModelSpec
+from suite.runners.protocol import ModelDescription
+from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
 from torch_impl.checks import spec_problems
-from torch_impl.execution import execute
-from torch_impl.models import InputShape, build_model, known_models
+from torch_impl.models import PARITY_NOTES, InputShape, build_model, known_models
+from torch_impl.models.groups import group_facts
 from torch_impl.params import count_params
-from torch_impl.precision import seeded
+from torch_impl.session import TorchSession
+from torch_impl.shared_weights import init_slots
 
 
 class TorchRunner:
-    """Trains specs with PyTorch; every training key of the spec is honoured or rejected by :meth:`check`."""
+    """PyTorch backend: builds models, describes their layer groups and opens training sessions."""
 
     name = "torch"
 
     def check(self, spec: ExperimentSpec) -> list[str]:
-        """Problems that stop ``spec`` from running here (empty when it can run)."""
+        """Framework facts that stop ``spec`` from running here (empty when it can run)."""
         return spec_problems(spec)
-
-    def run(
-        self, spec: ExperimentSpec, data: DataBundle, run_dir: Path, progress: ProgressReporter | None = None
-    ) -> RunOutput:
-        """Train and test ``spec`` on ``data``; checkpoints and TensorBoard logs go under ``run_dir``."""
-        problems = self.check(spec)
-        if problems:
-            raise ValueError(f"{spec.name}: cannot run on torch: " + "; ".join(problems))
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        with seeded(spec.seed, spec.training.deterministic):
-            return execute(spec, data, run_dir, progress or NullProgress())
 
     def list_models(self) -> dict[str, str]:
         """Every model name this runner builds, with a one-line description."""
         return known_models()
 
-    def describe(self, model: ModelSpec, input_shape: InputShape, num_classes: int) -> ParamCounts:
-        """Parameter counts (nothing frozen) of ``model`` built with random weights."""
-        with torch.random.fork_rng():
-            built = build_model(model.model_copy(update={"weights": "none"}), tuple(input_shape), num_classes)
-        return count_params(built)
+    def describe(self, model: ModelSpec, input_shape: InputShape, num_classes: int) -> ModelDescription:
+        """Counts (nothing frozen), group facts and sharing facts of ``model`` built with random weights."""
+        shape = tuple(input_shape)
+        with torch.random.fork_rng(devices=[]):
+            built = build_model(model.model_copy(update={"weights": "none"}), shape, num_classes)
+        return ModelDescription(
+            params=count_params(built),
+            groups=group_facts(built),
+            sequential=built.staged,
+            init_slots=init_slots(built, shape) if model.name in SHARED_ARCHITECTURES else [],
+            parity_note=PARITY_NOTES.get(model.name),
+        )
+
+    def open_session(
+        self,
+        spec: ExperimentSpec,
+        plan: dict[str, Any],
+        input_shape: InputShape,
+        num_classes: int,
+        initial_weights: list[np.ndarray] | None,
+        run_dir: Path,
+    ) -> TorchSession:
+        """Seed torch, build ``spec.model`` with the plan's hyper-parameters (and shared weights) on its device."""
+        return TorchSession(spec, plan, input_shape, num_classes, initial_weights)

@@ -1,0 +1,216 @@
+"""The torch :class:`~suite.runners.protocol.TrainingSession`: one built model and the primitives the core drives.
+
+The core owns the epoch loop, the learning-rate plan, batch order, timing and metrics; a session only acts:
+make these groups trainable, set these learning rates, take one optimisation step, predict a batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from suite.runners.protocol import ParamCounts, TrainableSet
+from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec
+from torch_impl.data import features_array, input_tensor, label_tensor
+from torch_impl.environment import environment
+from torch_impl.feature_cache import split_model
+from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_train_mode
+from torch_impl.models import InputShape, build_model
+from torch_impl.optim import build_optimizer, set_learning_rates
+from torch_impl.params import count_params
+from torch_impl.precision import resolve_numerics, seeded
+from torch_impl.shared_weights import SlotBinding, export_neutral, load_neutral, slot_bindings
+
+
+class TorchSession:
+    """Seeds torch, builds ``spec.model`` with the plan's hyper-parameters and trains it step by step.
+
+    The optimizer holds one param group per layer group (frozen ones included), so unfreezing a group keeps
+    the state of the groups already training and starts the new one fresh on its first step.
+    """
+
+    def __init__(
+        self,
+        spec: ExperimentSpec,
+        plan: dict[str, Any],
+        input_shape: InputShape,
+        num_classes: int,
+        initial_weights: list[np.ndarray] | None,
+    ) -> None:
+        self.spec = spec
+        self._seeding = contextlib.ExitStack()
+        self._seeding.enter_context(seeded(spec.seed, spec.training.deterministic))
+        try:
+            self._build(plan, input_shape, num_classes, initial_weights)
+        except BaseException:
+            self._seeding.close()
+            raise
+
+    def _build(
+        self, plan: dict[str, Any], input_shape: InputShape, num_classes: int, initial: list[np.ndarray] | None
+    ) -> None:
+        self.built = build_model(self.spec.model, tuple(input_shape), num_classes)
+        if plan["groups"] != list(self.built.groups):
+            raise ValueError(f"plan groups {plan['groups']} differ from the model's {list(self.built.groups)}")
+        hyper = plan["hyperparameters"]
+        configure_batchnorm(self.built.module, hyper["bn_momentum"], hyper["bn_epsilon"])
+        self._adam_epsilon = float(hyper["adam_epsilon"])
+        self._bindings: list[SlotBinding] | None = None
+        if self.spec.model.name in SHARED_ARCHITECTURES:
+            self._bindings = slot_bindings(self.built, tuple(input_shape))
+        if initial is not None:
+            if self._bindings is None:
+                raise ValueError(f"{self.spec.model.name} has no neutral weight layout; shared init does not apply")
+            load_neutral(self._bindings, initial)
+        self.numerics = resolve_numerics(self.spec, self.built.module)
+        self.built.module.to(self.numerics.device)
+        if self.numerics.channels_last:
+            self.built.module.to(memory_format=torch.channels_last)
+        self.optimizer: torch.optim.Optimizer | None = None
+        self._scaler = self.numerics.grad_scaler()
+        self._trainable = TrainableSet(tuple(self.built.groups))
+        self._modes_applied = False
+        self._cached_groups: list[str] = []
+        self._forward = self._compiled(self.built.module)
+
+    def _compiled(self, module: nn.Module) -> nn.Module:
+        return torch.compile(module) if self.spec.training.compile else module
+
+    def synchronize(self) -> None:
+        """Wait for queued device work (a no-op on the CPU)."""
+        self.numerics.synchronize()
+
+    def begin_phase(self, trainable: TrainableSet, rates: dict[str, float]) -> None:
+        """Apply ``trainable`` and start a fresh optimizer with one param group per layer group at ``rates``."""
+        self.set_trainable(trainable)
+        self.optimizer = build_optimizer(self.spec.optimizer, self.built, rates, self._adam_epsilon)
+        self._scaler = self.numerics.grad_scaler()
+
+    def set_trainable(self, trainable: TrainableSet) -> None:
+        """Toggle ``requires_grad`` per group (the optimizer and its state stay)."""
+        if trainable.last_layers is not None:
+            raise ValueError("unfreezing the last N framework layers is Keras-only; torch unfreezes layer groups")
+        self._trainable = trainable
+        set_requires_grad(self.built, trainable.groups)
+        self._modes_applied = False
+
+    def set_learning_rates(self, rates: dict[str, float]) -> None:
+        """Set each layer group's learning rate (from the next step on)."""
+        set_learning_rates(self._require_optimizer(), rates)
+
+    def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+        """One optimisation step in training mode: (mean loss, correctly classified count)."""
+        optimizer = self._require_optimizer()
+        self._apply_train_modes()
+        x = input_tensor(inputs, self.numerics, nhwc=not self._cached_groups)
+        y = label_tensor(labels, self.numerics.device)
+        optimizer.zero_grad(set_to_none=True)
+        with self.numerics.autocast():
+            logits = self._forward(x)
+        loss = F.cross_entropy(logits.float(), y)
+        self._backward_and_step(optimizer, loss)
+        correct = (logits.detach().argmax(dim=1) == y).sum()
+        return float(loss.detach()), int(correct)
+
+    def _backward_and_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        clip, scaler = self.spec.training.grad_clip, self._scaler
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            if clip is not None:
+                scaler.unscale_(optimizer)
+                nn.utils.clip_grad_norm_(self.built.module.parameters(), clip)
+            scaler.step(optimizer)
+            scaler.update()
+            return
+        loss.backward()
+        if clip is not None:
+            nn.utils.clip_grad_norm_(self.built.module.parameters(), clip)
+        optimizer.step()
+
+    def predict(self, inputs: np.ndarray) -> np.ndarray:
+        """Inference-mode float32 logits (N, C) for raw inputs, or for cached features while the cache is on."""
+        self._eval_mode()
+        with torch.no_grad(), self.numerics.autocast():
+            logits = self._forward(input_tensor(inputs, self.numerics, nhwc=not self._cached_groups))
+        return features_array(logits)
+
+    def prefix_features(self, groups: list[str], inputs: np.ndarray) -> np.ndarray:
+        """Output of the leading ``groups`` in inference mode, as float32 numpy (NCHW for feature maps)."""
+        prefix, _ = split_model(self.built, groups)
+        self._eval_mode()
+        with torch.no_grad(), self.numerics.autocast():
+            return features_array(prefix(input_tensor(inputs, self.numerics)))
+
+    def use_prefix_cache(self, groups: list[str] | None) -> None:
+        """Train and predict on :meth:`prefix_features` outputs of ``groups`` (None: on raw inputs again)."""
+        if not groups:
+            self._cached_groups, self._forward = [], self._compiled(self.built.module)
+            return
+        _, rest = split_model(self.built, groups)
+        self._cached_groups, self._forward = list(groups), self._compiled(rest)
+
+    def snapshot(self) -> dict[str, torch.Tensor]:
+        """A detached copy of every weight and buffer."""
+        return {key: value.detach().clone() for key, value in self.built.module.state_dict().items()}
+
+    def restore(self, snapshot: dict[str, torch.Tensor]) -> None:
+        """Put back the weights of :meth:`snapshot`."""
+        self.built.module.load_state_dict(snapshot)
+
+    def save_checkpoint(self, directory: Path, name: str) -> Path:
+        """Write ``directory/name.pt`` holding ``{"state_dict"}``; loadable again as ``model.weights = path``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{name}.pt"
+        torch.save({"state_dict": self.built.module.state_dict()}, path)
+        return path
+
+    def export_weights(self) -> list[np.ndarray]:
+        """Learnable weights and BatchNorm statistics in the neutral layout, in ``init_slots`` order."""
+        if self._bindings is None:
+            raise ValueError(f"{self.spec.model.name} has no neutral weight layout")
+        return export_neutral(self._bindings)
+
+    def param_counts(self) -> ParamCounts:
+        """Counts in the current trainable state."""
+        return count_params(self.built)
+
+    def details(self) -> dict[str, Any]:
+        """Numerics and threading facts for result.json."""
+        return {
+            "precision": self.numerics.precision,
+            "channels_last": self.numerics.channels_last,
+            "compile": self.spec.training.compile,
+            "torch_threads": torch.get_num_threads(),
+            "device": str(self.numerics.device),
+        }
+
+    def environment(self) -> dict[str, Any]:
+        """Machine facts, torch/torchvision versions, the device and the GPU name."""
+        return environment(self.numerics.device)
+
+    def close(self) -> None:
+        """Drop the optimizer, restore the global determinism flags, release cached device memory."""
+        self.optimizer = None
+        self._seeding.close()
+        if self.numerics.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+    def _require_optimizer(self) -> torch.optim.Optimizer:
+        if self.optimizer is None:
+            raise RuntimeError("begin_phase must be called before training")
+        return self.optimizer
+
+    def _apply_train_modes(self) -> None:
+        if not self._modes_applied:
+            set_train_mode(self.built, self._trainable.groups, self._trainable.frozen_bn_inference)
+            self._modes_applied = True
+
+    def _eval_mode(self) -> None:
+        self.built.module.eval()
+        self._modes_applied = False
