@@ -78,10 +78,10 @@ def test_yaml_study(tmp_path: Path) -> None:
     path.write_text(
         "study: {name: y}\n"
         "defaults: {backend: keras, dataset: {source: digits}, training: {epochs: 1}}\n"
-        "experiments:\n  - name: m\n    model: {name: mlp}\n    keras_backend: torch\n"
+        "experiments:\n  - name: m\n    model: {name: mlp}\n    engine: torch\n"
     )
     study = load_study(path)
-    assert study.name == "y" and study.runs[0].keras_backend == "torch"
+    assert study.name == "y" and study.runs[0].engine == "torch"
 
 
 def test_strategy_labels() -> None:

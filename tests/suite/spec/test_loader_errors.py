@@ -36,7 +36,7 @@ MALFORMED = [
         'model = { name = "mlp" }',
         'model = { name = "mlp" }\noptimizer = { learning_rate = 0.1 }',
         "bad.toml: experiments[0].optimizer.learning_rate: unknown key (expected one of: name, lr, weight_decay, "
-        "momentum, nesterov)",
+        "momentum, nesterov, epsilon)",
     ),
     (
         'backend = "torch"',
@@ -95,8 +95,46 @@ MALFORMED = [
     ),
     (
         'model = { name = "mlp" }',
-        'model = { name = "mlp" }\nkeras_backend = "jax"',
-        "bad.toml: experiments[0]: keras_backend is only valid with backend = 'keras'",
+        'model = { name = "mlp" }\nengine = "jax"',
+        "bad.toml: experiments[0]: engine: backend 'torch' has no engines, got 'jax'",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\nbackend = "keras"\nengine = "mxnet"',
+        "bad.toml: experiments[0]: engine: backend 'keras' runs on jax, tensorflow, torch, got 'mxnet'",
+    ),
+    # The framework-neutral rules, each declared once in the spec models (not in the runners):
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\ntraining = { epochs = 2, scheduler = { name = "none", eta_min = 0.1 } }',
+        "bad.toml: experiments[0].training.scheduler: scheduler 'none' does not use eta_min",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\ntraining = { epochs = 2, scheduler = { name = "plateau", warmup_epochs = 1 } }',
+        "bad.toml: experiments[0].training.scheduler: scheduler 'plateau' cannot be combined with warmup_epochs",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "mlp" }\noptimizer = { name = "adam", momentum = 0.9 }',
+        "bad.toml: experiments[0].optimizer: momentum applies to sgd only, not adam",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "resnet18", dropout = 0.5 }\ndataset = { source = "digits", channels = 3 }',
+        "bad.toml: experiments[0].model: dropout sets the mlp's dropout; for other models use head_hidden + "
+        "head_dropout",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "resnet18" }\ndataset = { source = "digits", channels = 1 }',
+        "bad.toml: experiments[0]: resnet18 takes 3-channel images; set dataset.channels = 3",
+    ),
+    (
+        'model = { name = "mlp" }',
+        'model = { name = "resnet18", init = "shared" }',
+        "bad.toml: experiments[0].model: init = 'shared' needs an architecture that exists in every backend "
+        "(mlp, simple_cnn, mobilenet_v2), got 'resnet18'",
     ),
     (
         '[study]\nname = "t"',
