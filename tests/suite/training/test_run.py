@@ -8,13 +8,17 @@ import pytest
 from builders import digits_bundle
 from numpy_backend import NumpyRunner
 
+from suite.runners import registry
 from suite.runners.progress import NullProgress
-from suite.runners.registry import discover, register_runner
 from suite.spec.models import ExperimentSpec
 from suite.training.run import execute
 
-if "numpy" not in discover():
-    register_runner("numpy", requires=(), description="plain numpy (tests)")(NumpyRunner)
+
+@pytest.fixture(autouse=True)
+def numpy_backend_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The numpy backend is registered for these tests only (other tests list the real backends)."""
+    registry.discover()
+    monkeypatch.setitem(registry._RUNNERS, "numpy", registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy"))
 
 
 def _spec(**sections) -> ExperimentSpec:
