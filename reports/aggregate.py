@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from reports.uncertainty import fill_config
+
 CONFIDENCE = 0.95
 # Metrics given mean / std / interval when a configuration ran with several seeds.
 SUMMARISED = {
@@ -70,7 +72,9 @@ def aggregate_configs(frame: pd.DataFrame) -> pd.DataFrame:
 
     Identity and parameter columns come from the configuration's first run; for each metric in
     :data:`SUMMARISED` the row has ``<short>`` (mean), ``<short>_std``, ``<short>_ci_low``,
-    ``<short>_ci_high``; ``n`` counts seeds, ``seeds`` lists them and ``keys`` the runs' keys.
+    ``<short>_ci_high``; ``n`` counts seeds, ``seeds`` lists them, ``keys``, ``run_dirs`` and ``run_seeds`` the runs'.
+    A single seed's accuracy and macro F1 intervals are its Wilson and bootstrap test-set intervals
+    (:func:`reports.uncertainty.fill_config`).
     """
     done = completed(frame)
     if done.empty:
@@ -93,6 +97,8 @@ def _config_row(group: pd.DataFrame) -> dict:
     row["n"] = len(group)
     row["seeds"] = sorted(int(seed) for seed in group["seed"].dropna())
     row["keys"] = list(group["key"])
+    row["run_dirs"] = list(group["run_dir"]) if "run_dir" in group else []
+    row["run_seeds"] = [None if pd.isna(seed) else int(seed) for seed in group["seed"]]
     for column, short in SUMMARISED.items():
         values = pd.to_numeric(group[column], errors="coerce").to_numpy() if column in group else np.array([])
         summary = summarize(values)
@@ -105,4 +111,5 @@ def _config_row(group: pd.DataFrame) -> dict:
     for column, value in numeric.items():
         if column not in SUMMARISED and column != "seed":
             row[column] = value
+    fill_config(row, group)
     return row

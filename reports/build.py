@@ -15,6 +15,7 @@ from reports.per_class import best_record, per_class_table
 from reports.tables_compare import strategy_table, zoo_table
 from reports.tables_core import efficiency_table, failed_table, leaderboard_table, runs_table
 from reports.tidy import runs_frame
+from reports.uncertainty import methods_section
 
 FORMATS = ("md", "csv", "parquet")
 FIGURES_DIR = "figures"
@@ -76,6 +77,8 @@ def write_markdown(study_dirs: list[Path], records: list[RunRecord], frame: pd.D
     runs = runs_table(frame, markdown.run_links(per_run, path.parent))
     failed = failed_table(frame)
     parts += [markdown.section(table) for table in (runs, failed) if table is not None]
+    if not configs.empty:
+        parts.append(methods_section())
     parts.append(provenance.footer(study_dirs, studies, records))
     path.write_text("\n".join(part for part in parts if part), encoding="utf-8")
     return path

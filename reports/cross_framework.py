@@ -8,10 +8,14 @@ import json
 import pandas as pd
 
 from reports import fmt
+from reports.deltas import add_comparisons
 from reports.fmt import Table
+from reports.paired import compare, decide
+from reports.power import detectable_note
+from reports.uncertainty import accuracy_intro
 
 # Spec fields that may differ between the runs being compared (the dataset is checked separately).
-_IGNORED_SPEC = ("spec.name", "spec.seed", "spec.backend", "spec.keras_backend")
+_IGNORED_SPEC = ("spec.name", "spec.seed", "spec.backend", "spec.engine", "spec.keras_backend")
 _DATASET_PREFIX = "spec.dataset."
 FINGERPRINT = "extra.data_fingerprint"
 PREFERRED_REFERENCE = "torch"
@@ -30,11 +34,11 @@ def cross_key(row: pd.Series) -> str:
 
 
 def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | None:
-    """Accuracy difference and speed ratio of each backend against a reference backend (torch when present)."""
+    """Accuracy difference (paired test) and speed ratio of each backend against torch (or the first backend)."""
     if configs.empty:
         return None
     keyed = configs.assign(_cross=[cross_key(row) for _, row in configs.iterrows()])
-    rows = []
+    rows, accuracies, cells = [], [], []
     for _, group in keyed.groupby("_cross", sort=False):
         if group["backend_label"].nunique() < 2:
             continue
@@ -42,22 +46,30 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
         for _, other in group.iterrows():
             if other["backend_label"] != reference["backend_label"]:
                 rows.append(_pair_row(reference, other, runs))
+                accuracies.append((fmt.summary_text(reference, "test_acc"), fmt.summary_text(other, "test_acc")))
+                cells.append(compare(other, reference))
     if not rows:
         return None
+    comparisons = [cell for cell in cells if cell is not None]
+    decide(comparisons)
     data = pd.DataFrame(rows)
     formats = {
-        "Acc (reference)": fmt.pct,
-        "Acc (other)": fmt.pct,
-        "Δ acc": fmt.points,
         "Img/s (reference)": fmt.rate,
         "Img/s (other)": fmt.rate,
         "Speed ratio": fmt.ratio,
     }
+    text = fmt.render_columns(data, formats)
+    text["Acc (reference)"] = [pair[0] for pair in accuracies]
+    text["Acc (other)"] = [pair[1] for pair in accuracies]
+    add_comparisons(data, text, cells, "Δ acc")
     intro = (
-        "Same configuration, different backend. Δ acc = other − reference; speed ratio = other / reference "
-        "training images per second (> 1 means the other backend trains faster)."
+        "Same configuration, different backend. Δ acc = other − reference on the seeds both ran, paired on the "
+        "same test samples (so it can differ from the difference of the means when one side ran more seeds); "
+        "speed ratio = other / reference training images per second (> 1 means the other backend trains "
+        "faster). " + accuracy_intro()
     )
-    return Table("Cross-framework comparison", data, fmt.render_columns(data, formats), intro=intro)
+    note = detectable_note(comparisons or None, configs)
+    return Table("Cross-framework comparison", data, text, intro=intro, notes=[note] if note else [])
 
 
 def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:

@@ -115,8 +115,8 @@ def _tradeoffs(configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
             FigureRef(
                 "Accuracy vs trainable parameters",
                 path,
-                "Mean test accuracy per configuration; circled points form the Pareto front "
-                "(no other configuration is more accurate with fewer trainable parameters).",
+                "Mean test accuracy per configuration with its 95% interval (bars); circled points form the "
+                "Pareto front (no other configuration is more accurate with fewer trainable parameters).",
             )
         )
     if ((trade["seconds"] > 0) & has_accuracy).sum() >= 2:
@@ -127,7 +127,8 @@ def _tradeoffs(configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
             FigureRef(
                 "Accuracy vs training time",
                 path,
-                "Mean test accuracy against mean training time; circled points form the Pareto front.",
+                "Mean test accuracy (95% interval as bars) against mean training time; circled points form the "
+                "Pareto front.",
             )
         )
     return figures

@@ -54,6 +54,12 @@ def points(value: Any) -> str:
 
 
 @_guard
+def pp(value: Any) -> str:
+    """Fraction -> unsigned percentage points (a spread or a standard error)."""
+    return f"{100 * float(value):.2f} pp"
+
+
+@_guard
 def count(value: Any) -> str:
     """Integer with thousands separators."""
     return f"{round(float(value)):,}"
@@ -104,19 +110,24 @@ def text(value: Any) -> str:
 
 
 def pct_summary(mean: Any, std: Any, ci_low: Any, ci_high: Any, n: Any) -> str:
-    """``91.20% ± 0.80 [89.9, 92.5]`` for repeats; just ``91.20%`` for a single seed.
+    """``91.20% ± 0.80 [89.9, 92.5]`` for repeats; ``91.20% [88.0, 93.6]`` for a single seed with an interval.
 
     The interval is shown clipped to [0, 100] % (an accuracy cannot leave it).
     """
     if is_missing(mean):
         return MISSING
-    if is_missing(std) or is_missing(n) or int(n) < 2:
-        return pct(mean)
     interval = ""
     if not is_missing(ci_low) and not is_missing(ci_high):
         low, high = max(0.0, float(ci_low)), min(1.0, float(ci_high))
         interval = f" [{100 * low:.1f}, {100 * high:.1f}]"
+    if is_missing(std) or is_missing(n) or int(n) < 2:
+        return pct(mean) + interval
     return f"{pct(mean)} ± {100 * float(std):.2f}{interval}"
+
+
+def pct_interval(value: Any, low: Any, high: Any) -> str:
+    """``90.00% [59.6, 98.2]``: a fraction with its interval (just the value when the interval is missing)."""
+    return pct_summary(value, None, low, high, 1)
 
 
 def summary_text(row: pd.Series, short: str) -> str:
@@ -147,3 +158,17 @@ def numeric(frame: pd.DataFrame, column: str) -> pd.Series:
     if column in frame:
         return pd.to_numeric(frame[column], errors="coerce")
     return pd.Series(float("nan"), index=frame.index)
+
+
+@_guard
+def pvalue(value: Any) -> str:
+    """p-value: three significant decimals, ``<0.001`` below that."""
+    value = float(value)
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def interval_points(low: Any, high: Any) -> str:
+    """``[-3.1, +5.0]``: a difference interval in percentage points, one decimal."""
+    if is_missing(low) or is_missing(high):
+        return ""
+    return f"[{100 * float(low):+.1f}, {100 * float(high):+.1f}]"

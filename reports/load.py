@@ -84,7 +84,7 @@ def read_result(run_dir: Path) -> dict[str, Any]:
         "status": "failed",
         "error": f"{RESULT_FILE} missing: the run did not finish",
         "backend": spec.get("backend"),
-        "keras_backend": spec.get("keras_backend"),
+        "engine": spec.get("engine") or spec.get("keras_backend"),
         "seed": spec.get("seed"),
         "model": spec.get("model", {}).get("name"),
         "spec": spec,

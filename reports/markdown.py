@@ -76,5 +76,5 @@ def _is_text_column(column: pd.Series) -> bool:
     sample = [str(value) for value in column if str(value) not in ("", "–")]
     if not sample:
         return True
-    numeric = sum(1 for value in sample if value.lstrip("+-−")[:1].isdigit())
+    numeric = sum(1 for value in sample if value.lstrip("+-−<")[:1].isdigit())
     return numeric < len(sample)

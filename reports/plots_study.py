@@ -140,8 +140,19 @@ def _unit(values: np.ndarray) -> np.ndarray:
     return (values - values.min()) / span if span > 0 else np.zeros_like(values)
 
 
+def interval_bars(configs: pd.DataFrame) -> np.ndarray:
+    """(2, N) lower and upper error-bar lengths in percent from ``test_acc_ci_low/high`` (0 where missing)."""
+    accuracy = configs["test_acc"].to_numpy(dtype=float)
+    bars = []
+    for column in ("test_acc_ci_low", "test_acc_ci_high"):
+        values = configs[column] if column in configs else pd.Series(np.nan, index=configs.index)
+        bound = np.clip(pd.to_numeric(values, errors="coerce").to_numpy(dtype=float), 0.0, 1.0)
+        bars.append(np.nan_to_num(np.abs(accuracy - bound) * 100, nan=0.0))
+    return np.array(bars)
+
+
 def accuracy_tradeoff(configs: pd.DataFrame, cost_column: str, cost_label: str, title: str, path: Path) -> Path:
-    """Test accuracy against a cost, coloured by backend, the Pareto front drawn and labelled.
+    """Test accuracy (with its 95% interval as a bar) against a cost, coloured by backend, Pareto front labelled.
 
     The cost axis is logarithmic when the costs span a factor of :data:`LOG_SCALE_SPAN` or more.
     """
@@ -153,6 +164,16 @@ def accuracy_tradeoff(configs: pd.DataFrame, cost_column: str, cost_label: str, 
     for label, group in usable.groupby("backend_label", sort=True):
         axis.scatter(
             group[cost_column], group["test_acc"] * 100, s=36, color=backend_colour(label), label=label, zorder=3
+        )
+        axis.errorbar(
+            group[cost_column],
+            group["test_acc"] * 100,
+            yerr=interval_bars(group),
+            fmt="none",
+            ecolor=backend_colour(label),
+            alpha=0.5,
+            linewidth=1,
+            zorder=2,
         )
     front = pareto_front(cost, accuracy)
     axis.step(

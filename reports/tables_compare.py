@@ -5,8 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from reports import fmt
+from reports.deltas import add_comparisons
 from reports.fmt import Table
+from reports.paired import Comparison, compare, decide
+from reports.power import detectable_note
 from reports.strategy import SAME_SETUP, best_reference, is_full_finetune, setup_key
+from reports.uncertainty import accuracy_intro
 
 ZOO_MIN_MODELS = 3
 
@@ -23,6 +27,7 @@ def zoo_table(configs: pd.DataFrame) -> Table | None:
     if not groups:
         return None
     zoo = pd.concat(groups).sort_values(["dataset", "strategy", "test_acc"], ascending=[True, True, False])
+    zoo = zoo.reset_index(drop=True)
     data = pd.DataFrame(
         {
             "Dataset": zoo["dataset"],
@@ -50,11 +55,14 @@ def zoo_table(configs: pd.DataFrame) -> Table | None:
         "Eval batch": fmt.integer,
         "Inference ms/batch": fmt.number,
     }
+    text = fmt.render_columns(data, formats)
+    text["Test acc"] = [fmt.summary_text(row, "test_acc") for _, row in zoo.iterrows()]
     intro = (
         "Size = parameters × 4 bytes (fp32) unless the run recorded its own; inference time per evaluation "
-        "batch = batch size / evaluation images per second."
+        "batch = batch size / evaluation images per second. " + accuracy_intro()
     )
-    return Table("Model zoo", data, fmt.render_columns(data, formats), intro=intro)
+    note = detectable_note(None, zoo)
+    return Table("Model zoo", data, text, intro=intro, notes=[note] if note else [])
 
 
 def model_size_mb(frame: pd.DataFrame) -> pd.Series:
@@ -69,38 +77,51 @@ def eval_batch_size(frame: pd.DataFrame) -> pd.Series:
 
 
 def strategy_table(configs: pd.DataFrame) -> Table | None:
-    """Strategies of one model on one dataset and backend against full fine-tuning (``freeze=none``)."""
+    """Strategies of one model on one dataset and backend against full fine-tuning (``freeze=none``), paired."""
     if configs.empty:
         return None
     references = best_reference(configs, is_full_finetune)
-    rows = []
+    rows, summaries, cells = [], [], []
     for key, group in configs.groupby(list(SAME_SETUP), sort=True, dropna=False):
         reference = references.get(tuple(str(part) for part in key))
         if reference is None or group["strategy"].nunique() < 2:
             continue
-        ranked = group.sort_values("test_acc", ascending=False)
-        rows.extend(_strategy_row(row, reference) for _, row in ranked.iterrows())
+        for _, row in group.sort_values("test_acc", ascending=False).iterrows():
+            rows.append(_strategy_row(row, reference))
+            summaries.append(fmt.summary_text(row, "test_acc"))
+            cells.append("★ reference" if _is_reference(row, reference) else compare(row, reference))
     if not rows:
         return None
-    data = fmt.drop_empty_columns(pd.DataFrame(rows), keep=("Configuration",))
-    formats = {
-        "Trainable params": fmt.count,
-        "Trainable share": fmt.pct,
-        "Test acc": fmt.pct,
-        "Δ acc vs full fine-tuning": fmt.points,
-        "Train time (s)": fmt.seconds,
-        "Time vs full fine-tuning": fmt.ratio,
-        "Overfit gap": fmt.points,
-    }
+    comparisons = [cell for cell in cells if isinstance(cell, Comparison)]
+    decide(comparisons)
+    data = fmt.drop_empty_columns(pd.DataFrame(rows), keep=("Configuration", DELTA))
+    text = fmt.render_columns(data, STRATEGY_FORMATS)
+    text["Test acc"] = summaries
+    add_comparisons(data, text, cells, DELTA)
     intro = (
         "Each strategy against the best full fine-tuning run (`freeze=none`, marked ★) of the same model, "
-        "weights, dataset and backend."
+        "weights, dataset and backend, paired on the same test samples. " + accuracy_intro()
     )
-    return Table("Strategy comparison", data, fmt.render_columns(data, formats), intro=intro)
+    note = detectable_note(comparisons or None, configs)
+    return Table("Strategy comparison", data, text, intro=intro, notes=[note] if note else [])
+
+
+DELTA = "Δ acc vs full fine-tuning"
+STRATEGY_FORMATS = {
+    "Trainable params": fmt.count,
+    "Trainable share": fmt.pct,
+    "Train time (s)": fmt.seconds,
+    "Time vs full fine-tuning": fmt.ratio,
+    "Overfit gap": fmt.points,
+}
+
+
+def _is_reference(row: pd.Series, reference: pd.Series) -> bool:
+    return row["config_name"] == reference["config_name"] and setup_key(row) == setup_key(reference)
 
 
 def _strategy_row(row: pd.Series, reference: pd.Series) -> dict:
-    star = " ★" if row["config_name"] == reference["config_name"] and setup_key(row) == setup_key(reference) else ""
+    star = " ★" if _is_reference(row, reference) else ""
     trainable = row.get("params.trainable", float("nan"))
     total = row.get("params.total", float("nan"))
     return {
@@ -111,7 +132,7 @@ def _strategy_row(row: pd.Series, reference: pd.Series) -> dict:
         "Trainable params": trainable,
         "Trainable share": trainable / total if not fmt.is_missing(total) and total else float("nan"),
         "Test acc": row["test_acc"],
-        "Δ acc vs full fine-tuning": row["test_acc"] - reference["test_acc"],
+        DELTA: row["test_acc"] - reference["test_acc"],
         "Train time (s)": row["train_seconds"],
         "Time vs full fine-tuning": row["train_seconds"] / reference["train_seconds"]
         if reference["train_seconds"]

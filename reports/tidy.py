@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from reports.load import RunRecord, load_runs, study_name
+from reports.uncertainty import run_intervals
 
 ID_COLUMNS = (
     "run_id",
@@ -20,6 +21,7 @@ ID_COLUMNS = (
     "status",
     "error",
     "backend",
+    "engine",
     "keras_backend",
     "model",
     "weights",
@@ -52,11 +54,11 @@ def runs_frame(records: list[RunRecord]) -> pd.DataFrame:
     return frame
 
 
-def backend_label(backend: str | None, keras_backend: str | None) -> str:
-    """``torch``, ``keras/tensorflow``: the backend together with the Keras backend when there is one."""
+def backend_label(backend: str | None, engine: str | None) -> str:
+    """``torch``, ``keras/tensorflow``: the backend together with its engine when it has one."""
     if not backend:
         return "unknown"
-    return f"{backend}/{keras_backend}" if keras_backend else backend
+    return f"{backend}/{engine}" if engine else backend
 
 
 def config_key(spec: dict[str, Any]) -> str:
@@ -83,13 +85,16 @@ def _row(record: RunRecord) -> dict[str, Any]:
     row["config_name"] = row["config_name"] or row["name"]
     row["study"] = row["study"] or study_name(record.study, record.study_dir)
     row["error_line"] = last_error_line(result.get("error"))
-    row["backend_label"] = backend_label(result.get("backend"), result.get("keras_backend"))
+    engine = result.get("engine") or result.get("keras_backend")  # results stored before the rename
+    row["backend_label"] = backend_label(result.get("backend"), engine)
     row["config_key"] = config_key(result.get("spec") or {})
     row["study_dir"] = str(record.study_dir)
     row["run_dir"] = str(record.run_dir)
     for section in NESTED_SECTIONS:
         row.update(_flatten(result.get(section) or {}, section))
     row["acc_per_m_trainable"] = _per_million(row.get("metrics.test_accuracy"), row.get("params.trainable"))
+    if record.completed:
+        row.update(run_intervals(str(record.run_dir)))
     return row
 
 

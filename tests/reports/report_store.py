@@ -51,6 +51,8 @@ class FakeRun:
     extra: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     batch_size: int = 32
+    sample_ids: bool = False  # also store test sample ids (100, 101, ...) in predictions.npz
+    reverse: bool = False  # store the test samples in reverse order (only sample ids can pair them)
 
     def spec(self) -> ExperimentSpec:
         return ExperimentSpec.model_validate(
@@ -100,6 +102,8 @@ def write_run(out_dir: Path, run: FakeRun, study: str = "fixture") -> Path:
     metrics.update(history_metrics(history, run.best_epoch))
     store.write_history(directory / store.HISTORY_FILE, history)
     store.write_predictions(directory / store.PREDICTIONS_FILE, TEST_LABELS, scores)
+    if run.sample_ids or run.reverse:
+        _rewrite_predictions(directory / store.PREDICTIONS_FILE, scores, run)
     result = {
         **header,
         "status": "completed",
@@ -127,6 +131,15 @@ def write_run(out_dir: Path, run: FakeRun, study: str = "fixture") -> Path:
     }
     store.write_json(directory / store.RESULT_FILE, result)
     return directory
+
+
+def _rewrite_predictions(path: Path, scores: np.ndarray, run: FakeRun) -> None:
+    """predictions.npz with ``sample_ids`` beside labels and scores, optionally in reverse order."""
+    order = np.arange(len(TEST_LABELS))[::-1] if run.reverse else np.arange(len(TEST_LABELS))
+    arrays = {"labels": TEST_LABELS[order], "scores": scores[order]}
+    if run.sample_ids:
+        arrays["sample_ids"] = (100 + np.arange(len(TEST_LABELS)))[order]
+    np.savez_compressed(path, **arrays)
 
 
 def write_study(out_dir: Path, name: str, runs: list[FakeRun], command: str = "suite run study.toml") -> Path:
@@ -214,4 +227,19 @@ FIXTURE_RUNS = [
         best_epoch=1,
     ),
     FakeRun("resnet18[backend=keras]", backend="keras", model="resnet18", error=TRACEBACK),
+]
+
+# A three-seed strategy study (every run seed 0/1/2 on the same 10 test samples, paired by position):
+#   full fine-tuning       wrong [0] / [1] / [2, 3]                         -> 0.9, 0.9, 0.8
+#   freeze_blocks=2        wrong [0-3] / [1, 4, 5] / [2, 6, 7, 8]           -> 0.6, 0.7, 0.6
+#   linear probe           wrong [0-5] / [1-6] / [2-7]                      -> 0.4, 0.4, 0.4
+_SEED_WRONG = {
+    "freeze=none": ({}, [[0], [1], [2, 3]]),
+    "freeze_blocks=2": ({"freeze_blocks": 2}, [[0, 1, 2, 3], [1, 4, 5], [2, 6, 7, 8]]),
+    "freeze=all_but_head": ({"freeze": "all_but_head"}, [[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 6], [2, 3, 4, 5, 6, 7]]),
+}
+SEED_RUNS = [
+    FakeRun(f"resnet18[{label},seed={seed}]", model="resnet18", seed=seed, strategy=strategy, wrong=wrong)
+    for label, (strategy, per_seed) in _SEED_WRONG.items()
+    for seed, wrong in enumerate(per_seed)
 ]

@@ -1,6 +1,7 @@
 import math
 from pathlib import Path
 
+import hand
 import pandas as pd
 import pytest
 
@@ -52,7 +53,14 @@ def test_configs_group_seeds(study_dir: Path) -> None:
     assert mlp["overfit_gap"] == pytest.approx((0.1 + 0.25) / 2)  # (0.9-0.8) and (0.95-0.7) at epoch 1
     assert mlp["acc_per_m_trainable"] == pytest.approx(850.0)
     single = configs[configs["config_name"] == "mlp[backend=keras]"].iloc[0]
-    assert single["n"] == 1 and pd.isna(single["test_acc_ci_low"])
+    # one seed: the interval is Wilson's for 7/10 test samples
+    assert single["n"] == 1 and single["test_n"] == 10
+    assert (single["test_acc_ci_low"], single["test_acc_ci_high"]) == pytest.approx(hand.wilson(7, 10))
+    assert single["test_acc_ci_low"] == pytest.approx(0.3968, abs=1e-4)
+    assert pd.isna(single["test_se"]) and pd.isna(single["noise"])
+    # two seeds (9/10, 8/10): mean test-set SE (√(.9·.1/10) + √(.8·.2/10)) / 2 = 0.1107 > std 0.0707
+    assert mlp["test_se"] == pytest.approx((math.sqrt(0.009) + math.sqrt(0.016)) / 2)
+    assert mlp["noise"] == "test set"
 
 
 def test_no_completed_runs_gives_empty_configs(tmp_path: Path) -> None:

@@ -50,6 +50,7 @@ def test_every_section_the_fixture_supports_is_there_and_none_is_empty(built: tu
         "Figures",
         "Runs",
         "Failed runs",
+        "How to read the uncertainty",
         "Provenance",
     }
     assert set(sections) == expected
@@ -71,10 +72,37 @@ def test_failed_run_and_provenance(built: tuple[Path, str]) -> None:
 
 def test_numbers_reach_the_markdown(built: tuple[Path, str]) -> None:
     sections = _sections(built[1])
-    assert "| 1 | resnet18[freeze=none] | torch | 1 | 100.00% |" in sections["Leaderboard"]
-    assert "85.00% ± 7.07 [21.5, 100.0]" in sections["Leaderboard"]
-    assert "| -15.00 pp |" in sections["Cross-framework comparison"]
-    assert "0.56×" in sections["Cross-framework comparison"]
+    leaderboard = sections["Leaderboard"]
+    # rank 1, band 1; 10/10 correct: Wilson [72.2, 100.0]
+    assert "| 1 | 1 | resnet18[freeze=none] | torch | 1 | 100.00% [72.2, 100.0] | reference (best) |" in leaderboard
+    assert "85.00% ± 7.07 [21.5, 100.0]" in leaderboard
+    assert "Detectable difference (80% power, α = 0.05): 39.8 pp" in leaderboard
+    cross = sections["Cross-framework comparison"]
+    # seed 0: torch wrong [0], keras wrong [0, 1, 2] -> 2 discordant, p = 2 / 2**2 = 0.5
+    assert "| within noise [-20.0, +13.7] | 0.500 | 0.500 | seed 0 · 10 samples (by position) |" in cross
+    assert "0.56×" in cross
+    assert "statsmodels `mcnemar(exact=True)`" in sections["How to read the uncertainty"]
+    assert "2,000 resamples, seed 0" in sections["How to read the uncertainty"]
+
+
+def test_every_accuracy_has_an_interval_and_every_delta_a_verdict(built: tuple[Path, str]) -> None:
+    percent = re.compile(r"\d+\.\d\d%")
+    titles = ("Leaderboard", "Parameter efficiency", "Model zoo", "Cross-framework comparison", "Strategy comparison")
+    for title in (*titles, "Runs"):
+        header, _, *rows = sections_table(built[1], title)
+        columns = [cell.strip() for cell in header.strip("|").split("|")]
+        for row in rows:
+            cells = dict(zip(columns, [cell.strip() for cell in row.strip("|").split("|")], strict=True))
+            for name, cell in cells.items():
+                if name.startswith(("Test acc", "Acc (", "Macro F1")) and percent.search(cell):
+                    assert "[" in cell, (title, name, cell)
+                if name.startswith(("Δ", "Gain over")) and cell not in ("–", "reference (best)"):
+                    assert cell.startswith(("within noise", "**", "reference", "★")), (title, name, cell)
+
+
+def sections_table(markdown: str, title: str) -> list[str]:
+    """The pipe-table lines of one section."""
+    return [line for line in _sections(markdown)[title].splitlines() if line.startswith("|")]
 
 
 def test_only_failed_runs_still_reports(tmp_path: Path) -> None:
@@ -90,7 +118,13 @@ def test_single_run_omits_comparisons(tmp_path: Path) -> None:
     path = build_report([directory], out=out)
     assert path == out
     sections = _sections(path.read_text(encoding="utf-8"))
-    assert set(sections) == {"Leaderboard", "Per-class report (best run)", "Runs", "Provenance"}
+    assert set(sections) == {
+        "Leaderboard",
+        "Per-class report (best run)",
+        "Runs",
+        "How to read the uncertainty",
+        "Provenance",
+    }
     assert all((out.parent / link).is_file() for link in LINK.findall(path.read_text(encoding="utf-8")))
 
 

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+import hand
 import pandas as pd
 import pytest
 from report_store import FakeRun, write_study
@@ -38,7 +39,7 @@ def test_runs_table_numbers(frame: pd.DataFrame) -> None:
     assert probe["Overfit gap"] == pytest.approx(0.9 - 0.8)
     assert probe["Train time (s)"] == 30.0 and probe["Train img/s"] == 300.0
     text = table.text.set_index("Run")
-    assert text.loc["resnet18[freeze=all_but_head]", "Test acc"] == "60.00%"
+    assert text.loc["resnet18[freeze=all_but_head]", "Test acc"] == "60.00% [31.3, 83.2]"  # Wilson, 6/10
     assert text.loc["resnet18[freeze=all_but_head]", "Total params"] == "11,000,000"
     assert text.loc["resnet18[freeze=all_but_head]", "Overfit gap"] == "+10.00 pp"
 
@@ -73,7 +74,7 @@ def test_leaderboard_ranks_and_summarises_repeats(configs: pd.DataFrame) -> None
     text = table.text.set_index("Configuration")
     # mean 85%, std sqrt(0.005) = 7.07 pp, t-interval 85 ± 63.5 clipped to [0, 100]
     assert text.loc["mlp[backend=torch]", "Test acc"] == "85.00% ± 7.07 [21.5, 100.0]"
-    assert text.loc["small_cnn[freeze=none]", "Test acc"] == "90.00%"  # one seed: no interval
+    assert text.loc["small_cnn[freeze=none]", "Test acc"] == "90.00% [59.6, 98.2]"  # one seed: Wilson, 9/10
     assert "Test acc (last epoch)" not in table.data  # no run recorded it: column omitted
 
 
@@ -109,7 +110,10 @@ def test_cross_framework_pairs_backends(configs: pd.DataFrame, frame: pd.DataFra
     assert len(table.data) == 1
     row = table.data.iloc[0]
     assert (row["Reference"], row["Other"], row["Seeds"]) == ("torch", "keras/tensorflow", "2 / 1")
-    assert row["Δ acc"] == pytest.approx(0.70 - 0.85)
+    # paired on seed 0, the only seed both ran: 0.70 - 0.90 (the means differ by 0.15)
+    assert row["Δ acc"] == pytest.approx(0.70 - 0.90)
+    assert row["p (McNemar)"] == pytest.approx(hand.mcnemar_exact(0, 2)) and row["p (McNemar)"] == 0.5
+    assert table.text.iloc[0]["Δ acc"] == "within noise [-20.0, +13.7]"
     assert row["Speed ratio"] == pytest.approx(250 / 450)
     assert row["Data"] == "same data fingerprint"
 
