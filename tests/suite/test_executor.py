@@ -106,6 +106,5 @@ def test_missing_framework_is_reported_unavailable(plugin_path: Path, tmp_path: 
     result = store.read_result(record.directory)
     assert record.status == result["status"] == "unavailable"
     assert result["error"] == (
-        "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz "
-        "(pip install no_such_framework_xyz)"
+        "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz (pip install no_such_framework_xyz)"
     )
