@@ -1,50 +1,45 @@
-"""Named transfer-learning operations on a BuiltModel: freeze groups, unfreeze for fine-tuning."""
+"""Named transfer-learning operations on a BuiltModel: which groups train, and BatchNorm settings.
+
+Keras runs a BatchNormalization layer whose ``trainable`` is False in inference mode, so the BatchNorm
+layers of frozen groups always use their moving statistics (the suite's ``bn_mode = "frozen"``); those of
+training groups use batch statistics, as torch's ``train()`` does.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import keras
+
 from keras_impl.models.registry import BuiltModel
-from suite.groups import initially_frozen, unfreeze_targets
-from suite.spec.models import FinetuneSpec, StrategySpec
+from suite.runners.protocol import TrainableSet
 
 
-def frozen_groups(strategy: StrategySpec, group_names: list[str]) -> list[str]:
-    """Groups that ``strategy`` freezes at the start of training, in model order (see :mod:`suite.groups`)."""
-    return initially_frozen(strategy, group_names)
+def apply_trainable(built: BuiltModel, trainable: TrainableSet) -> None:
+    """Layers of ``trainable.groups`` train, every other group is frozen.
 
-
-def apply_freezing(built: BuiltModel, frozen: list[str]) -> None:
-    """Make every layer trainable, then freeze the layers of the ``frozen`` groups.
-
-    Keras runs a BatchNormalization layer whose ``trainable`` is False in inference mode.
-    Recompile the model afterwards: Keras reads ``trainable`` when it compiles its train step.
+    Then the backbone's last ``trainable.last_layers`` layers train too (seed 003 counts
+    ``base_model.layers[-N:]``, weightless layers included). Recompile afterwards: Keras reads
+    ``trainable`` when it builds its train step.
     """
-    if built.base is not None:
-        built.base.trainable = True
+    chosen = set(trainable.groups)
     for name, layers in built.groups.items():
         for layer in layers:
-            layer.trainable = name not in frozen
+            layer.trainable = name in chosen
+    if trainable.last_layers:
+        for layer in built.backbone_layers[-trainable.last_layers :]:
+            layer.trainable = True
 
 
-def unfreeze_for_finetune(built: BuiltModel, finetune: FinetuneSpec) -> list[str]:
-    """Phase-2 unfreezing: ``"all"``, named groups, or the last N layers of the backbone.
+def configure_batchnorm(built: BuiltModel, momentum: float, epsilon: float) -> None:
+    """Every BatchNorm layer uses ``momentum`` (torch's convention: weight of the new batch) and ``epsilon``.
 
-    The last-N rule counts ``backbone_layers`` exactly as seed 003 counts ``base_model.layers[-N:]``
-    (weightless layers such as ReLU or Add included). Returns the names of the layers made trainable.
+    Keras' momentum is the weight of the running value, so it is set to ``1 - momentum``.
     """
-    if finetune.unfreeze_last_layers is not None:
-        layers = built.backbone_layers[-finetune.unfreeze_last_layers :]
-    elif finetune.unfreeze == "all":
-        layers = [layer for members in built.groups.values() for layer in members]
-    else:
-        names = unfreeze_targets(finetune.unfreeze, built.group_names, "strategy.finetune.unfreeze")
-        layers = [layer for name in names for layer in built.groups[name]]
-    for layer in layers:
-        layer.trainable = True
-    return [layer.name for layer in layers]
+    for layer in batchnorm_layers(built.model):
+        layer.momentum, layer.epsilon = 1.0 - momentum, epsilon
 
 
-def is_trainable(layer: Any) -> bool:
-    """Whether ``layer`` currently has trainable weights."""
-    return bool(layer.trainable and layer.trainable_weights)
+def batchnorm_layers(model: Any) -> list[Any]:
+    """Every BatchNormalization layer of ``model``, nested ones included."""
+    return [layer for layer in model._flatten_layers() if isinstance(layer, keras.layers.BatchNormalization)]

@@ -1,52 +1,141 @@
-"""Optimizers with the torch runner's semantics.
+"""One Keras optimizer with torch.optim's semantics and one learning rate per layer group.
 
-adam / sgd ``weight_decay`` is an L2 term added to the gradient (torch.optim.Adam / SGD), not Keras'
-decoupled decay; adamw ``weight_decay`` is decoupled in both frameworks. ``grad_clip`` clips the global
-gradient norm before the L2 term is added, as ``clip_grad_norm_`` before ``optimizer.step()`` does.
+Keras 3 optimizers take one learning rate for every variable; :class:`GroupOptimizer` keeps one LR variable
+per group (optimizer state, so JAX's stateless training step reads it and ``set_rates`` needs no retrace)
+and applies, in ``keras.ops`` (TensorFlow, JAX and torch engines alike):
+
+- ``adam``: torch.optim.Adam. ``weight_decay`` is L2 added to the gradient; ``denom = sqrt(v) /
+  sqrt(1 - b2**t) + eps``, ``p -= lr / (1 - b1**t) * m / denom``.
+- ``adamw``: torch.optim.AdamW. ``p *= 1 - lr * weight_decay`` with the variable's group LR, then the Adam step.
+- ``sgd``: torch.optim.SGD. ``g += weight_decay * p``; momentum buffer ``b = mu * b + g`` (first step
+  ``b = g``); ``g = g + mu * b`` with nesterov, else ``b``; ``p -= lr * g``.
+
+The step count ``t`` is kept per variable, as torch keeps it per parameter: a group unfrozen later starts its
+bias correction at 1. ``grad_clip`` scales the gradients by torch's ``clip_grad_norm_`` rule (global norm,
+``max_norm / (norm + 1e-6)`` capped at 1) before the L2 term is added.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import keras
+from keras import ops
 
 from suite.spec.models import OptimizerSpec
 
-
-class _CoupledL2:
-    """Mixin adding ``l2 * variable`` to each (already clipped) gradient before the update step."""
-
-    def __init__(self, *args: Any, l2: float, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.l2 = l2
-
-    def _backend_update_step(self, grads: list, trainable_variables: list, learning_rate: Any) -> Any:
-        grads = [
-            grad + keras.ops.cast(self.l2, grad.dtype) * keras.ops.cast(variable, grad.dtype)
-            for grad, variable in zip(grads, trainable_variables, strict=True)
-        ]
-        return super()._backend_update_step(grads, trainable_variables, learning_rate)
+BETAS = (0.9, 0.999)  # torch.optim.Adam / AdamW defaults
+_SLOTS = {"adam": ("m", "v"), "adamw": ("m", "v"), "sgd": ("momentum",)}
 
 
-class CoupledL2Adam(_CoupledL2, keras.optimizers.Adam):
-    """Adam with torch-style (L2, coupled) weight decay."""
+class GroupOptimizer(keras.optimizers.Optimizer):
+    """torch-style Adam / AdamW / SGD with per-group learning rates and per-variable step counts.
+
+    ``group_of`` maps a model variable's ``path`` to its layer group; ``groups`` lists every group (each gets
+    an LR variable, 0 until :meth:`set_rates`).
+    """
+
+    def __init__(
+        self, spec: OptimizerSpec, groups: list[str], group_of: dict[str, str], grad_clip: float | None = None
+    ) -> None:
+        super().__init__(learning_rate=0.0, name=f"torch_{spec.name}")
+        self.kind = spec.name
+        self.decay = spec.weight_decay
+        self.mu = spec.momentum
+        self.nesterov = spec.nesterov
+        self.eps = spec.epsilon
+        self.grad_clip = grad_clip
+        self.groups = list(groups)
+        self.group_of = dict(group_of)
+
+    def build(self, variables: list[Any]) -> None:
+        """LR variables per group; per model variable a step count and the algorithm's slots."""
+        if self.built:
+            return
+        super().build(variables)
+        self.rates = {group: self.add_variable((), name=f"lr_{_safe(group)}") for group in self.groups}
+        self.steps = [self.add_variable((), name=f"{_safe(v.path)}_step") for v in variables]
+        self.slots = {
+            slot: [self.add_variable_from_reference(v, name=slot) for v in variables] for slot in self.slot_names
+        }
+        self.variable_groups = [self.group_of[v.path] for v in variables]
+
+    @property
+    def slot_names(self) -> tuple[str, ...]:
+        """Per-variable state besides the step count (none for plain SGD)."""
+        return () if self.kind == "sgd" and not self.mu else _SLOTS[self.kind]
+
+    def set_rates(self, rates: dict[str, float]) -> None:
+        """Assign every group's learning rate (groups not named keep theirs)."""
+        for group, rate in rates.items():
+            self.rates[group].assign(float(rate))
+
+    def _clip_gradients(self, grads: list[Any]) -> list[Any]:
+        if not self.grad_clip:
+            return grads
+        norm = ops.sqrt(sum(ops.sum(ops.square(grad)) for grad in grads if grad is not None))
+        scale = ops.minimum(self.grad_clip / (norm + 1e-6), 1.0)
+        return [grad if grad is None else grad * ops.cast(scale, grad.dtype) for grad in grads]
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        """One torch-style update of ``variable`` with its group's LR (``learning_rate`` is unused)."""
+        index = self._get_variable_index(variable)
+        dtype = variable.dtype
+        lr = ops.cast(self.rates[self.variable_groups[index]], dtype)
+        step = ops.add(self.steps[index], 1.0)
+        self.assign(self.steps[index], step)
+        grad = ops.cast(gradient, dtype)
+        if self.kind == "adamw" and self.decay:
+            self.assign(variable, variable * (1.0 - lr * self.decay))
+        elif self.decay:
+            grad = grad + self.decay * variable
+        if self.kind == "sgd":
+            self._sgd(index, grad, variable, lr)
+        else:
+            self._adam(index, grad, variable, lr, ops.cast(step, dtype))
+
+    def _adam(self, index: int, grad: Any, variable: Any, lr: Any, step: Any) -> None:
+        beta_1, beta_2 = BETAS
+        m, v = self.slots["m"][index], self.slots["v"][index]
+        self.assign(m, m * beta_1 + grad * (1.0 - beta_1))
+        self.assign(v, v * beta_2 + ops.square(grad) * (1.0 - beta_2))
+        denom = ops.sqrt(v) / ops.sqrt(1.0 - ops.power(beta_2, step)) + self.eps
+        self.assign_sub(variable, (lr / (1.0 - ops.power(beta_1, step))) * m / denom)
+
+    def _sgd(self, index: int, grad: Any, variable: Any, lr: Any) -> None:
+        if self.mu:
+            buffer = self.slots["momentum"][index]
+            self.assign(buffer, buffer * self.mu + grad)  # starts at 0, so the first step gives b = g
+            grad = grad + buffer * self.mu if self.nesterov else buffer
+        self.assign_sub(variable, lr * grad)
+
+    def state_by_path(self) -> dict[str, dict[str, Any]]:
+        """Per model-variable path: its step count and slots, as numpy (for :meth:`load_state`)."""
+        state = {}
+        for index, variable in enumerate(self._trainable_variables):
+            values = {"step": self.steps[index]} | {name: self.slots[name][index] for name in self.slot_names}
+            state[variable.path] = {name: ops.convert_to_numpy(value) for name, value in values.items()}
+        return state
+
+    def load_state(self, state: dict[str, dict[str, Any]], rates: dict[str, Any]) -> int:
+        """Take over the state of variables that were training already (by path) and the LRs; returns how many."""
+        kept = 0
+        for index, variable in enumerate(self._trainable_variables):
+            old = state.get(variable.path)
+            if old is None:
+                continue  # newly trainable: starts fresh, as a parameter torch sees for the first time
+            self.steps[index].assign(old["step"])
+            for name in self.slot_names:
+                self.slots[name][index].assign(old[name])
+            kept += 1
+        self.set_rates(rates)
+        return kept
+
+    def current_rates(self) -> dict[str, float]:
+        """Every group's learning rate as a Python float."""
+        return {group: float(ops.convert_to_numpy(variable)) for group, variable in self.rates.items()}
 
 
-class CoupledL2SGD(_CoupledL2, keras.optimizers.SGD):
-    """SGD with torch-style (L2, coupled) weight decay."""
-
-
-def make_optimizer(spec: OptimizerSpec, lr: float, grad_clip: float | None) -> Any:
-    """Keras optimizer for ``spec`` at learning rate ``lr`` (phase 2 of fine-tuning passes its own)."""
-    common: dict[str, Any] = {"learning_rate": lr, "global_clipnorm": grad_clip}
-    if spec.name == "adamw":
-        return keras.optimizers.AdamW(weight_decay=spec.weight_decay, **common)
-    if spec.name == "adam":
-        if spec.weight_decay:
-            return CoupledL2Adam(l2=spec.weight_decay, **common)
-        return keras.optimizers.Adam(**common)
-    sgd_args = {"momentum": spec.momentum, "nesterov": spec.nesterov, **common}
-    if spec.weight_decay:
-        return CoupledL2SGD(l2=spec.weight_decay, **sgd_args)
-    return keras.optimizers.SGD(**sgd_args)
+def _safe(name: str) -> str:
+    return re.sub(r"[^0-9A-Za-z_]", "_", name)

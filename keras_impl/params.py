@@ -12,8 +12,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import keras
+
 from keras_impl.models.registry import BuiltModel
-from suite.runners.protocol import ParamCounts
+from suite.runners.protocol import GroupFacts, ParamCounts
 
 
 def count_params(built: BuiltModel) -> ParamCounts:
@@ -49,3 +51,17 @@ def _learnable_variable_ids(layer: Any) -> set[int]:
         return {id(variable) for variable in layer.trainable_weights}
     finally:
         layer.trainable = was_trainable
+
+
+def group_facts(built: BuiltModel) -> list[GroupFacts]:
+    """Per group, input to output: learnable weights and whether it holds BatchNorm or Dropout layers."""
+    counts = count_params(built).groups
+    return [
+        GroupFacts(
+            name=name,
+            params=counts[name]["total"],
+            has_batchnorm=any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers),
+            has_dropout=any(isinstance(layer, keras.layers.Dropout) for layer in layers),
+        )
+        for name, layers in built.groups.items()
+    ]

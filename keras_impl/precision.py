@@ -1,4 +1,4 @@
-"""training.precision as a Keras dtype policy (classifier layers are pinned to float32 by the builders)."""
+"""training.precision as a Keras dtype policy (the final Dense is pinned to float32 by the builders)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import keras
 
-from keras_impl.backend_info import accelerator_supports_bf16
+from keras_impl.environment import accelerator_supports_bf16
 
 POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
 
@@ -21,7 +21,7 @@ def policy_name(precision: str) -> str:
 
 @contextmanager
 def dtype_policy(name: str) -> Iterator[str]:
-    """Set the global dtype policy while building and training, then restore the previous one."""
+    """Set the global dtype policy while the model is built and trained, then restore the previous one."""
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(name)
     try:

@@ -1,12 +1,18 @@
-"""keras.applications backbones with a seed-style classifier head, one builder for the whole table."""
+"""keras.applications backbones with a classifier head, one builder for the whole table.
+
+The classifier is one flat functional model (the backbone's layers and the head's), so it can be cut at a
+group boundary for the feature cache and its BatchNorm layers follow their own ``trainable`` flags.
+"""
 
 from __future__ import annotations
 
 import functools
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers
 
 from keras_impl.models.families import APPLICATIONS, GROUP_RULES, ApplicationModel
@@ -14,44 +20,6 @@ from keras_impl.models.groups import group_layers
 from keras_impl.models.registry import HEAD_GROUP, BuildOptions, BuiltModel, register_model
 from keras_impl.models.weights import create_base
 from suite.spec.models import ModelSpec
-
-FLATTEN_DEFAULT = frozenset({"mobilenet_v2"})  # seed 003: Sequential([base, Flatten(), Dense(10)])
-
-
-class PreprocessInput(layers.Layer):
-    """Runs a keras.applications ``preprocess_input`` (which expects 0..255 RGB) inside the model."""
-
-    def __init__(self, module: str, **kwargs: Any) -> None:
-        super().__init__(dtype="float32", **kwargs)
-        self.module = module
-        self._function = importlib.import_module(f"keras.applications.{module}").preprocess_input
-
-    def call(self, inputs: Any) -> Any:  # noqa: D102
-        return self._function(inputs)
-
-    def get_config(self) -> dict[str, Any]:  # noqa: D102
-        return {**super().get_config(), "module": self.module}
-
-
-class InferenceModeBase(layers.Layer):
-    """Calls a backbone with ``training=False`` whatever the outer call says.
-
-    Keras 3 functional models override a ``training=False`` written into the graph with the ``training``
-    value of the outer call (keras-team/keras#20285), so ``base(x, training=False)`` in a functional model
-    does not keep BatchNorm in inference mode once the base is unfrozen. This wrapper's ``call`` takes no
-    ``training`` argument, so Keras cannot override the explicit ``False`` it passes on; gradients still
-    reach the base's trainable weights.
-    """
-
-    def __init__(self, base: Any, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.base = base
-
-    def call(self, inputs: Any) -> Any:  # noqa: D102
-        return self.base(inputs, training=False)
-
-    def compute_output_shape(self, input_shape: tuple) -> tuple:  # noqa: D102
-        return self.base.compute_output_shape(input_shape)
 
 
 def build_application(
@@ -63,51 +31,56 @@ def build_application(
 ) -> BuiltModel:
     """Headless ``app`` base + head per ``spec.head`` (flatten | gap | default) and optional hidden layers.
 
-    With ``options.bn_mode == "frozen"`` the base runs inside :class:`InferenceModeBase`, so its BatchNorm
-    layers stay in inference mode even once unfrozen for fine-tuning; with "train" trainable BatchNorm layers
-    use batch statistics (frozen ones are always in inference mode in Keras 3).
-    ``options.preprocess_input`` puts the family's ``preprocess_input`` in front of the base.
+    ``default`` is the torchvision model's own head (GAP, the family's dropout, Dense). With
+    ``options.preprocess_input`` the family's ``preprocess_input`` is applied to each batch first.
     """
     base = create_base(app, spec.weights, input_shape)
-    inputs = keras.Input(shape=input_shape, name="images")
-    features = (
-        PreprocessInput(app.preprocess_module, name="preprocess_input")(inputs) if options.preprocess_input else inputs
-    )
-    features = InferenceModeBase(base, name="base")(features) if options.bn_mode == "frozen" else base(features)
     head = _head_layers(app, spec, num_classes)
-    outputs = features
+    outputs = base.output
     for layer in head:
         outputs = layer(outputs)
-    model = keras.Model(inputs, outputs, name=f"{app.name}_classifier")
+    model = keras.Model(base.input, outputs, name=f"{app.name}_classifier")
     groups = {**group_layers(base.layers, GROUP_RULES[app.family]), HEAD_GROUP: head}
     notes = {
-        "head": _head_kind(app, spec),
+        "head": _head_kind(spec),
         "preprocess_input": f"keras.applications.{app.preprocess_module}.preprocess_input"
         if options.preprocess_input
         else "none (inputs as normalised by dataset.normalization)",
-        "bn_mode": options.bn_mode,
     }
-    return BuiltModel(model=model, groups=groups, backbone_layers=list(base.layers), base=base, notes=notes)
+    preprocess = _preprocess_function(app.preprocess_module) if options.preprocess_input else None
+    return BuiltModel(
+        model=model, groups=groups, backbone_layers=list(base.layers), base=base, preprocess=preprocess, notes=notes
+    )
 
 
-def _head_kind(app: ApplicationModel, spec: ModelSpec) -> str:
-    if spec.head != "default":
-        return spec.head
-    return "flatten" if app.name in FLATTEN_DEFAULT else "gap"
+def _preprocess_function(module: str) -> Callable[[np.ndarray], np.ndarray]:
+    """The family's ``preprocess_input`` (which expects 0..255 RGB) on a copy of a numpy batch."""
+    function = importlib.import_module(f"keras.applications.{module}").preprocess_input
+
+    def preprocess(batch: np.ndarray) -> np.ndarray:
+        return np.asarray(function(np.array(batch, dtype=np.float32, copy=True)), dtype=np.float32)
+
+    return preprocess
+
+
+def _head_kind(spec: ModelSpec) -> str:
+    return "gap" if spec.head == "default" else spec.head
 
 
 def _head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> list[Any]:
     pool = (
         layers.Flatten(name="head_flatten")
-        if _head_kind(app, spec) == "flatten"
+        if _head_kind(spec) == "flatten"
         else layers.GlobalAveragePooling2D(name="head_pool")
     )
     head: list[Any] = [pool]
+    if spec.head == "default" and app.head_dropout:
+        head.append(layers.Dropout(app.head_dropout, name="head_dropout"))
     for index, width in enumerate(spec.head_hidden):
         head.append(layers.Dense(width, activation="relu", name=f"head_dense_{index}"))
-        if spec.head_dropout:
+        if spec.head_dropout and spec.head_dropout[index] > 0:
             head.append(layers.Dropout(spec.head_dropout[index], name=f"head_dropout_{index}"))
-    head.append(layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions"))
+    head.append(layers.Dense(num_classes, dtype="float32", name="logits"))
     return head
 
 

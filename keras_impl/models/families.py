@@ -2,23 +2,30 @@
 
 Each row names the ``keras.applications`` constructor, the module whose ``preprocess_input``
 matches it, the resolution it was trained at, its ImageNet ``include_top=False`` weight file
-(as ``keras.applications`` names it in its cache) and the published parameter count of that
-headless base at any input size (Keras convention: BatchNorm moving statistics included).
+(as ``keras.applications`` names it in its cache), the published parameter count of that
+headless base at any input size (Keras convention: BatchNorm moving statistics included) and the
+dropout of its default head (GAP + Dropout + Dense, as the torchvision model of the same name).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-# (regex on the Keras layer name, group name template using the regex groups). Layers that match
-# no rule (auto-named activations such as ``re_lu_7``) join the group of the layer before them.
-GroupRules = tuple[tuple[str, str], ...]
+# (regex on the Keras layer name, group name: a template filled with the regex groups, or a function of
+# the match). Layers that match no rule (auto-named activations such as ``re_lu_7``) join the group of the
+# layer before them.
+GroupRules = tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...]
 
 GROUP_RULES: dict[str, GroupRules] = {
+    # torchvision's vocabulary and grouping: features.0 = stem conv, features.1 = the first (t=1) block,
+    # features.{k+1} = Keras' block_k, features.18 = the final 1x1 conv.
     "mobilenet_v2": (
-        (r"^(Conv1|bn_Conv1|Conv1_relu|expanded_conv_)", "stem"),
-        (r"^block_(\d+)_", "block_{0}"),
-        (r"^(Conv_1|Conv_1_bn|out_relu)$", "top"),
+        (r"^(Conv1|bn_Conv1|Conv1_relu)$", "features.0"),
+        (r"^expanded_conv_", "features.1"),
+        (r"^block_(\d+)_", lambda match: f"features.{int(match.group(1)) + 1}"),
+        (r"^(Conv_1|Conv_1_bn|out_relu)$", "features.18"),
     ),
     "mobilenet_v3": (
         (r"^(rescaling|conv|conv_bn)$", "stem"),
@@ -50,6 +57,7 @@ class ApplicationModel:
     default_size: int
     weights_file: str
     base_params: int
+    head_dropout: float = 0.0
 
     def weights_file_for(self, image_size: int) -> str:
         """ImageNet no-top weight file name keras.applications downloads for inputs of ``image_size``."""
@@ -105,6 +113,7 @@ APPLICATIONS: tuple[ApplicationModel, ...] = (
         224,
         "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5",
         2_257_984,
+        head_dropout=0.2,  # torchvision's classifier: Dropout(0.2) + Linear
     ),
     ApplicationModel(
         "mobilenet_v3_large",

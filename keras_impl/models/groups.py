@@ -26,9 +26,9 @@ def group_layers(layers: list[Any], rules: GroupRules) -> dict[str, list[Any]]:
     return groups
 
 
-def _match(name: str, compiled: list[tuple[re.Pattern[str], str]]) -> str | None:
+def _match(name: str, compiled: list[tuple[re.Pattern[str], Any]]) -> str | None:
     for pattern, template in compiled:
         found = pattern.match(name)
         if found:
-            return template.format(*found.groups())
+            return template(found) if callable(template) else template.format(*found.groups())
     return None

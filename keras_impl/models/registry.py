@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from suite.groups import HEAD_GROUP as HEAD_GROUP  # re-exported: one name for the head everywhere
 from suite.spec.models import ModelSpec
 
@@ -18,13 +20,19 @@ class BuiltModel:
     ``backbone_layers`` is the ordered layer list of the feature extractor (``base.layers`` for
     keras.applications models, as the seed's ``base_model.layers[-N:]`` counts them);
     ``base`` is that nested extractor model when there is one.
+    ``preprocess`` maps a float32 NHWC batch to the model's input (a keras.applications ``preprocess_input``
+    when the data are not normalised) or is None. ``sequential``: the groups run one after another on one
+    tensor, so the model can be cut at a group boundary (:mod:`keras_impl.feature_cache`).
     ``notes`` records choices worth keeping in ``RunOutput.extra`` (e.g. which preprocess_input ran).
+    The model outputs logits (float32).
     """
 
     model: Any
     groups: dict[str, list[Any]]
     backbone_layers: list[Any]
     base: Any = None
+    preprocess: Callable[[np.ndarray], np.ndarray] | None = None
+    sequential: bool = True
     notes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -37,13 +45,10 @@ class BuiltModel:
 class BuildOptions:
     """How the runner wants a model wired, beyond the ModelSpec.
 
-    ``bn_mode``: "frozen" calls a pretrained base with ``training=False`` (BatchNorm always in inference
-    mode); "train" lets trainable BatchNorm layers use batch statistics while training.
-    ``preprocess_input``: put the family's ``keras.applications`` ``preprocess_input`` in the model
+    ``preprocess_input``: apply the family's ``keras.applications`` ``preprocess_input`` to the inputs
     (used when the dataset is not normalised, i.e. inputs are 0..255 as those functions expect).
     """
 
-    bn_mode: str = "frozen"
     preprocess_input: bool = False
 
 

@@ -52,8 +52,8 @@ def build_simple_cnn(
 
 
 def _classifier(num_classes: int) -> keras.layers.Layer:
-    # float32 output keeps softmax probabilities exact under mixed precision policies.
-    return layers.Dense(num_classes, activation="softmax", dtype="float32", name="predictions")
+    """The final Dense: logits, kept float32 under mixed-precision policies (the loss takes logits)."""
+    return layers.Dense(num_classes, dtype="float32", name="logits")
 
 
 def _chain(input_shape: tuple[int, int, int], groups: dict[str, list], name: str) -> BuiltModel:
