@@ -12,19 +12,27 @@ def _rates(rates: dict[str, float], head: str) -> str:
     return f"head {rates[head]:.3g}, min {values[0]:.3g}, max {values[-1]:.3g}"
 
 
+def _describe_epoch(epoch: dict[str, Any], groups: list[str], head: str) -> str:
+    trainable = epoch["trainable"]
+    shown = "all" if len(trainable) == len(groups) else ", ".join(trainable)
+    params = "?" if epoch["trainable_params"] is None else f"{epoch['trainable_params']:,}"
+    unfreezes = f"; unfreezes {', '.join(epoch['unfreezes'])}" if epoch["unfreezes"] else ""
+    return f"(phase {epoch['phase']}): trains {shown} ({params} params); lr {_rates(epoch['rates'], head)}{unfreezes}"
+
+
 def plan_lines(plan: dict[str, Any]) -> list[str]:
     """One line per epoch (phase, trainable groups and params, LRs) and the plan-wide settings."""
     groups, head = plan["groups"], plan["groups"][-1]
     lines = [f"  groups ({len(groups)}): {', '.join(groups)}"]
-    for epoch in plan["epochs"]:
-        trainable = epoch["trainable"]
-        shown = "all" if len(trainable) == len(groups) else ", ".join(trainable)
-        params = "?" if epoch["trainable_params"] is None else f"{epoch['trainable_params']:,}"
-        unfreezes = f"; unfreezes {', '.join(epoch['unfreezes'])}" if epoch["unfreezes"] else ""
-        lines.append(
-            f"  epoch {epoch['epoch']} (phase {epoch['phase']}): trains {shown} ({params} params); "
-            f"lr {_rates(epoch['rates'], head)}{unfreezes}"
-        )
+    described = [(epoch["epoch"], _describe_epoch(epoch, groups, head)) for epoch in plan["epochs"]]
+    start = 0
+    for index, (number, text) in enumerate(described):
+        last = index + 1 == len(described) or described[index + 1][1] != text
+        if last:
+            first = described[start][0]
+            label = f"epoch {first}" if first == number else f"epochs {first}-{number}"
+            lines.append(f"  {label} {text}")
+            start = index + 1
     cache = plan["feature_cache"]
     lines.append(f"  feature cache: {'on' if cache['active'] else 'off'} ({cache['reason']})")
     hyper = ", ".join(f"{key} = {value:g}" for key, value in plan["hyperparameters"].items())

@@ -3,45 +3,19 @@ import math
 import re
 
 import pytest
+from tests_plan_helpers import make_spec, model_description
 
 from suite.plan import build_plan
-from suite.runners.protocol import GroupFacts, ModelDescription, ParamCounts
-from suite.spec.models import ExperimentSpec
-
-GROUPS = [
-    GroupFacts("stem", 100, has_batchnorm=True),
-    GroupFacts("layer1", 200, has_batchnorm=True),
-    GroupFacts("layer2", 300, has_dropout=True),
-    GroupFacts("head", 10),
-]
-
-
-def _model(sequential: bool = True) -> ModelDescription:
-    counts = ParamCounts(610, 610, 0, 0, {g.name: {"total": g.params, "trainable": g.params} for g in GROUPS})
-    return ModelDescription(counts, GROUPS, sequential=sequential)
-
-
-def _spec(**sections) -> ExperimentSpec:
-    base = {
-        "name": "t",
-        "backend": "torch",
-        "dataset": {"source": "digits"},
-        "model": {"name": "mlp"},
-        "training": {"epochs": 4},
-    }
-    for key, value in sections.items():
-        base[key] = {**base.get(key, {}), **value}
-    return ExperimentSpec.model_validate(base)
 
 
 def test_gradual_unfreezing_with_last_n_and_discriminative_warmup_cosine() -> None:
-    spec = _spec(
+    spec = make_spec(
         strategy={"freeze": "all_but_head", "unfreeze_schedule": {1: ["last:1"], 2: ["last:2"]},
                   "discriminative_lr": {"lr_mult": 0.1}},
         optimizer={"lr": 0.1},
         training={"scheduler": {"name": "cosine", "warmup_epochs": 1}},
     )  # fmt: skip
-    plan = build_plan(spec, _model())
+    plan = build_plan(spec, model_description())
     assert [e.trainable for e in plan.epochs] == [
         ["head"],
         ["layer2", "head"],
@@ -57,12 +31,12 @@ def test_gradual_unfreezing_with_last_n_and_discriminative_warmup_cosine() -> No
 
 
 def test_finetune_phase_restarts_the_schedule_and_unfreezes() -> None:
-    spec = _spec(
+    spec = make_spec(
         strategy={"freeze": "all_but_head", "finetune": {"epochs": 2, "lr": 1e-4, "unfreeze": "all"}},
         optimizer={"lr": 1e-2},
         training={"epochs": 2, "scheduler": {"name": "step", "step_size": 1, "gamma": 0.5}},
     )
-    plan = build_plan(spec, _model())
+    plan = build_plan(spec, model_description())
     assert [(e.epoch, e.phase, e.epoch_in_phase) for e in plan.epochs] == [(0, 1, 0), (1, 1, 1), (2, 2, 0), (3, 2, 1)]
     assert [e.rates["head"] for e in plan.epochs] == pytest.approx([1e-2, 5e-3, 1e-4, 5e-5])
     assert plan.epochs[2].trainable == ["stem", "layer1", "layer2", "head"]
@@ -70,7 +44,7 @@ def test_finetune_phase_restarts_the_schedule_and_unfreezes() -> None:
 
 
 def test_feature_cache_takes_the_always_frozen_prefix_up_to_dropout() -> None:
-    plan = build_plan(_spec(strategy={"freeze": "all_but_head"}), _model())
+    plan = build_plan(make_spec(strategy={"freeze": "all_but_head"}), model_description())
     assert plan.feature_cache["active"] and plan.feature_cache["groups"] == ["stem", "layer1"]
 
 
@@ -84,20 +58,22 @@ def test_feature_cache_takes_the_always_frozen_prefix_up_to_dropout() -> None:
     ],
 )
 def test_feature_cache_off_with_the_reason(strategy: dict, sequential: bool, reason: str) -> None:
-    plan = build_plan(_spec(strategy=strategy), _model(sequential))
+    plan = build_plan(make_spec(strategy=strategy), model_description(sequential))
     assert not plan.feature_cache["active"] and reason in plan.feature_cache["reason"]
 
 
 def test_feature_cache_true_but_impossible_names_the_key() -> None:
     with pytest.raises(ValueError, match="training.feature_cache = true but nothing can be cached"):
-        build_plan(_spec(training={"feature_cache": True}), _model())
-    off = build_plan(_spec(strategy={"freeze": "all_but_head"}, training={"feature_cache": False}), _model())
+        build_plan(make_spec(training={"feature_cache": True}), model_description())
+    off = build_plan(
+        make_spec(strategy={"freeze": "all_but_head"}, training={"feature_cache": False}), model_description()
+    )
     assert not off.feature_cache["active"] and off.feature_cache["reason"] == "training.feature_cache = false"
 
 
 def test_hyperparameters_init_and_order_are_recorded() -> None:
-    spec = _spec(optimizer={"epsilon": 1e-7}, model={"bn_momentum": 0.01, "bn_epsilon": 1e-3, "init": "shared"})
-    plan = build_plan(spec, _model())
+    spec = make_spec(optimizer={"epsilon": 1e-7}, model={"bn_momentum": 0.01, "bn_epsilon": 1e-3, "init": "shared"})
+    plan = build_plan(spec, model_description())
     assert plan.hyperparameters == {"adam_epsilon": 1e-7, "bn_momentum": 0.01, "bn_epsilon": 1e-3}
     assert plan.init == "shared" and plan.batch_order["source"] == "suite" and plan.batch_order["seed"] == 0
 
@@ -112,9 +88,11 @@ def test_hyperparameters_init_and_order_are_recorded() -> None:
 )
 def test_group_errors_name_the_key(strategy: dict, message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
-        build_plan(_spec(strategy=strategy), _model())
+        build_plan(make_spec(strategy=strategy), model_description())
 
 
 def test_short_runs_get_notes_not_errors() -> None:
-    plan = build_plan(_spec(strategy={"unfreeze_schedule": {9: ["stem"]}}, training={"epochs": 2}), _model())
+    plan = build_plan(
+        make_spec(strategy={"unfreeze_schedule": {9: ["stem"]}}, training={"epochs": 2}), model_description()
+    )
     assert plan.notes == ["unfreeze_schedule epoch(s) 9 fall after the last epoch (1)"]
