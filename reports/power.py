@@ -1,6 +1,6 @@
-"""How large a difference a study can detect, and how many seeds or test samples a target difference needs.
+"""How large a difference a table's test set and seed count can detect at 80% power.
 
-Both come from the study's own spread: the per-sample sd of paired correctness differences
+It comes from the study's own spread: the per-sample sd of paired correctness differences
 (test-set noise) and the sd of per-seed accuracy differences (seed noise), fed to statsmodels'
 ``TTestPower`` at α = 0.05 and 80% power.
 """
@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from reports import stats
-from reports.paired import Comparison, compare, versus_best
+from reports.paired import Comparison, versus_best
 
 SEEDS_TO_MEASURE = 3
 
@@ -90,48 +89,3 @@ def detectable_note(comparisons: list | None, configs: pd.DataFrame) -> str:
         return line + "."
     limit = "the seed count limits it: add seeds" if seed > test else "the test set limits it: add test samples"
     return line + f"; {100 * seed:.1f} pp over seeds (sd of per-seed Δ {100 * noise.seed_sd:.2f} pp): {limit}."
-
-
-def plan_seeds(out_dir: Path, target_diff: float) -> str:
-    """How many seeds and test samples a ``target_diff`` (percentage points) needs, from the study's spread."""
-    from reports.aggregate import aggregate_configs
-    from reports.tidy import load_results
-
-    if not target_diff > 0:
-        raise ValueError(f"--target-diff must be > 0 percentage points, got {target_diff}")
-    configs = aggregate_configs(load_results([Path(out_dir)]))
-    if configs.empty:
-        return f"{out_dir}: no completed runs to plan from."
-    ranked = configs.sort_values("test_acc", ascending=False, na_position="last").reset_index(drop=True)
-    comparisons = [compare(row, ranked.iloc[0]) for _, row in ranked.iloc[1:].iterrows()]
-    noise = spread(comparisons, ranked)
-    if noise is None or not noise.sample_sd > 0:
-        return f"{out_dir}: no stored predictions with any spread to plan from."
-    return "\n".join(_plan_lines(noise, len(ranked), target_diff / 100))
-
-
-def _plan_lines(noise: Spread, configs: int, target: float) -> list[str]:
-    test, seed = noise.detectable()
-    total = stats.pairs_needed(target / noise.sample_sd)
-    measured = noise.seeds >= 2 and np.isfinite(noise.seed_sd) and noise.seed_sd > 0
-    seed_sd = noise.seed_sd if measured else noise.sample_sd / math.sqrt(noise.n)
-    seeds = max(stats.pairs_needed(target / seed_sd), noise.seeds)
-    per_seed = math.ceil(total / seeds)
-    now = f"{100 * test:.1f} pp from the test set" + (f", {100 * seed:.1f} pp over seeds" if measured else "")
-    lines = [
-        f"{configs} configuration(s), {noise.seeds} seed(s), {noise.n:,} test samples per run.",
-        f"Target: {100 * target:.2f} pp accuracy difference (two-sided α = 0.05, 80% power, paired test samples).",
-        f"Spread: per-sample sd of paired differences {noise.sample_sd:.3f} ({noise.source})"
-        + (f"; sd of per-seed Δ {100 * noise.seed_sd:.2f} pp." if measured else "."),
-        f"Detectable now: {now}.",
-        f"Test samples: {total:,} paired samples in all, i.e. {per_seed:,} per seed with {seeds} seed(s) "
-        f"(now {noise.n:,} per seed).",
-    ]
-    if measured:
-        lines.append(f"Seeds: {seeds} (the spread over seeds at {noise.n:,} test samples per seed).")
-    else:
-        lines.append(
-            f"Seeds: at least {seeds}, a lower bound: with one seed the spread over seeds is unknown (taken as "
-            f"test-set noise only); run {SEEDS_TO_MEASURE} or more seeds and plan again."
-        )
-    return lines

@@ -38,9 +38,10 @@ def wilson(correct: int, n: int) -> Interval:
 
 
 def macro_f1(labels: np.ndarray, predicted: np.ndarray, n_classes: int, axis: int = -1) -> np.ndarray:
-    """Macro F1 over ``n_classes`` along ``axis`` (vectorised), as scikit-learn with ``zero_division=0``.
+    """Macro F1 along ``axis`` (vectorised): mean over classes of 2·TP / (2·TP + FP + FN).
 
-    Per class F1 = 2·TP / (2·TP + FP + FN), 0 when the class is neither present nor predicted.
+    A class neither present nor predicted in a (re)sample is left out of its mean (its F1 is undefined
+    there). When every class occurs in the test set this is scikit-learn's macro F1, as in suite.metrics.
     """
     labels = np.moveaxis(np.asarray(labels), axis, -1)
     predicted = np.moveaxis(np.asarray(predicted), axis, -1)
@@ -49,8 +50,8 @@ def macro_f1(labels: np.ndarray, predicted: np.ndarray, n_classes: int, axis: in
         truth, guess = labels == cls, predicted == cls
         tp = np.sum(truth & guess, axis=-1)
         denominator = np.sum(truth, axis=-1) + np.sum(guess, axis=-1)
-        scores.append(np.divide(2.0 * tp, denominator, out=np.zeros(tp.shape), where=denominator > 0))
-    return np.mean(scores, axis=0)
+        scores.append(np.divide(2.0 * tp, denominator, out=np.full(tp.shape, np.nan), where=denominator > 0))
+    return np.nanmean(scores, axis=0)
 
 
 def bootstrap_macro_f1(

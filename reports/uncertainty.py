@@ -96,7 +96,8 @@ def methods_section() -> str:
         "- **Intervals** are 95%. One seed: accuracy uses the Wilson score interval for its test-set size "
         "(statsmodels `proportion_confint(method='wilson')`); macro F1 uses a percentile bootstrap over test "
         f"samples ({stats.BOOTSTRAP_RESAMPLES:,} resamples, seed {stats.BOOTSTRAP_SEED}, scipy "
-        "`stats.bootstrap`). Several seeds: mean ± std over seeds with the 95% t-interval of the mean. "
+        "`stats.bootstrap`; a class absent from a resample is left out of its mean). Several seeds: mean ± std "
+        "over seeds with the 95% t-interval of the mean. "
         "*Seed std* vs *test-set SE* (√(p(1−p)/n)) shows which noise dominates: add seeds when it is the "
         "seeds, test data when it is the test set.",
         "- **Δ** compares two configurations on the same test samples (matched by sample id, else by "
