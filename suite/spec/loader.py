@@ -44,6 +44,7 @@ class Study:
     seeds: list[int]
     runs: list[ExperimentSpec]
     description: str | None = None
+    mlflow: str | None = None  # [study] tracking.mlflow: a tracking URI, or "local" for OUT/mlflow.db
 
 
 def read_spec_file(path: Path) -> dict[str, Any]:
@@ -93,7 +94,8 @@ def build_study(data: dict[str, Any], source: Path, overrides: list[str] | tuple
             )
         )
     _check_unique_names(runs, label)
-    return Study(header.name or source.stem, source, header.seeds, runs, header.description)
+    mlflow = header.tracking.mlflow_uri
+    return Study(header.name or source.stem, source, header.seeds, runs, header.description, mlflow)
 
 
 def _validate_header(raw: Any, label: str) -> StudyHeader:

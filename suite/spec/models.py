@@ -302,9 +302,28 @@ class ExperimentSpec(StrictModel):
         return f"{self.backend}/{self.engine}" if self.engine else self.backend
 
 
+class TrackingSpec(StrictModel):
+    """``[study] tracking``: also log every run to MLflow (``mlflow = "URI"``; ``true`` = ``OUT/mlflow.db``)."""
+
+    mlflow: bool | str | None = None
+
+    @field_validator("mlflow")
+    @classmethod
+    def _uri_not_empty(cls, value: bool | str | None) -> bool | str | None:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("give a tracking URI, or true for the local store OUT/mlflow.db")
+        return value
+
+    @property
+    def mlflow_uri(self) -> str | None:
+        """The MLflow tracking URI, ``"local"`` for ``true``, None when off."""
+        return "local" if self.mlflow is True else (self.mlflow or None)
+
+
 class StudyHeader(StrictModel):
-    """The ``[study]`` table: name and repeat seeds."""
+    """The ``[study]`` table: name, repeat seeds and optional tracking."""
 
     name: str | None = None
     seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0], min_length=1)
     description: str | None = None
+    tracking: TrackingSpec = TrackingSpec()
