@@ -65,4 +65,3 @@ def session(runner, tmp_path: Path) -> Iterator[Callable]:
     yield open_session
     for item in opened:
         item.close()
-

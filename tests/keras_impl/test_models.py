@@ -2,15 +2,23 @@ import keras
 import numpy as np
 import pytest
 
-from keras_impl.freezing import apply_freezing, frozen_groups, unfreeze_for_finetune
-from keras_impl.models import HEAD_GROUP, BuildOptions, build_model, model_entries
+from keras_impl.freezing import apply_trainable
+from keras_impl.models import HEAD_GROUP, build_model, model_entries
 from keras_impl.models.families import APPLICATIONS
-from keras_impl.params import count_params
-from suite.spec.models import FinetuneSpec, ModelSpec, StrategySpec
+from keras_impl.params import count_params, group_facts
+from suite.groups import body_groups
+from suite.runners.protocol import TrainableSet
+from suite.spec.models import ModelSpec
+
+MOBILENET_GROUPS = [f"features.{index}" for index in range(19)] + [HEAD_GROUP]
 
 
-def _build(name: str, shape=(32, 32, 3), classes=10, options=None, **model):
-    return build_model(ModelSpec(name=name, **model), shape, classes, options)
+def _build(name: str, shape=(32, 32, 3), classes=10, **model):
+    return build_model(ModelSpec(name=name, **model), shape, classes)
+
+
+def _head_only(built) -> None:
+    apply_trainable(built, TrainableSet((HEAD_GROUP,)))
 
 
 @pytest.mark.parametrize(
@@ -25,84 +33,90 @@ def test_scratch_models_have_the_seed_parameter_counts(name, shape, expected):
     assert list(built.groups)[-1] == HEAD_GROUP
 
 
+@pytest.mark.parametrize("name", ["mlp", "simple_cnn", "mobilenet_v2"])
+def test_models_output_float32_logits(name):
+    shape = (8, 8, 1) if name == "mlp" else (32, 32, 3)
+    built = _build(name, shape)
+    final = built.groups[HEAD_GROUP][-1]
+    assert isinstance(final, keras.layers.Dense) and final.activation is keras.activations.linear
+    assert final.dtype_policy.name == "float32"
+    logits = keras.ops.convert_to_numpy(built.model(np.ones((2, *shape), np.float32)))
+    assert logits.shape == (2, 10) and not np.allclose(logits.sum(axis=1), 1.0)
+
+
 def test_simple_cnn_layers_match_seed_003():
     built = _build("simple_cnn")
     kinds = [type(layer).__name__ for layer in built.model.layers[1:]]
     assert kinds == [
-        "Conv2D",
-        "Activation",
-        "MaxPooling2D",
-        "Conv2D",
-        "Activation",
-        "MaxPooling2D",
-        "Flatten",
-        "Dense",
-        "Dense",
-    ]
-    assert built.model.output_shape == (None, 10)
+        "Conv2D", "Activation", "MaxPooling2D", "Conv2D", "Activation", "MaxPooling2D", "Flatten", "Dense", "Dense",
+    ]  # fmt: skip
+
+
+def test_mobilenet_v2_uses_torchvisions_group_names_and_head():
+    built = _build("mobilenet_v2")
+    assert built.group_names == MOBILENET_GROUPS
+    assert [layer.name for layer in built.groups["features.0"]] == ["Conv1", "bn_Conv1", "Conv1_relu"]
+    assert built.groups["features.1"][0].name == "expanded_conv_depthwise"
+    assert built.groups["features.17"][0].name == "block_16_expand"
+    assert [layer.name for layer in built.groups["features.18"]] == ["Conv_1", "Conv_1_bn", "out_relu"]
+    head = [type(layer).__name__ for layer in built.groups[HEAD_GROUP]]
+    assert head == ["GlobalAveragePooling2D", "Dropout", "Dense"]  # torchvision: Dropout(0.2) + Linear
+    assert built.groups[HEAD_GROUP][1].rate == 0.2
+
+
+def test_mobilenet_v2_group_counts_equal_torchvisions():
+    torchvision = pytest.importorskip("torchvision")
+    torch_model = torchvision.models.mobilenet_v2(num_classes=10)
+    expected = {
+        f"features.{i}": sum(p.numel() for p in block.parameters()) for i, block in enumerate(torch_model.features)
+    }
+    expected[HEAD_GROUP] = sum(p.numel() for p in torch_model.classifier.parameters())
+    facts = {fact.name: fact for fact in group_facts(_build("mobilenet_v2"))}
+    assert {name: fact.params for name, fact in facts.items()} == expected
+    assert all(facts[name].has_batchnorm for name in body_groups(MOBILENET_GROUPS))
+    assert facts[HEAD_GROUP].has_dropout and not facts[HEAD_GROUP].has_batchnorm
 
 
 def test_mobilenet_v2_frozen_counts_match_seed_in_both_conventions():
-    built = _build("mobilenet_v2")
-    apply_freezing(built, frozen_groups(StrategySpec(freeze="all_but_head"), built.group_names))
+    built = _build("mobilenet_v2", head="flatten")
+    _head_only(built)
     counts = count_params(built)
     # Keras' "non-trainable" 2,257,984 = frozen learnable weights + BatchNorm moving statistics.
     assert counts.frozen == 2_223_872  # = torchvision mobilenet_v2().features parameters
     assert counts.buffers == 34_112
-    assert counts.frozen + counts.buffers == 2_257_984
     assert counts.trainable == 12_810
     assert counts.total + counts.buffers == built.model.count_params() == 2_270_794
-    trainable_keras = sum(int(np.prod(w.shape)) for w in built.model.trainable_weights)
-    assert trainable_keras == 12_810
-    assert counts.groups[HEAD_GROUP] == {"total": 12_810, "trainable": 12_810}
-    assert built.group_names == ["stem", *[f"block_{i}" for i in range(1, 17)], "top", HEAD_GROUP]
+    assert sum(int(np.prod(w.shape)) for w in built.model.trainable_weights) == 12_810
 
 
-def test_finetune_last_10_layers_gives_seed_745290_trainable():
-    built = _build("mobilenet_v2")
-    apply_freezing(built, frozen_groups(StrategySpec(freeze="all_but_head"), built.group_names))
-    unfrozen = unfreeze_for_finetune(built, FinetuneSpec(epochs=1, lr=1e-4, unfreeze_last_layers=10))
-    assert unfrozen[0] == "block_16_expand_BN" and unfrozen[-1] == "out_relu"
+def test_last_10_layers_give_seed_745290_trainable():
+    built = _build("mobilenet_v2", head="flatten")
+    apply_trainable(built, TrainableSet((HEAD_GROUP,), last_layers=10))
+    trainable = [layer.name for layer in built.backbone_layers if layer.trainable and layer.weights]
+    assert trainable[0] == "block_16_expand_BN" and trainable[-1] == "Conv_1_bn"
     assert count_params(built).trainable == 745_290
     assert sum(int(np.prod(w.shape)) for w in built.model.trainable_weights) == 745_290
 
 
-def test_freeze_named_groups_and_blocks():
+def test_trainable_groups():
     built = _build("simple_cnn")
-    apply_freezing(built, frozen_groups(StrategySpec(freeze=["conv1"]), built.group_names))
+    apply_trainable(built, TrainableSet(("conv2", "dense", HEAD_GROUP)))
     assert count_params(built).frozen == 896
-    apply_freezing(built, frozen_groups(StrategySpec(freeze_blocks=2), built.group_names))
+    apply_trainable(built, TrainableSet(("dense", HEAD_GROUP)))
     counts = count_params(built)
     assert counts.frozen == 896 + 18_496
     assert counts.groups["conv2"] == {"total": 18_496, "trainable": 0}
-    apply_freezing(built, frozen_groups(StrategySpec(freeze="none"), built.group_names))
-    assert count_params(built).frozen == 0
 
 
-@pytest.mark.parametrize(
-    "strategy",
-    [StrategySpec(freeze=["conv9"]), StrategySpec(freeze_blocks=4)],
-)
-def test_bad_freeze_requests_are_errors(strategy):
-    with pytest.raises(ValueError, match="group"):
-        frozen_groups(strategy, ["conv1", "conv2", "dense", HEAD_GROUP])
-
-
-def test_frozen_base_batchnorm_runs_in_inference_mode_even_when_unfrozen():
+def test_frozen_batchnorm_runs_in_inference_mode_and_trainable_batchnorm_in_training_mode():
     images = np.random.default_rng(0).normal(size=(4, 32, 32, 3)).astype("float32")
-    frozen_bn = _build("mobilenet_v2", options=BuildOptions(bn_mode="frozen"))
-    unfreeze_for_finetune(frozen_bn, FinetuneSpec(epochs=1, lr=1e-4, unfreeze="all"))
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(frozen_bn.model(images, training=True)),
-        keras.ops.convert_to_numpy(frozen_bn.model(images, training=False)),
-        rtol=1e-5,
-        atol=1e-6,
-    )
-    training_bn = _build("mobilenet_v2", options=BuildOptions(bn_mode="train"))
-    assert not np.allclose(
-        keras.ops.convert_to_numpy(training_bn.model(images, training=True)),
-        keras.ops.convert_to_numpy(training_bn.model(images, training=False)),
-    )
+    built = _build("mobilenet_v2", head="flatten")
+    _head_only(built)
+    outputs = [keras.ops.convert_to_numpy(built.model(images, training=flag)) for flag in (True, False)]
+    np.testing.assert_allclose(*outputs, rtol=1e-5, atol=1e-6)
+    apply_trainable(built, TrainableSet(tuple(built.group_names)))
+    outputs = [keras.ops.convert_to_numpy(built.model(images, training=flag)) for flag in (True, False)]
+    assert not np.allclose(*outputs)
 
 
 def test_head_options():
@@ -111,7 +125,10 @@ def test_head_options():
     assert head_kinds == ["GlobalAveragePooling2D", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
     assert count_params(built).groups[HEAD_GROUP]["total"] == 1280 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
     assert built.notes["head"] == "gap"
-    assert _build("mobilenet_v2").notes["head"] == "flatten"  # seed 003 default
+    assert [type(layer).__name__ for layer in _build("mobilenet_v2", head="flatten").groups[HEAD_GROUP]] == [
+        "Flatten",
+        "Dense",
+    ]
 
 
 def test_every_registered_model_accounts_for_every_weight():
