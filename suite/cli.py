@@ -12,7 +12,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -23,6 +23,9 @@ from suite.spec.errors import SpecError
 from suite.spec.loader import Study, load_study
 from suite.spec.models import ExperimentSpec
 
+if TYPE_CHECKING:
+    from suite.tracking import StudyTracker
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-framework transfer-learning benchmarks.")
 _out = Console()
 _err = Console(stderr=True)
@@ -30,6 +33,14 @@ _err = Console(stderr=True)
 SetOption = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional
     typer.Option("--set", help="Override a key in every run, e.g. --set training.epochs=1 (repeatable)."),
+]
+MlflowOption = Annotated[
+    Optional[str],  # noqa: UP045 - typer needs Optional
+    typer.Option(
+        "--mlflow",
+        metavar="[URI]",
+        help="Also log every run to MLflow: a tracking URI; alone (or 'local') the store OUT/mlflow.db.",
+    ),
 ]
 
 
@@ -47,6 +58,7 @@ def run(
     out: Annotated[Optional[Path], typer.Option("--out", help="Output directory.")] = None,  # noqa: UP045
     overrides: SetOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    mlflow: MlflowOption = None,
 ) -> None:
     """Run every experiment of a study, each in its own process; completed runs are skipped."""
     from suite.executor import run_study
@@ -54,16 +66,58 @@ def run(
     study = _load_or_exit(spec, overrides)
     out_dir = out or Path("results") / study.name
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
-    records = run_study(study, out_dir, quiet=quiet, command=command)
+    tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
+    records = run_study(study, out_dir, quiet=quiet, command=command, tracker=tracker)
     failed = [record for record in records if record.status in {"failed", "unavailable"}]
     summary = f"{len(records) - len(failed)} of {len(records)} runs completed; results in {out_dir}"
     if not quiet:
         _err.print(summary, highlight=False)
-    if failed:
-        for record in failed:
-            last = (record.error or "").strip().splitlines()[-1:] or ["unknown error"]
-            _err.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
+        if tracker.mlflow is not None:
+            _err.print(tracker.summary(), highlight=False, markup=False)
+    for record in failed:
+        last = (record.error or "").strip().splitlines()[-1:] or ["unknown error"]
+        _err.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
+    if failed or _print_problems(tracker, out_dir):
         raise typer.Exit(code=1)
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="A study's output directory (what suite run --out wrote).")],
+    mlflow: MlflowOption = None,
+) -> None:
+    """Log a stored study to MLflow; runs already there and unchanged are not logged again."""
+    from suite.tracking import TrackingUnavailableError, export_study
+
+    if not mlflow:
+        _err.print("export: say where to: --mlflow (OUT/mlflow.db) or --mlflow URI, e.g. http://127.0.0.1:5000")
+        raise typer.Exit(code=2)
+    try:
+        tracker = export_study(out, mlflow)
+    except (FileNotFoundError, TrackingUnavailableError) as exc:
+        _err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+    _out.print(tracker.summary(), highlight=False, markup=False)
+    if _print_problems(tracker, out):
+        raise typer.Exit(code=1)
+
+
+def _tracker_or_exit(out_dir: Path, study: str, mlflow: str | None) -> StudyTracker:
+    from suite.tracking import StudyTracker, TrackingUnavailableError
+
+    try:
+        return StudyTracker(out_dir, study, mlflow)
+    except TrackingUnavailableError as exc:
+        _err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+
+
+def _print_problems(tracker: StudyTracker, out_dir: Path) -> bool:
+    for problem in tracker.problems:
+        _err.print(problem, highlight=False, markup=False)
+    if tracker.mlflow is not None and tracker.problems:
+        _err.print(f"the results are stored; log them later: suite export {out_dir} --mlflow={tracker.mlflow.uri}")
+    return bool(tracker.problems)
 
 
 @app.command()
@@ -244,6 +298,17 @@ def _introspect(args: list[str], extra_env: dict[str, str] | None = None) -> dic
     return json.loads(lines[-1])
 
 
+def with_mlflow_default(args: list[str]) -> list[str]:
+    """Let ``--mlflow`` go without a URI: alone, before another option or before an existing path it means ``local``."""
+    expanded = []
+    for index, arg in enumerate(args):
+        expanded.append(arg)
+        following = args[index + 1] if index + 1 < len(args) else None
+        if arg == "--mlflow" and (following is None or following.startswith("-") or Path(following).exists()):
+            expanded.append("local")
+    return expanded
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    app(args=with_mlflow_default(sys.argv[1:]))

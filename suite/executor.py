@@ -20,6 +20,7 @@ from suite.runners.registry import get_runner_entry
 from suite.spec.loader import Study
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_data, spec_to_toml, strategy_label
+from suite.tracking import StudyTracker
 
 LOG_FILE = "worker.log"
 _SEED_SUFFIX = re.compile(r",?seed=\d+(?=\]$)")
@@ -62,14 +63,24 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
     }
 
 
-def run_study(study: Study, out_dir: Path, *, quiet: bool = False, command: str = "") -> list[RunRecord]:
-    """Execute every run of ``study`` under ``out_dir``; completed runs are skipped (resume)."""
+def run_study(
+    study: Study, out_dir: Path, *, quiet: bool = False, command: str = "", tracker: StudyTracker | None = None
+) -> list[RunRecord]:
+    """Execute every run of ``study`` under ``out_dir``; completed runs are skipped (resume).
+
+    After each run (skipped ones too) ``tracker`` reads its stored result and tracks it: TensorBoard
+    link, MLflow run. The default tracker follows the study's ``[study] tracking``.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    tracker = tracker or StudyTracker(out_dir, study.name, study.mlflow)
     _write_study_file(study, out_dir, command)
     records: list[RunRecord] = []
     with Display(quiet=quiet, total_runs=len(study.runs)) as display:
         for spec in study.runs:
             records.append(_execute_one(spec, study.name, out_dir, display))
+            note = tracker.track(records[-1].directory)
+            if note:
+                display.handle_event({"event": "message", "text": note})
     return records
 
 

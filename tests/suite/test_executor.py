@@ -1,31 +1,13 @@
 """Executor: one child process per run, failures and hard crashes recorded, study goes on, resume."""
 
 import json
-import textwrap
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from suite import store
 from suite.executor import config_name, run_study
 from suite.spec.loader import load_study
-
-PLUGIN = '''
-"""A plugin backend: the plain-numpy backend of tests/numpy_backend.py, plus one whose framework is missing."""
-from numpy_backend import NumpyRunner
-from suite.runners.registry import register_runner
-
-
-@register_runner("centroid", requires=(), description="test plugin (plain numpy)")
-def create():
-    return NumpyRunner()
-
-
-@register_runner("missing", requires=("no_such_framework_xyz",), description="needs a framework not installed")
-def create_missing():
-    raise AssertionError("never created: its framework is missing")
-'''
 
 SPEC = """
 [study]
@@ -49,21 +31,6 @@ model = { name = "raise" }
 name = "crashes"
 model = { name = "crash" }
 """
-
-
-@pytest.fixture
-def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    site = tmp_path / "site"
-    (site / "centroid_plugin").mkdir(parents=True)
-    (site / "centroid_plugin" / "__init__.py").write_text(textwrap.dedent(PLUGIN))
-    (site / "numpy_backend.py").write_text((Path(__file__).parents[1] / "numpy_backend.py").read_text())
-    info = site / "centroid_plugin-0.1.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: centroid-plugin\nVersion: 0.1\n")
-    (info / "entry_points.txt").write_text("[suite.runners]\ncentroid = centroid_plugin\n")
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", str(site))
-    return site
 
 
 def test_failures_are_recorded_and_the_study_goes_on(plugin_path: Path, tmp_path: Path) -> None:
