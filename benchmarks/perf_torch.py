@@ -4,7 +4,8 @@
     hardware has it, channels_last=auto -> on) vs a plain fp32 NCHW loop.
 (b) 5-epoch head-only training of ResNet18 with vs without the frozen-prefix feature cache
     (wall time and test accuracy: they must agree).
-(c) Runner vs a bare loop on identical work (fp32, NCHW): the runner's overhead in percent.
+(c) Runner vs a bare loop on identical work (fp32, NCHW): the overhead of the core's shared loop driving
+    the torch session, in percent.
 
 Data: scikit-learn's digits (real, offline) resized to --image-size RGB; weights are random
 (pretrained files are not needed to time things). Throughput excludes 2 warm-up batches.
@@ -29,8 +30,11 @@ from sklearn.datasets import load_digits
 
 from suite.data.bundle import DataBundle, Split
 from suite.data.preprocess import Preprocessing
+from suite.runners.progress import NullProgress
+from suite.runners.protocol import RunOutput
 from suite.spec.models import ExperimentSpec
 from suite.timing import ThroughputMeter
+from suite.training.run import execute
 from torch_impl.precision import Numerics, resolve_numerics
 from torch_impl.runner import TorchRunner
 
@@ -95,17 +99,22 @@ def bare_loop(data: DataBundle, numerics: Numerics, batch_size: int) -> tuple[fl
     return meter.images_per_second, time.perf_counter() - started
 
 
+def run_through_core(run_spec: ExperimentSpec, data: DataBundle) -> RunOutput:
+    """One run as the worker does it: the core's plan and epoch loop driving a torch session."""
+    with tempfile.TemporaryDirectory() as run_dir:
+        return execute(run_spec, TorchRunner(), data, Path(run_dir), NullProgress())
+
+
 def runner_numbers(args: argparse.Namespace, data: DataBundle, **training: object) -> tuple[float, float]:
     """(steady-state train images/s, wall seconds of the one epoch: train + validation passes)."""
-    with tempfile.TemporaryDirectory() as run_dir:
-        out = TorchRunner().run(spec(args, **training), data, Path(run_dir))
+    out = run_through_core(spec(args, **training), data)
     return out.timing.train_images_per_second, out.history[0]["seconds"]
 
 
 def part_a_and_c(args: argparse.Namespace, data: DataBundle) -> dict:
     """Interleave the three measurements ``repeats`` times; keep each one's best (noise only ever adds time)."""
     defaults_spec = spec(args, precision="auto", channels_last="auto")
-    numerics_default = resolve_numerics(defaults_spec, convolutional=True)
+    numerics_default = resolve_numerics(defaults_spec, torchvision.models.resnet18())
     fp32 = Numerics(numerics_default.device, "fp32", False)
     measures = {
         "plain": lambda: bare_loop(data, fp32, args.batch_size),
@@ -139,8 +148,7 @@ def part_b(args: argparse.Namespace, data: DataBundle) -> dict:
         training = {"epochs": args.cache_epochs, "precision": "fp32", "feature_cache": cache,
                     "strategy": {"freeze": "all_but_head"}}  # fmt: skip
         started = time.perf_counter()
-        with tempfile.TemporaryDirectory() as run_dir:
-            out = TorchRunner().run(spec(args, lr=1e-3, **training), data, Path(run_dir))
+        out = run_through_core(spec(args, lr=1e-3, **training), data)
         accuracy = float((out.test_scores.argmax(1) == out.test_labels).mean())
         results[cache] = {"wall_seconds": time.perf_counter() - started, "train_seconds": out.timing.train_seconds,
                           "test_accuracy": accuracy, "final_val_loss": out.history[-1]["val_loss"]}  # fmt: skip

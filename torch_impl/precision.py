@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,9 +94,11 @@ def precision_problems(training: TrainingSpec) -> list[str]:
     return problems
 
 
-@contextlib.contextmanager
-def seeded(seed: int, deterministic: bool) -> Iterator[None]:
-    """Seed python/numpy/torch; with ``deterministic`` also force deterministic kernels, restored on exit."""
+def seed_torch(seed: int, deterministic: bool) -> Callable[[], None]:
+    """Seed python/numpy/torch; with ``deterministic`` also force deterministic kernels.
+
+    Returns the function that restores the global determinism flags (a session calls it on close).
+    """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -104,8 +106,8 @@ def seeded(seed: int, deterministic: bool) -> Iterator[None]:
         torch.are_deterministic_algorithms_enabled(),
         torch.is_deterministic_algorithms_warn_only_enabled(),
         torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
     )
-    previous_benchmark = torch.backends.cudnn.benchmark
     if deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         # warn_only: a kernel without a deterministic version (e.g. CUDA adaptive_avg_pool2d backward,
@@ -115,9 +117,9 @@ def seeded(seed: int, deterministic: bool) -> Iterator[None]:
         torch.backends.cudnn.benchmark = False
     else:
         torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick the fastest kernels
-    try:
-        yield
-    finally:
+
+    def restore() -> None:
         torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
-        torch.backends.cudnn.deterministic = previous[2]
-        torch.backends.cudnn.benchmark = previous_benchmark
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous[2], previous[3]
+
+    return restore

@@ -6,7 +6,6 @@ make these groups trainable, set these learning rates, take one optimisation ste
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,12 @@ from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_trai
 from torch_impl.models import InputShape, build_model
 from torch_impl.optim import build_optimizer, set_learning_rates
 from torch_impl.params import count_params
-from torch_impl.precision import resolve_numerics, seeded
+from torch_impl.precision import resolve_numerics, seed_torch
 from torch_impl.shared_weights import SlotBinding, export_neutral, load_neutral, slot_bindings
+
+
+def _nothing() -> None:
+    return None
 
 
 class TorchSession:
@@ -44,12 +47,11 @@ class TorchSession:
         initial_weights: list[np.ndarray] | None,
     ) -> None:
         self.spec = spec
-        self._seeding = contextlib.ExitStack()
-        self._seeding.enter_context(seeded(spec.seed, spec.training.deterministic))
+        self._restore_flags = seed_torch(spec.seed, spec.training.deterministic)
         try:
             self._build(plan, input_shape, num_classes, initial_weights)
         except BaseException:
-            self._seeding.close()
+            self._restore_flags()
             raise
 
     def _build(
@@ -197,7 +199,8 @@ class TorchSession:
     def close(self) -> None:
         """Drop the optimizer, restore the global determinism flags, release cached device memory."""
         self.optimizer = None
-        self._seeding.close()
+        self._restore_flags()
+        self._restore_flags = _nothing
         if self.numerics.device.type == "cuda":
             torch.cuda.empty_cache()
 
