@@ -262,7 +262,9 @@ def describe(
 def parity(
     model: Annotated[Optional[list[str]], typer.Option("--model", help="Model(s); default: every shared one.")] = None,  # noqa: UP045
     input_size: Annotated[Optional[int], typer.Option(help="Input height and width.")] = None,  # noqa: UP045
-    backends: Annotated[str, typer.Option(help="Comma-separated; the first is the reference.")] = "torch,keras",
+    backends: Annotated[
+        str, typer.Option(help="Comma-separated backends or backend/engine; the first is the reference.")
+    ] = "torch,keras",
 ) -> None:
     """Same weights, same batch: max |Δ logit| and max |Δ weight| after one SGD step, per backend pair."""
     from suite.parity import format_rows, run_parity

@@ -40,15 +40,23 @@ class ParityRow:
 
 
 def backend_labels(backends: list[str] | None) -> list[tuple[str, str | None]]:
-    """(backend, engine) pairs to probe: each requested backend with each engine it registers."""
+    """(backend, engine) pairs to probe: ``name/engine`` as given, a bare name with each engine it registers."""
     entries = discover()
-    names = backends or list(entries)
     pairs: list[tuple[str, str | None]] = []
-    for name in names:
+    for item in backends or list(entries):
+        name, _, engine = item.partition("/")
         if name not in entries:
             raise ValueError(f"--backends: unknown backend {name!r}; known: {', '.join(sorted(entries))}")
-        engines = sorted(entries[name].engines, key=lambda engine: engine != entries[name].default_engine)
-        pairs += [(name, engine) for engine in engines] or [(name, None)]
+        engines = list(entries[name].engines)
+        if engine:
+            if engine not in engines:
+                raise ValueError(
+                    f"--backends: {name!r} has no engine {engine!r}; engines: {', '.join(engines) or 'none'}"
+                )
+            pairs.append((name, engine))
+            continue
+        ordered = sorted(engines, key=lambda each: each != entries[name].default_engine)
+        pairs += [(name, each) for each in ordered] or [(name, None)]
     return pairs
 
 
