@@ -27,7 +27,7 @@ def digits() -> DataBundle:
 @pytest.fixture(scope="session")
 def digits_rgb32() -> DataBundle:
     """Digits resized to 32x32 RGB, the smallest input keras.applications' MobileNetV2 builds at."""
-    return small_bundle(digits_bundle(image_size=32, channels=3), 192, 64)
+    return small_bundle(digits_bundle(image_size=32, channels=3), 128, 48)
 
 
 @pytest.fixture(scope="session")
