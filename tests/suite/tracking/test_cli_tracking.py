@@ -1,0 +1,56 @@
+"""``--mlflow [URI]`` on the command line, and what happens without the mlflow extra."""
+
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from suite.cli import app, with_mlflow_default
+from suite.spec.loader import load_study
+from suite.tracking import StudyTracker, TrackingUnavailableError
+
+ROOT = Path(__file__).resolve().parents[3]
+QUICKSTART = ROOT / "benchmarks" / "quickstart.toml"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "s.toml", "--mlflow"], ["run", "s.toml", "--mlflow", "local"]),
+        (["run", "s.toml", "--mlflow", "-q"], ["run", "s.toml", "--mlflow", "local", "-q"]),
+        (["run", "s.toml", "--mlflow", "http://h:5000"], ["run", "s.toml", "--mlflow", "http://h:5000"]),
+        (["run", "s.toml", "--mlflow=sqlite:///x.db"], ["run", "s.toml", "--mlflow=sqlite:///x.db"]),
+        (["run", "--mlflow", str(QUICKSTART)], ["run", "--mlflow", "local", str(QUICKSTART)]),
+    ],
+)
+def test_mlflow_alone_means_the_local_store(args: list[str], expected: list[str]) -> None:
+    assert with_mlflow_default(args) == expected
+
+
+def test_without_mlflow_one_line_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow now raises ImportError
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["run", str(QUICKSTART), "--out", str(out), "--mlflow", "local"])
+    assert result.exit_code == 2
+    assert result.output.strip() == 'MLflow is not installed: pip install "tlbench[mlflow]"'
+    assert not out.exists()  # nothing trained
+    with pytest.raises(TrackingUnavailableError, match="tlbench\\[mlflow\\]"):
+        StudyTracker(out, "s", "http://127.0.0.1:1")
+
+
+def test_export_needs_a_target_and_stored_runs(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["export", str(tmp_path)])
+    assert result.exit_code == 2 and "--mlflow" in result.output
+    result = CliRunner().invoke(app, ["export", str(tmp_path), "--mlflow", "local"])
+    assert result.exit_code == 2 and "no stored runs" in result.output
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_study_tracking_key(tmp_path: Path) -> None:
+    text = QUICKSTART.read_text()
+    assert load_study(QUICKSTART).mlflow is None
+    for value, expected in (("true", "local"), ('"http://h:5000"', "http://h:5000")):
+        spec = tmp_path / "tracked.toml"
+        spec.write_text(text.replace("[study]\n", f"[study]\ntracking = {{ mlflow = {value} }}\n", 1))
+        assert load_study(spec).mlflow == expected
