@@ -162,6 +162,8 @@ def _cacheable_prefix(
 ) -> dict[str, Any]:
     if not model.sequential:
         return {"groups": [], "reason": "the model is not a plain sequence of groups"}
+    if spec.dataset.augment is not None and spec.dataset.augment.active:
+        return {"groups": [], "reason": "dataset.augment changes the training images every epoch"}
     if any(phase.unfreeze_last_layers for phase in phases):
         return {"groups": [], "reason": "finetune.unfreeze_last_layers unfreezes framework layers, not groups"}
     ever_trained = {name for epoch in epochs for name in epoch.trainable}

@@ -165,6 +165,11 @@ class TrainingSession(Protocol):
 
     Inputs are float32 NHWC arrays (or cached prefix features) and int64 labels, in the order the core
     chose; outputs are plain numpy. Every method acts at once and returns plain values.
+
+    ``train_step`` labels are either (N,) int64 class indices or, when ``dataset.augment`` sets mixup or
+    CutMix, (N, C) float32 class probabilities (rows sum to 1): the loss is then the cross-entropy against
+    those probabilities (PyTorch: ``F.cross_entropy(logits, probs)``; Keras: categorical cross-entropy from
+    logits) and "correct" counts ``argmax(logits) == argmax(labels)``.
     """
 
     def synchronize(self) -> None:
@@ -180,7 +185,10 @@ class TrainingSession(Protocol):
         """Set every group's learning rate (takes effect from the next step)."""
 
     def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
-        """One optimisation step in training mode: (mean loss over the batch, correctly classified count)."""
+        """One optimisation step in training mode: (mean loss over the batch, correctly classified count).
+
+        ``labels``: (N,) int64 indices, or (N, C) float32 probabilities (mixup/CutMix; see the class docstring).
+        """
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         """Inference-mode logits (N, C) as float32."""

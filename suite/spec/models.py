@@ -48,6 +48,69 @@ class SplitSpec(StrictModel):
         return self
 
 
+class CropSpec(StrictModel):
+    """Pad every side by ``padding`` pixels (zeros), then cut a random window of the original size."""
+
+    padding: int = Field(ge=1)
+
+
+class ResizedCropSpec(StrictModel):
+    """A random box of ``scale`` x the area and aspect ``ratio``, resized back to the image size."""
+
+    scale: tuple[float, float] = (0.08, 1.0)
+    ratio: tuple[float, float] = (0.75, 4 / 3)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> ResizedCropSpec:
+        low, high = self.scale
+        if not 0 < low <= high <= 1:
+            raise ValueError(f"scale must satisfy 0 < low <= high <= 1, got {list(self.scale)}")
+        if not 0 < self.ratio[0] <= self.ratio[1]:
+            raise ValueError(f"ratio must satisfy 0 < low <= high, got {list(self.ratio)}")
+        return self
+
+
+class ColorJitterSpec(StrictModel):
+    """Factors drawn uniformly from ``[1 - x, 1 + x]`` for brightness, contrast and saturation."""
+
+    brightness: float = Field(0.0, ge=0, le=1)
+    contrast: float = Field(0.0, ge=0, le=1)
+    saturation: float = Field(0.0, ge=0, le=1)
+
+
+class AugmentSpec(StrictModel):
+    """Training-set augmentation, applied by the core to uint8 images (see :mod:`suite.augment`).
+
+    Every field is optional. ``rotation`` is in degrees (uniform in ``[-r, r]``), ``translate`` a fraction of
+    the width and height; ``mixup`` and ``cutmix`` are Beta(alpha, alpha) parameters and make soft labels.
+    """
+
+    flip: Literal["horizontal", "vertical", "both"] | None = None
+    crop: CropSpec | None = None
+    random_resized_crop: ResizedCropSpec | None = None
+    rotation: float | None = Field(None, gt=0, le=180)
+    translate: float | None = Field(None, gt=0, lt=1)
+    color_jitter: ColorJitterSpec | None = None
+    mixup: float | None = Field(None, gt=0)
+    cutmix: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _one_crop(self) -> AugmentSpec:
+        if self.crop is not None and self.random_resized_crop is not None:
+            raise ValueError("give crop or random_resized_crop, not both")
+        return self
+
+    @property
+    def active(self) -> bool:
+        """True when at least one augmentation is set."""
+        return any(value is not None for value in self.__dict__.values())
+
+    @property
+    def soft_labels(self) -> bool:
+        """True when mixup or cutmix turn labels into class probabilities."""
+        return self.mixup is not None or self.cutmix is not None
+
+
 class DatasetSpec(StrictModel):
     """Where the images come from and how both runners preprocess them."""
 
@@ -62,6 +125,7 @@ class DatasetSpec(StrictModel):
     label_key: str | None = None
     subset: SubsetSpec | None = None
     split: SplitSpec = SplitSpec()
+    augment: AugmentSpec | None = None
 
     @model_validator(mode="after")
     def _source_requirements(self) -> DatasetSpec:

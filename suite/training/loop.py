@@ -121,7 +121,8 @@ def _run_epoch(state: _State, epoch: int, rates: dict[str, float], phase: int) -
     state.progress.epoch_start(epoch, len(state.plan.epochs), total_batches)
     started = time.perf_counter()
     loss_sum, correct = 0.0, 0
-    for index, (inputs, labels) in enumerate(state.train.batches(settings.batch_size, order), start=1):
+    batches = state.train.epoch_batches(settings.batch_size, order, epoch)
+    for index, (inputs, labels) in enumerate(batches, start=1):
         state.result.meter.start_batch()
         loss, right = session.train_step(inputs, labels)
         state.result.meter.end_batch(len(labels))
@@ -141,6 +142,8 @@ def _run_epoch(state: _State, epoch: int, rates: dict[str, float], phase: int) -
         val_accuracy=val_accuracy,
         seconds=time.perf_counter() - started,
     )
+    if state.train.fingerprint is not None:  # augmented batches: proof that every backend saw the same ones
+        row["batch_fingerprint"] = state.train.fingerprint
     state.result.history.append(row)
     if state.logger is not None:
         state.logger.epoch(row)

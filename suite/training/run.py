@@ -19,7 +19,13 @@ from suite.runners.protocol import ModelDescription, Runner, RunOutput, Timing, 
 from suite.shared_init import draw_initial_weights
 from suite.spec.models import ExperimentSpec
 from suite.timing import WARMUP_EVAL_BATCHES, ThroughputMeter
-from suite.training.batches import PRELOAD_LIMIT_BYTES, ArrayInputs, make_inputs, order_fingerprint
+from suite.training.batches import (
+    PRELOAD_LIMIT_BYTES,
+    ArrayInputs,
+    make_inputs,
+    make_train_inputs,
+    order_fingerprint,
+)
 from suite.training.evaluation import predict_all, probabilities
 from suite.training.loop import LoopResult, LoopSettings, train
 from suite.training.tensorboard import EpochLogger
@@ -73,8 +79,10 @@ def _train_and_test(
     progress: ProgressReporter,
 ) -> RunOutput:
     initial_trainable = _initial_trainable(plan)
-    splits = (data.train, data.val, data.test)
-    train_inputs, val_inputs, test_inputs = (make_inputs(split, data.preprocessing) for split in splits)
+    augmenter = _augmenter(spec, data)
+    ids = data.sample_ids.get("train")
+    train_inputs = make_train_inputs(data.train, data.preprocessing, augmenter, ids, spec.training.num_workers)
+    val_inputs, test_inputs = (make_inputs(split, data.preprocessing) for split in (data.val, data.test))
     eval_batch = spec.training.eval_batch_size or spec.training.batch_size
     cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
     if cache["active"]:
@@ -100,6 +108,9 @@ def _train_and_test(
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
     logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
+    if augmenter is not None:
+        extra["augment"] = augmenter.describe()
+        extra["batch_fingerprints"] = [row.get("batch_fingerprint") for row in result.history]
     return RunOutput(
         history=result.history,
         test_labels=labels.astype(np.int64),
@@ -110,6 +121,15 @@ def _train_and_test(
         best_epoch=result.weights_epoch,
         extra=extra,
     )
+
+
+def _augmenter(spec: ExperimentSpec, data: DataBundle) -> Any:
+    """The training-set :class:`~suite.augment.Augmenter`, or None when ``dataset.augment`` sets nothing."""
+    if spec.dataset.augment is None or not spec.dataset.augment.active:
+        return None
+    from suite.augment import Augmenter
+
+    return Augmenter(spec.dataset.augment, spec.seed, data.num_classes)
 
 
 def _initial_trainable(plan: TrainingPlan) -> int | None:

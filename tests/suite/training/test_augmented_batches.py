@@ -1,0 +1,126 @@
+"""Augmented training batches: independent of batch size and threads, fingerprinted, never val/test."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from builders import digits_bundle
+from numpy_backend import NumpyRunner
+
+from suite.augment import Augmenter
+from suite.data.bundle import Split
+from suite.data.preprocess import Preprocessing
+from suite.runners import registry
+from suite.runners.progress import NullProgress
+from suite.spec.models import AugmentSpec, ExperimentSpec
+from suite.training.batches import AugmentedInputs, epoch_order, make_train_inputs, prefetched
+from suite.training.run import execute
+
+SPEC = {
+    "flip": "horizontal",
+    "crop": {"padding": 2},
+    "rotation": 10,
+    "translate": 0.1,
+    "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
+    "mixup": 0.2,
+    "cutmix": 1.0,
+}
+
+
+def _inputs(spec: dict, workers: int = 1) -> AugmentedInputs:
+    rng = np.random.default_rng(0)
+    split = Split(rng.integers(0, 256, (37, 12, 12, 3), dtype=np.uint8), np.arange(37) % 5)
+    augmenter = Augmenter(AugmentSpec.model_validate(spec), seed=3, num_classes=5)
+    inputs = make_train_inputs(split, Preprocessing(normalization="imagenet"), augmenter, np.arange(37) + 500, workers)
+    assert isinstance(inputs, AugmentedInputs)
+    return inputs
+
+
+def _epoch(inputs: AugmentedInputs, batch_size: int, epoch: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
+    order = epoch_order(3, epoch, len(inputs))
+    batches = list(inputs.epoch_batches(batch_size, order, epoch))
+    assert all(len(labels) <= batch_size for _, labels in batches)
+    return np.concatenate([b for b, _ in batches]), np.concatenate([y for _, y in batches]), inputs.fingerprint
+
+
+@pytest.mark.parametrize("spec", [SPEC, {"flip": "both", "random_resized_crop": {}}])
+def test_batches_do_not_depend_on_batch_size_or_threads(spec: dict) -> None:
+    reference = _epoch(_inputs(spec), 37)
+    assert reference[0].dtype == np.float32 and reference[0].shape == (37, 12, 12, 3)
+    for batch_size, workers in ((1, 1), (5, 3), (16, 2)):
+        pixels, labels, fingerprint = _epoch(_inputs(spec, workers), batch_size)
+        np.testing.assert_array_equal(pixels, reference[0])
+        np.testing.assert_array_equal(labels, reference[1])
+        assert fingerprint == reference[2]
+    assert _epoch(_inputs(spec), 8, epoch=1)[2] != reference[2]
+
+
+def test_soft_labels_only_with_mixing() -> None:
+    assert _epoch(_inputs(SPEC), 8)[1].shape == (37, 5)
+    plain = _epoch(_inputs({"flip": "horizontal"}), 8)[1]
+    assert plain.dtype == np.int64 and plain.shape == (37,)
+
+
+def test_prefetched_keeps_the_order_and_stops_cleanly() -> None:
+    tasks = [lambda i=i: i * i for i in range(20)]
+    assert list(prefetched(tasks, workers=3)) == [i * i for i in range(20)]
+    stream = prefetched(tasks, workers=2)
+    assert next(stream) == 0
+    stream.close()  # pending work is cancelled, no thread left behind
+
+
+@pytest.fixture
+def numpy_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    registry.discover()
+    monkeypatch.setitem(registry._RUNNERS, "numpy", registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy"))
+
+
+def _spec(augment: dict, **training) -> ExperimentSpec:
+    return ExperimentSpec.model_validate(
+        {
+            "name": "t",
+            "backend": "numpy",
+            "dataset": {"source": "digits", "augment": augment},
+            "model": {"name": "mlp2"},
+            "optimizer": {"name": "sgd", "lr": 0.1},
+            "training": {"epochs": 2, "batch_size": 64, **training},
+        }
+    )
+
+
+def test_a_run_records_fingerprints_and_never_augments_val_or_test(numpy_backend: None, tmp_path: Path) -> None:
+    data = digits_bundle()
+    runner = NumpyRunner()
+    seen: list[np.ndarray] = []
+    output = execute(_spec({"flip": "horizontal", "rotation": 15}), _Spy(runner, seen), data, tmp_path, NullProgress())
+    fingerprints = [row["batch_fingerprint"] for row in output.history]
+    assert len(set(fingerprints)) == 2 and output.extra["batch_fingerprints"] == fingerprints
+    assert output.extra["augment"]["spec"] == {"flip": "horizontal", "rotation": 15.0}
+    plan = json.loads((tmp_path / "plan.json").read_text())
+    assert plan["feature_cache"] == {
+        "active": False,
+        "groups": [],
+        "reason": "dataset.augment changes the training images every epoch",
+    }
+    predicted = np.concatenate(seen[1:])  # seen[0] is the parity probe (first test images)
+    val, test = (data.preprocessing.apply(split.images) for split in (data.val, data.test))
+    np.testing.assert_array_equal(predicted, np.concatenate([val, val, test]))  # two val passes, one test pass
+    with pytest.raises(ValueError, match="augment"):
+        execute(_spec({"flip": "horizontal"}, feature_cache=True), runner, data, tmp_path, NullProgress())
+
+
+class _Spy:
+    """The numpy runner, recording every batch its session predicts."""
+
+    def __init__(self, runner: NumpyRunner, seen: list) -> None:
+        self.runner, self.seen = runner, seen
+
+    def __getattr__(self, name: str):
+        return getattr(self.runner, name)
+
+    def open_session(self, *args):
+        session = self.runner.open_session(*args)
+        predict = session.predict
+        session.predict = lambda inputs: (self.seen.append(np.array(inputs)), predict(inputs))[1]
+        return session
