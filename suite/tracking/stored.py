@@ -157,7 +157,9 @@ def metric_name(name: str) -> str:
 
 
 def _artifacts(directory: Path, result: dict[str, Any]) -> list[Path]:
-    names = [store.SPEC_FILE, PLAN_FILE, store.HISTORY_FILE, store.RESULT_FILE]
+    # not result.json: its scalars are params, tags and metrics, and a copy under OUT/mlartifacts would
+    # look like one more run to anything that searches a results tree for result.json files
+    names = [store.SPEC_FILE, PLAN_FILE, store.HISTORY_FILE]
     if result.get("status") != "completed":
         names.append(LOG_FILE)
     return [directory / name for name in names if (directory / name).is_file()]

@@ -17,7 +17,7 @@ from suite.tracking.stored import flatten
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="needs the mlflow extra")
 
-STORED = ("spec.toml", "plan.json", "history.csv", "result.json")
+STORED = ("spec.toml", "plan.json", "history.csv")
 DERIVED = ("confusion_matrix.csv", "confusion_matrix.png", "learning_curves.png")
 
 STUDY_KEYED = """
@@ -116,7 +116,7 @@ def test_a_failed_run_is_FAILED_with_its_error(tracked: SimpleNamespace) -> None
     assert run.data.tags["tlbench.error"].endswith("RuntimeError: boom: the runner failed on purpose")
     assert "boom" in run.data.tags["mlflow.note.content"]
     names = {artifact.path for artifact in tracked.client.list_artifacts(run.info.run_id)}
-    assert {"spec.toml", "result.json", "worker.log"} <= names and not names & set(DERIVED)
+    assert {"spec.toml", "plan.json", "worker.log"} <= names and not names & set(DERIVED)
 
 
 def test_the_executor_names_tensorboard_runs(tracked: SimpleNamespace) -> None:

@@ -81,7 +81,7 @@ def test_completed_run(tmp_path: Path) -> None:
     run = read_stored_run(_run_dir(tmp_path, COMPLETED, HISTORY))
     assert (run.run_id, run.name, run.status, run.error) == ("abc123", "mlp[seed=0]", "completed", None)
     assert run.params["optimizer.lr"] == "0.1"
-    assert [path.name for path in run.artifacts] == ["spec.toml", "history.csv", "result.json"]
+    assert [path.name for path in run.artifacts] == ["spec.toml", "history.csv"]
     assert run.finished_ms - run.started_ms == 10_000
 
 
