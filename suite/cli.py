@@ -73,7 +73,7 @@ def run(
     if not quiet:
         _err.print(summary, highlight=False)
         if tracker.mlflow is not None:
-            _err.print(tracker.summary(), highlight=False, markup=False)
+            _err.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
     for record in failed:
         last = (record.error or "").strip().splitlines()[-1:] or ["unknown error"]
         _err.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
@@ -97,7 +97,7 @@ def export(
     except (FileNotFoundError, TrackingUnavailableError) as exc:
         _err.print(str(exc), highlight=False, markup=False)
         raise typer.Exit(code=2) from None
-    _out.print(tracker.summary(), highlight=False, markup=False)
+    _out.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
     if _print_problems(tracker, out):
         raise typer.Exit(code=1)
 
@@ -114,9 +114,10 @@ def _tracker_or_exit(out_dir: Path, study: str, mlflow: str | None) -> StudyTrac
 
 def _print_problems(tracker: StudyTracker, out_dir: Path) -> bool:
     for problem in tracker.problems:
-        _err.print(problem, highlight=False, markup=False)
+        _err.print(problem, highlight=False, markup=False, soft_wrap=True)
     if tracker.mlflow is not None and tracker.problems:
-        _err.print(f"the results are stored; log them later: suite export {out_dir} --mlflow={tracker.mlflow.uri}")
+        hint = f"the results are stored; log them later: suite export {out_dir} --mlflow={tracker.mlflow.uri}"
+        _err.print(hint, highlight=False, markup=False, soft_wrap=True)
     return bool(tracker.problems)
 
 

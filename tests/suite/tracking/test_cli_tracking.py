@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from suite import store
 from suite.cli import app, with_mlflow_default
 from suite.spec.loader import load_study
 from suite.tracking import StudyTracker, TrackingUnavailableError
@@ -54,3 +55,21 @@ def test_study_tracking_key(tmp_path: Path) -> None:
         spec = tmp_path / "tracked.toml"
         spec.write_text(text.replace("[study]\n", f"[study]\ntracking = {{ mlflow = {value} }}\n", 1))
         assert load_study(spec).mlflow == expected
+
+
+class _Unreachable:
+    uri = "http://127.0.0.1:1"
+
+    def log(self, run) -> str:
+        raise ConnectionError("connection refused")
+
+
+def test_a_logging_failure_is_reported_and_the_study_goes_on(tmp_path: Path) -> None:
+    directory = store.run_dir(tmp_path, "abc")
+    store.write_json(directory / store.RESULT_FILE, {"run_id": "abc", "name": "mlp", "status": "completed"})
+    tracker = StudyTracker(tmp_path, "s")
+    tracker.mlflow = _Unreachable()
+    note = tracker.track(directory)
+    assert note == "mlflow: cannot log mlp: ConnectionError: connection refused"
+    assert tracker.problems == [note]
+    assert tracker.track(tmp_path / "runs" / "missing") is None
