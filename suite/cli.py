@@ -315,3 +315,8 @@ def with_mlflow_default(args: list[str]) -> list[str]:
 def main() -> None:
     """Console-script entry point."""
     app(args=with_mlflow_default(sys.argv[1:]))
+
+
+from suite.cli_data import register as _register_data_commands  # noqa: E402 - after app and its helpers
+
+_register_data_commands(app)

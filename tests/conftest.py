@@ -11,6 +11,7 @@ import os
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see suite.executor.worker_environment
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TLBENCH_CACHE", "off")  # tests that use the decoded-data cache point it at tmp
 
 if importlib.util.find_spec("torchvision") and importlib.util.find_spec("tensorflow"):
     import torchvision  # noqa: F401

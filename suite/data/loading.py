@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from suite.data.bundle import DataBundle, Split
+from suite.data.decoded_cache import load_cached
 from suite.data.preprocess import Preprocessing
 from suite.data.registry import DatasetUnavailableError, get_source
 from suite.data.splits import split_dataset
@@ -17,9 +18,11 @@ def load_bundle(spec: DatasetSpec, seed: int) -> DataBundle:
     Images stay uint8 at their native size (variable-size sources are resized to
     ``image_size`` at load time); runners call ``bundle.preprocessing.apply`` per batch.
     ``bundle.sample_ids`` holds each split's sample ids (see :mod:`suite.data.splits`).
-    Raises :class:`DatasetUnavailableError` when the files are missing and cannot be downloaded.
+    Image folders and saved Hugging Face copies go through the decoded-data cache
+    (:mod:`suite.data.decoded_cache`). Raises :class:`DatasetUnavailableError` when the files are missing
+    and cannot be downloaded.
     """
-    raw = get_source(spec.source).loader(spec)
+    raw = load_cached(spec, get_source(spec.source).loader)  # decoded once per dataset, then memory-mapped
     parts = split_dataset(raw, spec.split, spec.subset, seed)
     preprocessing = Preprocessing(image_size=spec.image_size, channels=spec.channels, normalization=spec.normalization)
     return DataBundle(
