@@ -1,10 +1,15 @@
+from collections import OrderedDict
+
 import numpy as np
 import pytest
 import torch
 
+from suite.data.preprocess import Preprocessing
 from suite.shared_init import draw_initial_weights
 from suite.spec.models import ModelSpec
+from torch_impl.models import BuiltModel
 from torch_impl.runner import TorchRunner
+from torch_impl.shared_weights import load_neutral, slot_bindings
 
 SHARED = [
     ({"name": "mlp"}, (4, 4, 3), 6),
@@ -111,7 +116,24 @@ def test_shared_init_run_starts_from_the_drawn_weights(digits, spec_for, run, tm
 
 
 def _bundle_like(digits, shape):
-    from suite.data.preprocess import Preprocessing
-
     preprocessing = Preprocessing(image_size=shape[0], channels=shape[2], normalization="unit")
     return type(digits)(digits.train, digits.val, digits.test, digits.class_names, preprocessing, digits.source)
+
+
+def test_depthwise_kernel_layout_matches_a_numpy_depthwise_convolution():
+    depthwise = torch.nn.Conv2d(4, 4, 3, padding=1, groups=4, bias=False)
+    module = torch.nn.Sequential(
+        OrderedDict(dw=depthwise, head=torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(100, 2)))
+    )
+    built = BuiltModel(module, {"dw": [depthwise], "head": [module.head]}, staged=True)
+    bindings = slot_bindings(built, (5, 5, 4))
+    assert [b.slot.name for b in bindings] == ["dw.0.depthwise_kernel", "head.0.dense_kernel", "head.0.bias"]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(b.slot.shape).astype(np.float32) for b in bindings]
+    load_neutral(bindings, arrays)
+    inputs = images((5, 5, 4), 2)
+    with torch.no_grad():
+        got = depthwise(torch.from_numpy(inputs).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    padded, kernel = np.pad(inputs, ((0, 0), (1, 1), (1, 1), (0, 0))), arrays[0][..., 0]
+    want = sum(padded[:, i : i + 5, j : j + 5, :] * kernel[i, j] for i in range(3) for j in range(3))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
