@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from suite.tracking.figures import write_figures
 from suite.tracking.stored import TAG_PREFIX, StoredRun
@@ -47,6 +49,7 @@ class MlflowSink:
         except ImportError:
             raise TrackingUnavailableError(INSTALL_HINT) from None
         logging.getLogger("mlflow").setLevel(logging.WARNING)
+        _check_reachable(uri)
         self.uri = uri
         self.client = MlflowClient(tracking_uri=uri)
         try:
@@ -111,6 +114,19 @@ class MlflowSink:
         with tempfile.TemporaryDirectory(prefix="tlbench-mlflow-") as scratch:
             for path in write_figures(run, Path(scratch)):
                 self.client.log_artifact(mlflow_id, str(path))
+
+
+def _check_reachable(uri: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds on a server nobody answers at (MLflow's own retries take minutes)."""
+    parts = urlsplit(uri)
+    proxied = any(os.environ.get(name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"))
+    if parts.scheme not in ("http", "https") or not parts.hostname or proxied:
+        return
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout_s).close()
+    except OSError as exc:
+        raise TrackingUnavailableError(f"mlflow: cannot reach {uri}: {exc.strerror or exc}") from None
 
 
 def _local_artifact_root(uri: str) -> str | None:

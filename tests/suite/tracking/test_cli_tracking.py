@@ -1,6 +1,9 @@
 """``--mlflow [URI]`` on the command line, and what happens without the mlflow extra."""
 
+import importlib.util
+import socket
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -73,3 +76,14 @@ def test_a_logging_failure_is_reported_and_the_study_goes_on(tmp_path: Path) -> 
     assert note == "mlflow: cannot log mlp: ConnectionError: connection refused"
     assert tracker.problems == [note]
     assert tracker.track(tmp_path / "runs" / "missing") is None
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mlflow") is None, reason="needs the mlflow extra")
+def test_a_server_nobody_answers_at_fails_in_seconds(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    with pytest.raises(TrackingUnavailableError, match=f"mlflow: cannot reach http://127.0.0.1:{port}"):
+        StudyTracker(tmp_path, "s", f"http://127.0.0.1:{port}")
+    assert time.monotonic() - started < 30
