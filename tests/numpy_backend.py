@@ -20,6 +20,8 @@ HIDDEN = 16
 class NumpySession:
     """SGD on ``hidden`` (dense + ReLU) and ``head`` (dense); records every primitive call in ``calls``."""
 
+    accepts_soft_labels = True  # train_step takes (N,) indices or (N, C) probabilities
+
     def __init__(self, weights: dict[str, np.ndarray], names: list[str]) -> None:
         self.weights = weights
         self.names = names
@@ -54,10 +56,9 @@ class NumpySession:
         hidden, logits = self._forward(inputs)
         shifted = logits - logits.max(1, keepdims=True)
         probs = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
-        loss = float(-np.log(probs[np.arange(len(labels)), labels]).mean())
-        grad = probs.copy()
-        grad[np.arange(len(labels)), labels] -= 1.0
-        grad /= len(labels)
+        targets = labels if labels.ndim == 2 else np.eye(probs.shape[1])[labels]
+        loss = float(-(targets * np.log(probs)).sum(1).mean())
+        grad = (probs - targets) / len(labels)
         grads = {"w2": hidden.T @ grad, "b2": grad.sum(0)}
         if "hidden" in self.trainable and not self.prefix:
             back = (grad @ self.weights["w2"].T) * (hidden > 0)
@@ -66,7 +67,7 @@ class NumpySession:
             group = "hidden" if key.endswith("1") else "head"
             if group in self.trainable:
                 self.weights[key] = self.weights[key] - self.rates[group] * value
-        return loss, int((logits.argmax(1) == labels).sum())
+        return loss, int((logits.argmax(1) == (targets.argmax(1) if labels.ndim == 2 else labels)).sum())
 
     def predict(self, inputs: np.ndarray) -> np.ndarray:
         return self._forward(inputs)[1].astype(np.float32)

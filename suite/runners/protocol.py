@@ -169,7 +169,8 @@ class TrainingSession(Protocol):
     ``train_step`` labels are either (N,) int64 class indices or, when ``dataset.augment`` sets mixup or
     CutMix, (N, C) float32 class probabilities (rows sum to 1): the loss is then the cross-entropy against
     those probabilities (PyTorch: ``F.cross_entropy(logits, probs)``; Keras: categorical cross-entropy from
-    logits) and "correct" counts ``argmax(logits) == argmax(labels)``.
+    logits) and "correct" counts ``argmax(logits) == argmax(labels)``. A session that does this sets
+    ``accepts_soft_labels = True``; the core refuses mixup/CutMix for sessions without it.
     """
 
     def synchronize(self) -> None:

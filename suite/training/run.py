@@ -80,6 +80,11 @@ def _train_and_test(
 ) -> RunOutput:
     initial_trainable = _initial_trainable(plan)
     augmenter = _augmenter(spec, data)
+    if augmenter is not None and augmenter.spec.soft_labels and not getattr(session, "accepts_soft_labels", False):
+        raise ValueError(
+            f"dataset.augment: mixup/cutmix train on class probabilities, which the {spec.backend_label} session "
+            "does not accept yet (TrainingSession.accepts_soft_labels)"
+        )
     ids = data.sample_ids.get("train")
     train_inputs = make_train_inputs(data.train, data.preprocessing, augmenter, ids, spec.training.num_workers)
     val_inputs, test_inputs = (make_inputs(split, data.preprocessing) for split in (data.val, data.test))

@@ -124,3 +124,20 @@ class _Spy:
         predict = session.predict
         session.predict = lambda inputs: (self.seen.append(np.array(inputs)), predict(inputs))[1]
         return session
+
+
+def test_mixup_and_cutmix_train_on_soft_labels_through_the_loop(numpy_backend: None, tmp_path: Path) -> None:
+    output = execute(_spec({"mixup": 0.2, "cutmix": 1.0}), NumpyRunner(), digits_bundle(), tmp_path, NullProgress())
+    assert all(np.isfinite(row["train_loss"]) for row in output.history)
+    assert output.history[-1]["val_accuracy"] > 0.15 and output.history[1]["val_loss"] < output.history[0]["val_loss"]
+
+
+def test_a_session_without_soft_labels_is_refused_before_training(numpy_backend: None, tmp_path: Path) -> None:
+    class HardLabelsOnly(NumpyRunner):
+        def open_session(self, *args):
+            session = super().open_session(*args)
+            session.accepts_soft_labels = False
+            return session
+
+    with pytest.raises(ValueError, match="mixup/cutmix train on class probabilities"):
+        execute(_spec({"mixup": 0.2}), HardLabelsOnly(), digits_bundle(), tmp_path, NullProgress())
