@@ -5,6 +5,10 @@ import pytest
 SPEC = Path(__file__).resolve().parents[2] / "benchmarks" / "seed003_cifar10_keras.toml"
 
 
+def by_augment(runs):
+    return {run.name for run in runs if run.dataset.augment is not None}
+
+
 def test_seed003_study_loads_shrinks_and_passes_keras_check(runner):
     import keras
 
@@ -13,7 +17,8 @@ def test_seed003_study_loads_shrinks_and_passes_keras_check(runner):
     loader = pytest.importorskip("suite.spec.loader")
     study = loader.load_study(SPEC, overrides=["training.epochs=1", "dataset.subset.train=64"])
     names = [run.name for run in study.runs]
-    assert len(names) == 14
+    assert len(names) == 16
+    assert by_augment(study.runs) == {"simple_cnn_augmented", "mobilenet_v2_finetuned_augmented"}
     assert "transfer_sweep[model=efficientnet_b3]" in names
     by_name = {run.name: run for run in study.runs}
     finetuned = by_name["mobilenet_v2_finetuned"]

@@ -16,7 +16,7 @@ from torch_impl.runner import TorchRunner
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SHRINK = ["training.epochs=1", "dataset.subset.train=16", "dataset.subset.val=8", "dataset.subset.test=8"]
 EXPECTED_RUNS = {
-    "seed000_beans_freezing": 6,
+    "seed000_beans_freezing": 9,  # 6 + 3 with augmentation
     "seed001_animals_depth": 11,
     "seed002_mnist_mlp_vs_resnet": 2,
     "seed004_finetune_strategies": 8,  # plus 4 Keras runs of the recipes on ResNet50
@@ -38,7 +38,8 @@ def test_seed_spec_loads_and_passes_check(name):
 
 def test_seed_specs_carry_the_seed_settings():
     beans = load_study(BENCHMARKS / "seed000_beans_freezing.toml").runs
-    assert [run.strategy.freeze_blocks for run in beans] == [0, 1, 2, 3, 4, 5]
+    assert [run.strategy.freeze_blocks for run in beans] == [0, 1, 2, 3, 4, 5, 0, 3, 5]
+    assert [run.dataset.augment is not None for run in beans] == [False] * 6 + [True] * 3
     first = beans[0]
     assert (first.optimizer.lr, first.training.batch_size, first.training.epochs) == (1e-4, 16, 30)
     assert first.training.early_stopping.patience == 10 and first.training.deterministic and first.training.checkpoint
