@@ -92,6 +92,8 @@ def plan_lines(noise: Spread, target: float, varying: bool, configs: int, known:
     for seeds, needed in needs.items():
         reachable = f"{needed:,} test samples per seed" if needed else "not reachable: training noise is too large"
         lines.append(f"- with {seeds} seed(s): {reachable}")
+    if measured:
+        lines.append(f"- at least {stats.pairs_needed(target / train):,} seeds however large the test set")
     if needs.get(1) and any(needed and needed > needs[1] for needed in needs.values()):
         lines.append(
             "With few seeds the paired t-test over seeds has few degrees of freedom, so a handful of seeds can "

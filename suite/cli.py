@@ -301,6 +301,27 @@ def _introspect(args: list[str], extra_env: dict[str, str] | None = None) -> dic
     return json.loads(lines[-1])
 
 
+@app.command("plan-seeds")
+def plan_seeds(
+    out_dir: Annotated[Path, typer.Argument(help="A study output directory.")],
+    target_diff: Annotated[
+        float, typer.Option("--target-diff", help="Accuracy difference to detect, in percentage points.")
+    ] = 0.5,
+) -> None:
+    """Seeds and test samples a target accuracy difference needs, from the study's own spread."""
+    from reports.plan import plan_seeds as plan
+
+    if not out_dir.is_dir():
+        _err.print(f"not a directory: {out_dir}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    try:
+        text = plan(out_dir, target_diff)
+    except (FileNotFoundError, ValueError) as exc:
+        _err.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+    _out.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
 def with_mlflow_default(args: list[str]) -> list[str]:
     """Let ``--mlflow`` go without a URI: alone, before another option or before an existing path it means ``local``."""
     expanded = []

@@ -99,6 +99,8 @@ def test_plan_seeds_text(seed_dir: Path, study_dir: Path) -> None:
     )
     assert f"sd of per-seed Δ {100 * SEED_SD:.2f} pp, of which training noise {100 * SEED_SD:.2f} pp." in text
     assert "To detect 20.00 pp" in text and "- with 3 seed(s): 17 test samples per seed" in text
+    fewest = next(k for k in range(2, 50) if _power(0.2 / SEED_SD, k) >= 0.8)
+    assert f"- at least {fewest} seeds however large the test set" in text
     single = plan_seeds(study_dir, 0.5)
     assert "Seed counts are lower bounds" in single and "(assumed: one seed cannot tell)" in single
     with pytest.raises(ValueError, match="must be > 0"):
@@ -110,3 +112,19 @@ def test_plan_seeds_without_completed_runs(tmp_path: Path) -> None:
 
     directory = write_study(tmp_path / "s", "s", [FakeRun("x", error=TRACEBACK)])
     assert plan_seeds(directory, 1.0).endswith("no completed runs to plan from.")
+
+
+def test_cli_plan_seeds_prints_the_plan_without_loading_a_framework(seed_dir: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from typer.testing import CliRunner; from suite.cli import app; "
+        f"result = CliRunner().invoke(app, ['plan-seeds', {str(seed_dir)!r}, '--target-diff', '20']); "
+        "print(result.exit_code); print(result.output); "
+        "print([m for m in ('torch', 'tensorflow', 'keras', 'jax') if m in sys.modules])"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = output.strip().splitlines()
+    assert lines[0] == "0" and lines[-1] == "[]"
+    assert "- with 3 seed(s): 17 test samples per seed" in output
