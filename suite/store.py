@@ -57,10 +57,15 @@ def write_history(path: Path, history: list[dict[str, Any]]) -> None:
     write_text(path, buffer.getvalue())
 
 
-def write_predictions(path: Path, labels: np.ndarray, scores: np.ndarray) -> None:
-    """Atomically write test labels and class scores as ``.npz``."""
+def write_predictions(
+    path: Path, labels: np.ndarray, scores: np.ndarray, sample_ids: np.ndarray | None = None
+) -> None:
+    """Atomically write test labels, class scores and (when known) the test samples' ids as ``.npz``."""
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, labels=np.asarray(labels), scores=np.asarray(scores, dtype=np.float32))
+    arrays = {"labels": np.asarray(labels), "scores": np.asarray(scores, dtype=np.float32)}
+    if sample_ids is not None and len(sample_ids) == len(arrays["labels"]):
+        arrays["sample_ids"] = np.asarray(sample_ids)
+    np.savez_compressed(buffer, **arrays)
     write_atomic(path, buffer.getvalue())
 
 

@@ -63,7 +63,9 @@ def _train_and_measure(spec: ExperimentSpec, directory: Path) -> dict[str, Any]:
     data = load_bundle(spec.dataset, spec.seed)
     output = execute(spec, runner, data, directory, PipeProgress.from_environment())
     store.write_history(directory / store.HISTORY_FILE, output.history)
-    store.write_predictions(directory / store.PREDICTIONS_FILE, output.test_labels, output.test_scores)
+    store.write_predictions(
+        directory / store.PREDICTIONS_FILE, output.test_labels, output.test_scores, data.sample_ids.get("test")
+    )
     return result_payload(output, data)
 
 

@@ -39,3 +39,11 @@ def test_history_and_predictions(tmp_path: Path) -> None:
     store.write_predictions(tmp_path / "p.npz", np.array([1, 0]), np.array([[0.2, 0.8], [0.9, 0.1]]))
     loaded = np.load(tmp_path / "p.npz")
     assert loaded["labels"].tolist() == [1, 0] and loaded["scores"].shape == (2, 2)
+
+
+def test_predictions_keep_the_test_sample_ids(tmp_path: Path) -> None:
+    scores = np.array([[0.2, 0.8], [0.9, 0.1]])
+    store.write_predictions(tmp_path / "p.npz", np.array([1, 0]), scores, np.array([17, 3]))
+    assert np.load(tmp_path / "p.npz")["sample_ids"].tolist() == [17, 3]
+    store.write_predictions(tmp_path / "q.npz", np.array([1, 0]), scores, np.array([1, 2, 3]))  # wrong length
+    assert "sample_ids" not in np.load(tmp_path / "q.npz")
