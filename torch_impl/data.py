@@ -25,8 +25,9 @@ def input_tensor(batch: np.ndarray, numerics: Numerics, nhwc: bool = True) -> to
 
 
 def label_tensor(labels: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Integer class labels as an int64 tensor on ``device``."""
-    return torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64)).to(device, non_blocking=True)
+    """(N,) class indices as int64, or (N, C) class probabilities (mixup/CutMix) as float32, on ``device``."""
+    dtype = np.int64 if labels.ndim == 1 else np.float32
+    return torch.from_numpy(np.ascontiguousarray(labels, dtype=dtype)).to(device, non_blocking=True)
 
 
 def features_array(tensor: torch.Tensor) -> np.ndarray:

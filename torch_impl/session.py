@@ -38,6 +38,8 @@ class TorchSession:
     the state of the groups already training and starts the new one fresh on its first step.
     """
 
+    accepts_soft_labels = True
+
     def __init__(
         self,
         spec: ExperimentSpec,
@@ -107,7 +109,11 @@ class TorchSession:
         set_learning_rates(self._require_optimizer(), rates)
 
     def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
-        """One optimisation step in training mode: (mean loss, correctly classified count)."""
+        """One optimisation step in training mode: (mean loss, correctly classified count).
+
+        ``labels`` are (N,) class indices or (N, C) class probabilities (mixup/CutMix): cross-entropy against
+        them, and "correct" compares the arg-maxes.
+        """
         optimizer = self._require_optimizer()
         self._apply_train_modes()
         x = input_tensor(inputs, self.numerics, nhwc=not self._cached_groups)
@@ -117,7 +123,8 @@ class TorchSession:
             logits = self._forward(x)
         loss = F.cross_entropy(logits.float(), y)
         self._backward_and_step(optimizer, loss)
-        correct = (logits.detach().argmax(dim=1) == y).sum()
+        targets = y if y.dim() == 1 else y.argmax(dim=1)
+        correct = (logits.detach().argmax(dim=1) == targets).sum()
         return float(loss.detach()), int(correct)
 
     def _backward_and_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:

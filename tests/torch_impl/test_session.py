@@ -144,3 +144,25 @@ def test_compiled_run_matches_eager(digits, spec_for, run, tmp_path):
     compiled = run(spec_for(model, training={"epochs": 1, "compile": True}), digits, tmp_path / "c")
     assert compiled.extra["compile"] is True
     np.testing.assert_allclose(compiled.test_scores, eager.test_scores, atol=1e-4)
+
+
+def test_soft_labels_give_the_same_step_as_one_hot_indices(digits, spec_for, session_for):
+    images, labels = batch(digits)
+    results = []
+    for targets in (labels, np.eye(10, dtype=np.float32)[labels]):
+        with session_for(spec_for({"name": "mlp", "dropout": 0.0}), digits) as session:
+            assert session.accepts_soft_labels
+            session.begin_phase(
+                TrainableSet(("hidden1", "hidden2", "head")), dict.fromkeys(("hidden1", "hidden2", "head"), 1e-2)
+            )
+            results.append((session.train_step(images, targets), session.predict(images)))
+    (indexed, logits), (soft, soft_logits) = results
+    assert soft[0] == pytest.approx(indexed[0], rel=1e-6) and soft[1] == indexed[1]
+    np.testing.assert_allclose(soft_logits, logits, rtol=1e-5, atol=1e-6)
+
+
+def test_mixup_run_learns(digits, spec_for, run, tmp_path):
+    spec = spec_for({"name": "mlp"}, dataset={"augment": {"mixup": 0.2, "flip": "horizontal"}}, training={"epochs": 4})
+    out = run(spec, digits, tmp_path)
+    assert out.history[-1]["train_loss"] < out.history[0]["train_loss"]
+    assert float((out.test_scores.argmax(1) == out.test_labels).mean()) > 0.7
