@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 
 from reports import fmt
@@ -18,6 +19,10 @@ from reports.uncertainty import accuracy_intro
 _IGNORED_SPEC = ("spec.name", "spec.seed", "spec.backend", "spec.engine", "spec.keras_backend")
 _DATASET_PREFIX = "spec.dataset."
 FINGERPRINT = "extra.data_fingerprint"
+ORDER = "extra.order_fingerprint"
+INIT = "extra.init"
+PROBE_LOGITS = "extra.parity_probe.logits"
+PROBE_NOTE = "extra.parity_probe.note"
 PREFERRED_REFERENCE = "torch"
 
 
@@ -66,7 +71,8 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
         "Same configuration, different backend. Δ acc = other − reference on the seeds both ran, paired on the "
         "same test samples (so it can differ from the difference of the means when one side ran more seeds); "
         "speed ratio = other / reference training images per second (> 1 means the other backend trains "
-        "faster). " + accuracy_intro()
+        "faster). Parity = max |Δ logit| of the two untrained models on the same test images (runs with "
+        "model.init = 'shared'), or why the two are not comparable. " + accuracy_intro()
     )
     note = detectable_note(comparisons or None, configs)
     return Table("Cross-framework comparison", data, text, intro=intro, notes=[note] if note else [])
@@ -93,7 +99,49 @@ def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str
         notes.append("same data fingerprint" if prints_ref == prints_other else "data fingerprints differ")
     else:
         notes.append("no data fingerprint recorded")
+    orders = _per_seed(reference, runs, ORDER), _per_seed(other, runs, ORDER)
+    shared = sorted(set(orders[0]) & set(orders[1]))
+    if shared:
+        same = all(orders[0][seed] == orders[1][seed] for seed in shared)
+        notes.append("same batch order" if same else "batch orders differ")
+    inits = set(_per_seed(reference, runs, INIT).values()) | set(_per_seed(other, runs, INIT).values())
+    if inits == {"shared"}:
+        notes.append("shared initial weights")
+    elif inits:
+        notes.append("different initial weights (init = framework: each framework's own initialisers)")
     return "; ".join(notes)
+
+
+def parity_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:
+    """Max |Δ logit| of the untrained models on the same test images, or why the two are not comparable."""
+    inits = [_per_seed(config, runs, INIT) for config in (reference, other)]
+    if not all(inits) or any(set(init.values()) != {"shared"} for init in inits):
+        return "not comparable: initial weights differ (init = framework)"
+    notes = {str(value) for config in (reference, other) for value in _per_seed(config, runs, PROBE_NOTE).values()}
+    notes.discard("")
+    if notes:
+        return "not comparable: " + "; ".join(sorted(notes))
+    probes = [_per_seed(config, runs, PROBE_LOGITS) for config in (reference, other)]
+    seeds = sorted(set(probes[0]) & set(probes[1]))
+    if not seeds:
+        return "—"
+    differences = [
+        float(np.abs(np.asarray(json.loads(probes[0][seed])) - np.asarray(json.loads(probes[1][seed]))).max())
+        for seed in seeds
+    ]
+    return f"max |Δ logit| {max(differences):.1e}"
+
+
+def _per_seed(config: pd.Series, runs: pd.DataFrame, column: str) -> dict[int, object]:
+    """``{seed: value}`` of ``column`` over the configuration's runs (missing values left out)."""
+    if column not in runs or "seed" not in runs:
+        return {}
+    members = runs[runs["key"].isin(config["keys"])]
+    return {
+        int(seed): value
+        for seed, value in zip(members["seed"], members[column], strict=True)
+        if not fmt.is_missing(value)
+    }
 
 
 def _reference(group: pd.DataFrame) -> pd.Series:
@@ -118,6 +166,7 @@ def _pair_row(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> dic
         "Img/s (other)": other["train_ips"],
         "Speed ratio": speed,
         "Data": data_note(reference, other, runs),
+        "Parity": parity_note(reference, other, runs),
     }
 
 
