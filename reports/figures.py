@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -14,8 +15,10 @@ from reports.load import RunRecord
 from reports.markdown import FigureRef
 from reports.plot_style import run_colour, short
 from reports.plots_study import Curve
+from reports.tidy import backend_label
 
 MAX_OVERLAID_RUNS = 10
+MAX_CROSS_LR_FIGURES = 3
 
 
 def safe_name(text: str) -> str:
@@ -94,7 +97,42 @@ def study_figures(records: list[RunRecord], configs: pd.DataFrame, folder: Path)
                 "Learning rate recorded in each epoch's history (runs whose LR changed).",
             )
         )
+    figures.extend(_group_lrs_across_backends(records, folder))
     figures.extend(_tradeoffs(configs, folder))
+    return figures
+
+
+def _group_lrs_across_backends(records: list[RunRecord], folder: Path) -> list[FigureRef]:
+    """For each configuration run on several backends with per-group LRs: their curves on top of each other."""
+    by_config: dict[str, dict[str, pd.DataFrame]] = {}
+    for record in records:
+        history = record.history() if record.completed else None
+        if history is None or not any(column.startswith("lr_") for column in history.columns):
+            continue
+        spec = dict(record.result.get("spec") or {})
+        label = backend_label(spec.pop("backend", None), spec.pop("engine", None))
+        for key in ("name", "seed", "keras_backend"):
+            spec.pop(key, None)
+        key = json.dumps(spec, sort_keys=True, default=str)
+        by_config.setdefault(key, {}).setdefault(label, history)
+    figures = []
+    for index, histories in enumerate(group for group in by_config.values() if len(group) >= 2):
+        if index == MAX_CROSS_LR_FIGURES:
+            break
+        labels = sorted(histories)
+        path = plots_study.group_lrs_across_backends(
+            [(label, histories[label]) for label in labels],
+            "Learning rate per layer group: " + " vs ".join(labels),
+            folder / f"group_lr_across_backends_{index}.png",
+        )
+        figures.append(
+            FigureRef(
+                f"Per-group learning rates, {' vs '.join(labels)}" + (f" ({index + 1})" if index else ""),
+                path,
+                "Each layer group's learning rate per epoch as each backend recorded it (one colour per group, "
+                "one line style per backend): the lines coincide when both executed the same plan.",
+            )
+        )
     return figures
 
 

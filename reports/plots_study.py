@@ -198,3 +198,33 @@ def accuracy_tradeoff(configs: pd.DataFrame, cost_column: str, cost_label: str, 
     axis.grid(alpha=0.3, which="both")
     _legend_outside(axis)
     return save(figure, path)
+
+
+BACKEND_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def group_lrs_across_backends(histories: list[tuple[str, pd.DataFrame]], title: str, path: Path) -> Path:
+    """Each group's LR per epoch for several backends of one configuration, drawn on top of each other.
+
+    One colour per group, one line style (and marker) per backend: identical plans give coinciding lines.
+    """
+    figure = new_figure(9.0, 4.0)
+    axis = figure.subplots()
+    groups = [column for column in histories[0][1].columns if column.startswith("lr_")]
+    for index, (label, history) in enumerate(histories):
+        style = BACKEND_LINESTYLES[index % len(BACKEND_LINESTYLES)]
+        for colour, column in enumerate(groups):
+            if column not in history:
+                continue
+            rates = pd.to_numeric(history[column], errors="coerce")
+            axis.plot(
+                history["epoch"], rates, style, color=f"C{colour % 10}", marker="os^v"[index % 4], markersize=4,
+                fillstyle="none" if index else "full", label=f"{column.removeprefix('lr_')} ({label})",
+            )  # fmt: skip
+    axis.set_yscale("log")
+    axis.set(xlabel="Epoch (0-based)", ylabel="Learning rate (log scale)")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.grid(alpha=0.3, which="both")
+    axis.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1.0), loc="upper left", ncol=1 + len(groups) // 12)
+    figure.suptitle(short(title, 90), fontsize=11)
+    return save(figure, path)
