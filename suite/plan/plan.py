@@ -94,7 +94,7 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
         batch_order={"source": "suite", "seed": spec.seed, "batch_size": training.batch_size, "shuffle": True},
         early_stopping=training.early_stopping.model_dump() if training.early_stopping else None,
         plateau=training.scheduler.model_dump() if training.scheduler.name == "plateau" else None,
-        notes=_notes(spec),
+        notes=_notes(spec) + _batchnorm_note(model),
     )
 
 
@@ -177,6 +177,17 @@ def _cacheable_prefix(
     if not prefix:
         return {"groups": [], "reason": "no frozen leading group stays frozen for the whole run"}
     return {"groups": prefix, "reason": f"caching the output of {', '.join(prefix)} (frozen all run, BN frozen)"}
+
+
+BATCHNORM_VARIANCE_NOTE = (
+    "BatchNorm running variance: PyTorch updates it with the unbiased batch variance (x N/(N-1)), Keras with "
+    "the biased one, so models with BatchNorm drift apart slightly in their moving variance"
+)
+
+
+def _batchnorm_note(model: ModelDescription) -> list[str]:
+    """The one BatchNorm difference no hyper-parameter can remove, stated wherever it applies."""
+    return [BATCHNORM_VARIANCE_NOTE] if any(group.has_batchnorm for group in model.groups) else []
 
 
 def _notes(spec: ExperimentSpec) -> list[str]:

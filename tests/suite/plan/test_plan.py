@@ -95,4 +95,5 @@ def test_short_runs_get_notes_not_errors() -> None:
     plan = build_plan(
         make_spec(strategy={"unfreeze_schedule": {9: ["stem"]}}, training={"epochs": 2}), model_description()
     )
-    assert plan.notes == ["unfreeze_schedule epoch(s) 9 fall after the last epoch (1)"]
+    assert plan.notes[0] == "unfreeze_schedule epoch(s) 9 fall after the last epoch (1)"
+    assert "BatchNorm running variance" in plan.notes[1]  # the model has BatchNorm groups
