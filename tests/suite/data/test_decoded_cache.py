@@ -103,3 +103,27 @@ def test_cache_ls_and_clear(cache: Path, folder: Path) -> None:
     cleared = runner.invoke(app, ["cache", "clear"])
     assert cleared.exit_code == 0 and "removed 1 cached dataset(s)" in cleared.output
     assert "0 cached dataset(s)" in runner.invoke(app, ["cache", "ls"]).output
+
+
+IMAGENETTE = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "imagenette2-160"
+
+
+@pytest.mark.needs_data
+@pytest.mark.skipif(not IMAGENETTE.is_dir(), reason=f"needs {IMAGENETTE}")
+def test_real_jpegs_decode_once_then_load_from_the_cache_much_faster(cache: Path, tmp_path: Path) -> None:
+    import time
+
+    folder = tmp_path / "jpegs"
+    for class_dir in sorted((IMAGENETTE / "train").iterdir())[:4]:
+        (folder / class_dir.name).mkdir(parents=True)
+        for jpeg in sorted(class_dir.iterdir())[:40]:
+            (folder / class_dir.name / jpeg.name).symlink_to(jpeg)  # linked, never copied
+    spec = DatasetSpec(source="folder", path=str(folder), image_size=224)
+    seconds, bundles = [], []
+    for _ in range(2):
+        started = time.perf_counter()
+        bundles.append(load_bundle(spec, seed=0))
+        seconds.append(time.perf_counter() - started)
+    assert bundles[0].train.images.shape[1:] == (224, 224, 3)
+    np.testing.assert_array_equal(bundles[0].train.images, bundles[1].train.images)
+    assert seconds[1] * 5 < seconds[0], seconds
