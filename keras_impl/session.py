@@ -144,7 +144,7 @@ def open_keras_session(
         determinism = scope.enter_context(environment.determinism(spec.training.deterministic))
         policy = scope.enter_context(dtype_policy(policy_name(spec.training.precision)))
         if spec.training.device == "cpu":
-            scope.enter_context(keras.device("cpu:0"))
+            scope.enter_context(keras.device("cpu"))  # "cpu:0" makes Keras-torch variables non-leaf copies
         built = _build(spec, input_shape, num_classes)
         configure_batchnorm(built, hyperparameters["bn_momentum"], hyperparameters["bn_epsilon"])
         if initial_weights is not None:

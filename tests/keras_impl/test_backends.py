@@ -51,7 +51,8 @@ def run(model, **sections):
 
 gradual = run({{"name": "mlp", "init": "shared"}}, optimizer={{"name": "sgd", "lr": 0.1, "momentum": 0.9}},
               strategy={{"freeze": "all_but_head", "discriminative_lr": {{"lr_mult": 0.5}},
-                        "unfreeze_schedule": {{1: ["last:1"], 2: ["hidden1"]}}}}, training={{"epochs": 3}})
+                        "unfreeze_schedule": {{1: ["last:1"], 2: ["hidden1"]}}}},
+              training={{"epochs": 3, "device": "cpu"}})
 cache = {{flag: run({{"name": "simple_cnn"}}, strategy={{"freeze": ["conv1", "conv2"]}},
                    training={{"epochs": 1, "feature_cache": flag}}) for flag in (True, False)}}
 print("RESULT" + json.dumps({{
