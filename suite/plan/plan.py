@@ -8,10 +8,11 @@ Both runners execute it; it is stored as ``plan.json`` and printed by ``suite va
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from suite.groups import initially_frozen, unfreeze_targets
+from suite.plan.peft import peft_plan
 from suite.plan.schedule import base_rates, scheduled_lr
 from suite.runners.protocol import ModelDescription, TrainableSet
 from suite.spec.models import ExperimentSpec
@@ -59,6 +60,7 @@ class TrainingPlan:
     early_stopping: dict[str, Any] | None
     plateau: dict[str, Any] | None
     notes: list[str] = field(default_factory=list)
+    peft: dict[str, Any] | None = None
     version: int = PLAN_VERSION
 
     def trainable_set(self, epoch: EpochPlan) -> TrainableSet:
@@ -78,6 +80,10 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
     phases = _phases(spec)
     epochs = _epochs(spec, names, phases, group_params)
     training = spec.training
+    frozen = [name for name in names if epochs and name not in epochs[0].trainable]
+    peft = peft_plan(spec.strategy, names, frozen)
+    if peft is not None:  # PEFT trains parts of frozen groups: the runner counts them
+        epochs = [replace(epoch, trainable_params=None) for epoch in epochs]
     return TrainingPlan(
         groups=names,
         group_params=group_params,
@@ -89,12 +95,13 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
             "bn_momentum": spec.model.bn_momentum,
             "bn_epsilon": spec.model.bn_epsilon,
         },
-        feature_cache=_feature_cache(spec, model, epochs, phases),
+        feature_cache=_feature_cache(spec, model, epochs, phases, peft),
         init=spec.model.init,
         batch_order={"source": "suite", "seed": spec.seed, "batch_size": training.batch_size, "shuffle": True},
         early_stopping=training.early_stopping.model_dump() if training.early_stopping else None,
         plateau=training.scheduler.model_dump() if training.scheduler.name == "plateau" else None,
         notes=_notes(spec) + _batchnorm_note(model),
+        peft=peft,
     )
 
 
@@ -145,11 +152,23 @@ def _epochs(
 
 
 def _feature_cache(
-    spec: ExperimentSpec, model: ModelDescription, epochs: list[EpochPlan], phases: list[PhasePlan]
+    spec: ExperimentSpec,
+    model: ModelDescription,
+    epochs: list[EpochPlan],
+    phases: list[PhasePlan],
+    peft: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The longest prefix of groups that stays frozen all run and computes the same thing every epoch."""
     wanted = spec.training.feature_cache
     decision = _cacheable_prefix(spec, model, epochs, phases)
+    touched = set(peft["groups"]) if peft else set()
+    if touched & set(decision["groups"]):
+        kept = decision["groups"][: min(decision["groups"].index(name) for name in touched & set(decision["groups"]))]
+        first = next(name for name in decision["groups"] if name in touched)
+        reason = f"PEFT (strategy.train_only / strategy.lora) trains parameters inside frozen group {first}"
+        if kept:
+            reason = f"caching the output of {', '.join(kept)} (frozen all run, BN frozen); then {reason}"
+        decision = {"groups": kept, "reason": reason}
     if wanted is False:
         return {"active": False, "groups": [], "reason": "training.feature_cache = false"}
     if not decision["groups"] and wanted is True:

@@ -171,6 +171,14 @@ class TrainingSession(Protocol):
     those probabilities (PyTorch: ``F.cross_entropy(logits, probs)``; Keras: categorical cross-entropy from
     logits) and "correct" counts ``argmax(logits) == argmax(labels)``. A session that does this sets
     ``accepts_soft_labels = True``; the core refuses mixup/CutMix for sessions without it.
+
+    Optional ``prepare_for_inference() -> bool``: called by the core once, after training and before the timed
+    test pass, when the plan sets LoRA (``plan["peft"]["lora"]``); the session merges its low-rank adapters into
+    the base weights (``W += scaling * A @ B``, the adapters then unused) and returns True when it changed the
+    model. The core times one test pass before and one after it, so both eval img/s are recorded.
+    ``open_session``'s ``plan["peft"]`` (see :mod:`suite.plan.peft`) says which parameters of the frozen groups
+    train (``train_only``) and where the adapters go (``lora``); a session applies it on every
+    ``begin_phase`` / ``set_trainable``, on top of the :class:`TrainableSet`.
     """
 
     def synchronize(self) -> None:

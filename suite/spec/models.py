@@ -204,8 +204,38 @@ class FinetuneSpec(StrictModel):
         return self
 
 
+LORA_KINDS = ("conv", "linear")
+"""Layer kinds ``strategy.lora.targets`` may name (any other entry is a layer-group name)."""
+
+
+class LoraSpec(StrictModel):
+    """Low-rank adapters on the frozen groups' convolutions and linear layers (see :mod:`suite.plan.peft`).
+
+    ``targets``: layer kinds (``"conv"``, ``"linear"``) or layer-group names (``"last:N"`` allowed), not both.
+    The update is ``(alpha / rank) * A @ B`` with A He-uniform and B zeros, in every backend.
+    """
+
+    rank: int = Field(8, ge=1)
+    alpha: PositiveFloat = 16.0
+    dropout: float = Field(0.0, ge=0, lt=1)
+    targets: list[str] = Field(default_factory=lambda: list(LORA_KINDS), min_length=1)
+
+    @model_validator(mode="after")
+    def _kinds_or_groups(self) -> LoraSpec:
+        kinds = [target for target in self.targets if target in LORA_KINDS]
+        if kinds and len(kinds) != len(self.targets):
+            raise ValueError(f"targets: give layer kinds ({', '.join(LORA_KINDS)}) or group names, not both")
+        if len(set(self.targets)) != len(self.targets):
+            raise ValueError("targets: duplicate entries")
+        return self
+
+
 class StrategySpec(StrictModel):
-    """Which parameters train, when, and at what learning rate."""
+    """Which parameters train, when, and at what learning rate.
+
+    ``train_only`` (BitFit / norm-only) and ``lora`` act inside the groups ``freeze`` leaves frozen; the head
+    always trains fully.
+    """
 
     freeze: Literal["none", "all_but_head"] | list[str] = "none"
     freeze_blocks: int | None = Field(None, ge=0)
@@ -213,6 +243,21 @@ class StrategySpec(StrictModel):
     discriminative_lr: DiscriminativeLRSpec | None = None
     unfreeze_schedule: dict[int, list[str]] | None = None
     finetune: FinetuneSpec | None = None
+    train_only: list[Literal["bias", "norm"]] | None = Field(None, min_length=1)
+    lora: LoraSpec | None = None
+
+    @model_validator(mode="after")
+    def _peft_on_a_fixed_freeze(self) -> StrategySpec:
+        peft = [key for key in ("train_only", "lora") if getattr(self, key) is not None]
+        if not peft:
+            return self
+        if self.train_only is not None and len(set(self.train_only)) != len(self.train_only):
+            raise ValueError("train_only: duplicate entries")
+        if self.freeze == "none" and not self.freeze_blocks:
+            raise ValueError(f"{peft[0]} acts on frozen groups: set freeze or freeze_blocks")
+        if self.unfreeze_schedule or self.finetune is not None:
+            raise ValueError(f"{peft[0]} cannot be combined with unfreeze_schedule or finetune")
+        return self
 
     @model_validator(mode="after")
     def _one_way_to_freeze(self) -> StrategySpec:

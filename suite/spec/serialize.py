@@ -42,6 +42,10 @@ def strategy_label(spec: ExperimentSpec) -> str:
         parts = [f"freeze={'+'.join(strategy.freeze) or 'none'}"]
     else:
         parts = [f"freeze={strategy.freeze}"]
+    if strategy.train_only is not None:
+        parts.append(f"train_only={'+'.join(strategy.train_only)}")
+    if strategy.lora is not None:
+        parts.append(f"lora_r={strategy.lora.rank}")
     if strategy.discriminative_lr is not None:
         parts.append(f"disc_lr={strategy.discriminative_lr.lr_mult:g}")
     if strategy.unfreeze_schedule:

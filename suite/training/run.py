@@ -110,9 +110,16 @@ def _train_and_test(
         if logger is not None:
             logger.close()
     session.use_prefix_cache(None)
+    unmerged = _unmerged_eval_speed(plan, session, test_inputs, eval_batch)
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
     logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
+    if unmerged is not None:
+        extra["peft"] = {
+            **plan.peft,
+            "eval_images_per_second_unmerged": unmerged,
+            "eval_images_per_second_merged": test_meter.images_per_second,
+        }
     if augmenter is not None:
         extra["augment"] = augmenter.describe()
         extra["batch_fingerprints"] = [row.get("batch_fingerprint") for row in result.history]
@@ -126,6 +133,21 @@ def _train_and_test(
         best_epoch=result.weights_epoch,
         extra=extra,
     )
+
+
+def _unmerged_eval_speed(
+    plan: TrainingPlan, session: TrainingSession, test_inputs: ArrayInputs, batch_size: int
+) -> float | None:
+    """With LoRA: one timed test pass on the unmerged model, then merge (``prepare_for_inference``).
+
+    Returns the unmerged eval img/s, or None when the plan has no LoRA or the session merges nothing.
+    """
+    prepare = getattr(session, "prepare_for_inference", None)
+    if not (plan.peft and plan.peft.get("lora")) or prepare is None:
+        return None
+    meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
+    predict_all(session, test_inputs, batch_size, meter)
+    return meter.images_per_second if prepare() else None
 
 
 def _augmenter(spec: ExperimentSpec, data: DataBundle) -> Any:
