@@ -119,7 +119,7 @@ def environment() -> dict[str, Any]:
     env = base_environment()
     gpus = gpu_names()
     env["frameworks"] = {"keras": keras.__version__, engine_name(): engine_version()}
-    env["keras_backend"] = engine_name()
+    env["engine"] = engine_name()
     env["device"] = "gpu" if gpus else "cpu"
     env["gpu"] = gpus[0] if gpus else None
     return env

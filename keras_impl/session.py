@@ -152,7 +152,7 @@ def open_keras_session(
     except BaseException:
         scope.close()
         raise
-    facts = {"keras_backend": environment.engine_name(), "dtype_policy": policy, "determinism": determinism}
+    facts = {"engine": environment.engine_name(), "dtype_policy": policy, "determinism": determinism}
     return KerasSession(spec, built, scope, facts)
 
 

@@ -56,7 +56,7 @@ gradual = run({{"name": "mlp", "init": "shared"}}, optimizer={{"name": "sgd", "l
 cache = {{flag: run({{"name": "simple_cnn"}}, strategy={{"freeze": ["conv1", "conv2"]}},
                    training={{"epochs": 1, "feature_cache": flag}}) for flag in (True, False)}}
 print("RESULT" + json.dumps({{
-    "engine": gradual.extra["keras_backend"],
+    "engine": gradual.extra["engine"],
     "frameworks": gradual.environment["frameworks"],
     "optimizer_errors": errors,
     "accuracy": float((gradual.test_scores.argmax(1) == gradual.test_labels).mean()),

@@ -29,7 +29,7 @@ def test_mlp_learns_digits_through_the_core_loop(mlp_output, digits):
     assert (output.params.total, output.params.trainable) == (MLP_PARAMS, MLP_PARAMS)
     assert output.timing.warmup_batches_excluded == 2 and output.timing.train_images_per_second > 0
     env, extra = output.environment, output.extra
-    assert env["frameworks"]["keras"] and env["frameworks"][extra["keras_backend"]]
+    assert env["frameworks"]["keras"] and env["frameworks"][extra["engine"]]
     assert extra["dtype_policy"] == "float32" and "jit_compile" in extra
 
 
