@@ -31,6 +31,8 @@ def _training_problems(spec: ExperimentSpec) -> list[str]:
             "strategy.finetune.unfreeze_last_layers counts Keras layers and is Keras-only; "
             "for torch give finetune.unfreeze = 'all' or a list of layer groups"
         )
+    if spec.strategy.lora is not None and importlib.util.find_spec("peft") is None:
+        problems.append('strategy.lora needs Hugging Face peft (pip install "tlbench[peft]")')
     if spec.training.tensorboard and importlib.util.find_spec("tensorboard") is None:
         problems.append("training.tensorboard needs the tensorboard package (pip install tensorboard)")
     if spec.training.compile and resolve_device(spec.training).type == "cpu" and not _cxx_compiler():

@@ -23,6 +23,7 @@ from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_trai
 from torch_impl.models import InputShape, build_model
 from torch_impl.optim import build_optimizer, set_learning_rates
 from torch_impl.params import count_params
+from torch_impl.peft import apply_peft_trainable, attach_lora, merge_lora, train_tuned_norms
 from torch_impl.precision import resolve_numerics, seed_torch
 from torch_impl.shared_weights import SlotBinding, export_neutral, load_neutral, slot_bindings
 
@@ -72,6 +73,8 @@ class TorchSession:
             if self._bindings is None:
                 raise ValueError(f"{self.spec.model.name} has no neutral weight layout; shared init does not apply")
             load_neutral(self._bindings, initial)
+        self._peft = plan.get("peft")
+        attach_lora(self.built, self._peft)
         self.numerics = resolve_numerics(self.spec, self.built.module)
         self.built.module.to(self.numerics.device)
         if self.numerics.channels_last:
@@ -102,6 +105,7 @@ class TorchSession:
             raise ValueError("unfreezing the last N framework layers is Keras-only; torch unfreezes layer groups")
         self._trainable = trainable
         set_requires_grad(self.built, trainable.groups)
+        apply_peft_trainable(self.built, self._peft)
         self._modes_applied = False
 
     def set_learning_rates(self, rates: dict[str, float]) -> None:
@@ -164,6 +168,10 @@ class TorchSession:
         _, rest = split_model(self.built, groups)
         self._cached_groups, self._forward = list(groups), self._compiled(rest)
 
+    def prepare_for_inference(self) -> bool:
+        """Merge the LoRA adapters into the base weights for the test pass; True when there were any."""
+        return merge_lora(self.built)
+
     def snapshot(self) -> dict[str, torch.Tensor]:
         """A detached copy of every weight and buffer."""
         return {key: value.detach().clone() for key, value in self.built.module.state_dict().items()}
@@ -219,6 +227,8 @@ class TorchSession:
     def _apply_train_modes(self) -> None:
         if not self._modes_applied:
             set_train_mode(self.built, self._trainable.groups, self._trainable.frozen_bn_inference)
+            if self._peft:
+                train_tuned_norms(self.built)
             self._modes_applied = True
 
     def _eval_mode(self) -> None:
