@@ -20,6 +20,7 @@ _IGNORED_SPEC = ("spec.name", "spec.seed", "spec.backend", "spec.engine", "spec.
 _DATASET_PREFIX = "spec.dataset."
 FINGERPRINT = "extra.data_fingerprint"
 ORDER = "extra.order_fingerprint"
+AUGMENTED = "extra.batch_fingerprints"
 INIT = "extra.init"
 PROBE_LOGITS = "extra.parity_probe.logits"
 PROBE_NOTE = "extra.parity_probe.note"
@@ -104,6 +105,11 @@ def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str
     if shared:
         same = all(orders[0][seed] == orders[1][seed] for seed in shared)
         notes.append("same batch order" if same else "batch orders differ")
+    augmented = _per_seed(reference, runs, AUGMENTED), _per_seed(other, runs, AUGMENTED)
+    both = sorted(set(augmented[0]) & set(augmented[1]))
+    if both:
+        same = all(augmented[0][seed] == augmented[1][seed] for seed in both)
+        notes.append("same augmented batches" if same else "augmented batches differ")
     inits = set(_per_seed(reference, runs, INIT).values()) | set(_per_seed(other, runs, INIT).values())
     if inits == {"shared"}:
         notes.append("shared initial weights")

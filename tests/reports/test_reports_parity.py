@@ -44,3 +44,10 @@ def test_data_note_reports_batches_and_starts() -> None:
     assert shared == "same data fingerprint; same batch order; shared initial weights"
     differing = data_note(REFERENCE, OTHER, _runs("framework", [[0.0, 1.0]], other_order="xyz"))
     assert "batch orders differ" in differing and "different initial weights" in differing
+
+
+def test_data_note_compares_augmented_batches() -> None:
+    runs = _runs("shared", [[0.0, 1.0]]).assign(**{"extra.batch_fingerprints": ['["a1", "b2"]', '["a1", "b2"]']})
+    assert "same augmented batches" in data_note(REFERENCE, OTHER, runs)
+    runs["extra.batch_fingerprints"] = ['["a1", "b2"]', '["a1", "zz"]']
+    assert "augmented batches differ" in data_note(REFERENCE, OTHER, runs)
