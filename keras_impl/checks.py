@@ -13,6 +13,7 @@ from pathlib import Path
 from keras_impl.environment import DEFAULT_ENGINE, engine_name, gpu_names
 from keras_impl.models import build_model, get_model_entry
 from keras_impl.params import group_facts
+from keras_impl.peft import peft_problems
 from suite.groups import initially_frozen
 from suite.spec.models import ExperimentSpec, ModelSpec
 
@@ -26,6 +27,7 @@ def check_spec(spec: ExperimentSpec) -> list[str]:
         return problems
     problems += _model_problems(spec.model)
     problems += _training_problems(spec)
+    problems += peft_problems(spec.strategy)
     if not problems:
         problems += _batchnorm_problems(spec)
     return problems

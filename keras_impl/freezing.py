@@ -12,6 +12,7 @@ from typing import Any
 import keras
 
 from keras_impl.models.registry import BuiltModel
+from keras_impl.peft import apply_peft_trainable
 from suite.runners.protocol import TrainableSet
 
 
@@ -29,6 +30,7 @@ def apply_trainable(built: BuiltModel, trainable: TrainableSet) -> None:
     if trainable.last_layers:
         for layer in built.backbone_layers[-trainable.last_layers :]:
             layer.trainable = True
+    apply_peft_trainable(built)  # the plan's train_only / LoRA variables inside frozen groups
 
 
 def configure_batchnorm(built: BuiltModel, momentum: float, epsilon: float) -> None:

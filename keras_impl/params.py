@@ -32,7 +32,7 @@ def count_params(built: BuiltModel) -> ParamCounts:
                     buffers += size
                     continue
                 total += size
-                trainable += size if layer.trainable else 0
+                trainable += size if layer.trainable and variable.trainable else 0
         groups[name] = {"total": total, "trainable": trainable}
     total = sum(group["total"] for group in groups.values())
     trainable = sum(group["trainable"] for group in groups.values())
@@ -42,15 +42,10 @@ def count_params(built: BuiltModel) -> ParamCounts:
 def _learnable_variable_ids(layer: Any) -> set[int]:
     """Ids of the variables ``layer`` would train if it were trainable (created with trainable=True).
 
-    Keras exposes this only through ``trainable_weights``, which is empty for a frozen layer, so the
-    flag is flipped on and back (leaf layers only; the flag round-trips exactly).
+    Read from each layer's own list of such variables rather than by flipping ``layer.trainable`` (which
+    would reset per-variable flags: a LoRA base kernel, or the frozen variables of BitFit / norm-only).
     """
-    was_trainable = layer.trainable
-    layer.trainable = True
-    try:
-        return {id(variable) for variable in layer.trainable_weights}
-    finally:
-        layer.trainable = was_trainable
+    return {id(variable) for leaf in layer._flatten_layers() for variable in leaf._trainable_variables}
 
 
 def group_facts(built: BuiltModel) -> list[GroupFacts]:

@@ -11,6 +11,7 @@ import numpy as np
 from keras_impl.checks import check_spec
 from keras_impl.models import build_model, model_entries
 from keras_impl.params import count_params, group_facts
+from keras_impl.peft import attach_peft
 from keras_impl.session import KerasSession, open_keras_session
 from keras_impl.shared_weights import init_slots
 from suite.runners.protocol import ModelDescription
@@ -61,4 +62,7 @@ class KerasRunner:
         problems = self.check(spec)
         if problems:
             raise ValueError("spec cannot run on the keras runner: " + "; ".join(problems))
-        return open_keras_session(spec, plan["hyperparameters"], input_shape, num_classes, initial_weights)
+        session = open_keras_session(spec, plan["hyperparameters"], input_shape, num_classes, initial_weights)
+        if attach_peft(session.built, plan.get("peft")):
+            session.track_new_variables()
+        return session

@@ -21,6 +21,7 @@ from keras_impl.freezing import apply_trainable, configure_batchnorm
 from keras_impl.models import BuildOptions, BuiltModel, build_model, get_model_entry
 from keras_impl.optim import GroupOptimizer
 from keras_impl.params import count_params
+from keras_impl.peft import merge_lora
 from keras_impl.precision import dtype_policy, policy_name
 from keras_impl.shared_weights import export_weights, load_weights
 from suite.runners.protocol import ParamCounts, TrainableSet
@@ -41,6 +42,13 @@ class KerasSession:
         self._optimizer: GroupOptimizer | None = None
         self._rates: dict[str, float] = dict.fromkeys(built.group_names, 0.0)
         self._group_of = {v.path: name for name, layers in built.groups.items() for x in layers for v in x.weights}
+
+    def track_new_variables(self) -> None:
+        """Map variables created after construction (LoRA adapters) to their layer groups."""
+        self._group_of = {v.path: name for name, layers in self.built.groups.items() for x in layers for v in x.weights}
+
+    def prepare_for_inference(self) -> bool:  # noqa: D102
+        return merge_lora(self.built)
 
     def synchronize(self) -> None:  # noqa: D102
         environment.synchronize()

@@ -1,0 +1,77 @@
+import keras
+import numpy as np
+import pytest
+from builders import keras_spec, small_bundle
+from peft_counts import METHODS, expected_trainable
+
+from keras_impl.freezing import apply_trainable
+from keras_impl.models import build_model
+from keras_impl.params import count_params
+from keras_impl.peft import attach_peft
+from suite.spec.models import ModelSpec
+from suite.training.run import plan_for
+
+
+def opened(session, spec, data):
+    """The session after the core's first begin_phase."""
+    opened_session, plan, _ = session(spec, data.input_shape, data.num_classes)
+    opened_session.begin_phase(plan.trainable_set(plan.epochs[0]), plan.epochs[0].rates)
+    return opened_session
+
+
+@pytest.mark.parametrize("model", ["mlp", "simple_cnn", "mobilenet_v2"])
+def test_trainable_counts_match_the_hand_counts(model, runner):
+    """The session's own steps (attach_peft, apply_trainable, count_params) on one build; LoRA, which adds
+    variables, comes last."""
+    shape = (32, 32, 3) if model == "mobilenet_v2" else (8, 8, 1)
+    description = runner.describe(ModelSpec(name=model), shape, 10)
+    keras.backend.clear_session()
+    built = build_model(ModelSpec(name=model), shape, 10)
+    for method in sorted(METHODS, key=lambda name: name.startswith("lora")):
+        plan = plan_for(keras_spec({"name": model}, strategy=METHODS[method]), description)
+        attach_peft(built, plan.to_dict()["peft"] or {"train_only": [], "train_only_groups": [], "lora": None})
+        apply_trainable(built, plan.trainable_set(plan.epochs[0]))
+        counts = count_params(built)
+        assert counts.trainable == expected_trainable(model, method), method
+        assert counts.total == counts.trainable + counts.frozen, method
+        trained = sum(int(np.prod(v.shape)) for v in built.model.trainable_variables)
+        assert trained == counts.trainable, method  # what the optimizer receives is what is counted
+
+
+def test_lora_follows_the_convention_and_merges_exactly(digits, session):
+    spec = keras_spec({"name": "simple_cnn"}, strategy={"freeze": "all_but_head", "lora": {"rank": 4, "alpha": 8}})
+    opened_session = opened(session, spec, digits)
+    conv = next(x for x in opened_session.built.groups["conv2"] if isinstance(x, keras.layers.Conv2D))
+    a = keras.ops.convert_to_numpy(conv.lora_kernel_a)
+    assert conv.lora_alpha / conv.lora_rank == 2.0 and not keras.ops.convert_to_numpy(conv.lora_kernel_b).any()
+    bound = (6 / (32 * 9)) ** 0.5  # He-uniform on fan_in = c_in * k * k
+    assert np.abs(a).max() <= bound and np.abs(a).max() > 0.9 * bound
+    assert not conv._kernel.trainable and not conv.bias.trainable
+    images = digits.preprocessing.apply(digits.train.images[:32])
+    for _ in range(3):
+        opened_session.train_step(images, digits.train.labels[:32])
+    assert keras.ops.convert_to_numpy(conv.lora_kernel_b).any()
+    before = opened_session.predict(images)
+    assert opened_session.prepare_for_inference() and not conv.lora_enabled
+    np.testing.assert_allclose(opened_session.predict(images), before, rtol=1e-4, atol=1e-5)
+
+
+def test_lora_dropout_is_refused(runner):
+    spec = keras_spec({"name": "mlp"}, strategy={"freeze": "all_but_head", "lora": {"dropout": 0.1}})
+    assert any("dropout" in problem for problem in runner.check(spec))
+
+
+@pytest.mark.parametrize("method", ["bitfit", "norm", "lora8"])
+def test_each_method_beats_chance_on_digits(method, digits, run):
+    digits = small_bundle(digits, 400, 120)
+    model = "mlp" if method != "norm" else "simple_cnn"
+    spec = keras_spec(
+        {"name": model}, strategy=METHODS[method], optimizer={"lr": 1e-2}, training={"epochs": 3, "batch_size": 32}
+    )
+    output = run(spec, digits)
+    accuracy = float(np.mean(output.test_scores.argmax(axis=1) == output.test_labels))
+    assert accuracy > 0.3, accuracy  # chance is 0.1 (400 training digits, 3 epochs)
+    assert output.params.trainable == expected_trainable(model, method)
+    if method == "lora8":
+        speeds = output.extra["peft"]
+        assert speeds["eval_images_per_second_unmerged"] > 0 and speeds["eval_images_per_second_merged"] > 0
