@@ -243,11 +243,16 @@ def describe(
     input_size: Annotated[int, typer.Option(help="Input height and width.")] = 224,
     channels: Annotated[int, typer.Option(help="Input channels.")] = 3,
     classes: Annotated[int, typer.Option(help="Number of classes of the head.")] = 10,
+    lora_rank: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(min=1, help="Also count each PEFT method's trainable parameters (LoRA at this rank)."),
+    ] = None,
 ) -> None:
     """Show a model's layer groups with parameter counts (what freeze/freeze_blocks refer to)."""
     model_json = json.dumps({"name": model})
     shape = [str(input_size), str(input_size), str(channels)]
-    counts = _introspect(["describe", backend, model_json, *shape, str(classes)])
+    rank = [str(lora_rank)] if lora_rank else []
+    counts = _introspect(["describe", backend, model_json, *shape, str(classes), *rank])
     table = Table(title=f"{model} ({backend}, {input_size}x{input_size}x{channels}, {classes} classes)")
     for column in ("group", "params", "trainable"):
         table.add_column(column, justify="right" if column != "group" else "left")
@@ -257,6 +262,18 @@ def describe(
     _out.print(table)
     if counts.get("buffers"):
         _out.print(f"non-trainable buffers (e.g. BatchNorm statistics): {counts['buffers']:,}")
+    if counts.get("peft"):
+        _print_peft(counts["peft"], counts["total"])
+
+
+def _print_peft(trainable: dict[str, int], total: int) -> None:
+    """Trainable parameters per PEFT method (``describe --lora-rank``)."""
+    table = Table(title="trainable parameters per method (the head always trains)")
+    for column in ("method", "trainable", "% of total"):
+        table.add_column(column, justify="left" if column == "method" else "right")
+    for method, count in trainable.items():
+        table.add_row(escape(method), f"{count:,}", f"{100 * count / total:.2f}%")
+    _out.print(table)
 
 
 @app.command()

@@ -1,3 +1,9 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -10,6 +16,8 @@ from keras_impl.params import count_params
 from keras_impl.peft import attach_peft
 from suite.spec.models import ModelSpec
 from suite.training.run import plan_for
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def opened(session, spec, data):
@@ -75,3 +83,45 @@ def test_each_method_beats_chance_on_digits(method, digits, run):
     if method == "lora8":
         speeds = output.extra["peft"]
         assert speeds["eval_images_per_second_unmerged"] > 0 and speeds["eval_images_per_second_merged"] > 0
+
+
+ENGINE_SCRIPT = """
+import json, sys, tempfile
+from pathlib import Path
+sys.path += [{tests!r}]
+import keras
+import numpy as np
+from builders import digits_bundle, keras_spec
+from peft_counts import METHODS, expected_trainable
+from keras_impl import create_keras_runner
+from suite.runners.progress import NullProgress
+from suite.training.run import execute
+
+runner, data, engine = create_keras_runner(), digits_bundle(limit=600), keras.backend.backend()
+rows = {{}}
+for method, model in (("bitfit", "mlp"), ("norm", "simple_cnn"), ("lora8", "mlp")):
+    spec = keras_spec({{"name": model}}, engine=engine, strategy=METHODS[method], optimizer={{"lr": 1e-2}},
+                      training={{"epochs": 3, "batch_size": 32, "device": "cpu"}})
+    out = execute(spec, runner, data, Path(tempfile.mkdtemp()), NullProgress())
+    rows[method] = {{"accuracy": float((out.test_scores.argmax(1) == out.test_labels).mean()),
+                    "trainable": out.params.trainable, "expected": expected_trainable(model, method),
+                    "merged": "peft" in out.extra}}
+print("RESULT" + json.dumps({{"engine": engine, "rows": rows}}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["jax", "torch"])
+def test_each_method_on_the_other_keras_engines(engine):
+    pytest.importorskip(engine)
+    env = {**os.environ, "KERAS_BACKEND": engine, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO)}
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    code = ENGINE_SCRIPT.format(tests=str(Path(__file__).parents[1]))
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(next(line for line in done.stdout.splitlines() if line.startswith("RESULT"))[len("RESULT") :])
+    assert result["engine"] == engine
+    for method, row in result["rows"].items():
+        assert row["trainable"] == row["expected"], method
+        assert row["accuracy"] > 0.3, (method, row)
+    assert result["rows"]["lora8"]["merged"]

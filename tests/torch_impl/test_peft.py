@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -84,3 +86,17 @@ def test_each_method_beats_chance_on_digits(method, digits, spec_for, run, tmp_p
     if method == "lora8":
         speeds = output.extra["peft"]
         assert speeds["eval_images_per_second_unmerged"] > 0 and speeds["eval_images_per_second_merged"] > 0
+
+
+def test_describe_lora_rank_counts_each_method(capsys):
+    from suite.introspect import main
+
+    assert main(["describe", "torch", '{"name": "mlp"}', "8", "8", "1", "10", "8"]) == 0
+    counts = json.loads(capsys.readouterr().out)["peft"]
+    assert counts == {
+        "linear probe": expected_trainable("mlp", "linear_probe"),
+        "BitFit (bias)": expected_trainable("mlp", "bitfit"),
+        "norm-only": expected_trainable("mlp", "norm"),
+        "LoRA r=8": expected_trainable("mlp", "lora8"),
+        "full fine-tuning": 8192 + 128 + 8192 + 64 + 650,
+    }
