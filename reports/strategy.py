@@ -23,8 +23,11 @@ def _has_spec(row: pd.Series) -> bool:
     return "spec.strategy.freeze" in row.index and not is_missing(row["spec.strategy.freeze"])
 
 
+_EXTRAS = ("finetune", "unfreeze_schedule", "train_only", "lora")  # what makes a frozen backbone more than a probe
+
+
 def _no_extras(row: pd.Series) -> bool:
-    return not (_has_any(row, "spec.strategy.finetune") or _has_any(row, "spec.strategy.unfreeze_schedule"))
+    return not any(_has_any(row, f"spec.strategy.{key}") for key in _EXTRAS)
 
 
 def is_linear_probe(row: pd.Series) -> bool:
