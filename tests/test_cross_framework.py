@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(
 )
 def test_same_model_same_counts_in_torch_and_keras(model: dict, input_shape: tuple, expected_total: int) -> None:
     spec = ModelSpec(**model)
-    torch_counts = create_runner("torch").describe(spec, input_shape, 10)
-    keras_counts = create_runner("keras").describe(spec, input_shape, 10)
+    torch_counts = create_runner("torch").describe(spec, input_shape, 10).params
+    keras_counts = create_runner("keras").describe(spec, input_shape, 10).params
     assert torch_counts.total == keras_counts.total == expected_total
     assert torch_counts.groups["head"]["total"] == keras_counts.groups["head"]["total"]
     assert torch_counts.buffers == keras_counts.buffers  # BatchNorm moving statistics, counted apart
