@@ -38,5 +38,24 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
     hyper = ", ".join(f"{key} = {value:g}" for key, value in plan["hyperparameters"].items())
     lines.append(f"  init: {plan['init']}; batch order: from the suite (seed {plan['batch_order']['seed']}); {hyper}")
     lines.append(f"  BatchNorm of frozen groups: {'inference mode' if plan['bn_mode'] == 'frozen' else 'training'}")
+    lines += _peft_lines(plan.get("peft"))
     lines += [f"  note: {note}" for note in plan["notes"]]
+    return lines
+
+
+def _peft_lines(peft: dict[str, Any] | None) -> list[str]:
+    """The PEFT entry: what trains inside the frozen groups, and the LoRA convention."""
+    if not peft:
+        return []
+    lines = []
+    if peft["train_only"]:
+        lines.append(f"  train only {' + '.join(peft['train_only'])} in: {', '.join(peft['train_only_groups'])}")
+    lora = peft["lora"]
+    if lora:
+        lines.append(
+            f"  LoRA r={lora['rank']}, alpha={lora['alpha']:g} (scaling {lora['scaling']:g}) on "
+            f"{' + '.join(lora['kinds'])} of {', '.join(lora['groups'])}; "
+            f"A {lora['init']['a']}, B {lora['init']['b']}; "
+            f"depthwise convolutions {lora['depthwise']}; merged for the test pass"
+        )
     return lines

@@ -63,3 +63,12 @@ def test_lora_on_a_training_group_is_refused() -> None:
 
 def test_lora_count_formula() -> None:
     assert lora_param_count(8, 32 * 3 * 3, 64) == 8 * (288 + 64)
+
+
+def test_validate_plan_prints_the_peft_entry() -> None:
+    from suite.plan.display import plan_lines
+
+    strategy = {"freeze_blocks": 2, "train_only": ["bias"], "lora": {"rank": 4, "alpha": 8}}
+    lines = plan_lines(build_plan(make_spec(strategy=strategy), model_description()).to_dict())
+    assert "  train only bias in: stem, layer1" in lines
+    assert any(line.startswith("  LoRA r=4, alpha=8 (scaling 2) on conv + linear of stem, layer1") for line in lines)
