@@ -63,6 +63,10 @@ class KerasRunner:
         if problems:
             raise ValueError("spec cannot run on the keras runner: " + "; ".join(problems))
         session = open_keras_session(spec, plan["hyperparameters"], input_shape, num_classes, initial_weights)
-        if attach_peft(session.built, plan.get("peft")):
-            session.track_new_variables()
+        try:
+            if attach_peft(session.built, plan.get("peft")):
+                session.track_new_variables()
+        except BaseException:
+            session.close()
+            raise
         return session

@@ -17,7 +17,6 @@ from torch_impl.models import BuiltModel
 from torch_impl.models.groups import group_layers
 
 _NORMS = (nn.modules.batchnorm._BatchNorm, nn.LayerNorm, nn.GroupNorm)
-_LORA_MARK = "lora_"
 
 
 def is_norm(layer: nn.Module) -> bool:
@@ -74,9 +73,8 @@ def apply_peft_trainable(built: BuiltModel, peft: dict[str, Any] | None) -> None
         return
     for name in (peft["lora"] or {}).get("groups", []):
         for layer in group_layers(built, name):
-            for key, parameter in layer.named_parameters(recurse=False):
-                if _LORA_MARK in key or _is_adapter(layer):
-                    parameter.requires_grad_(True)
+            if _is_adapter(layer):
+                layer.requires_grad_(True)
     kinds = set(peft["train_only"])
     for name in peft["train_only_groups"]:
         for layer in group_layers(built, name):
