@@ -29,7 +29,13 @@ from suite.spec.models import ExperimentSpec
 
 
 class KerasSession:
-    """The :class:`~suite.runners.protocol.TrainingSession` of the Keras runner (see that protocol)."""
+    """The :class:`~suite.runners.protocol.TrainingSession` of the Keras runner (see that protocol).
+
+    With mixup/CutMix the core sends (N, C) class probabilities: the model is then compiled with categorical
+    cross-entropy and accuracy against the arg-max class, as torch's cross-entropy takes probability targets.
+    """
+
+    accepts_soft_labels = True
 
     def __init__(self, spec: ExperimentSpec, built: BuiltModel, scope: contextlib.ExitStack, facts: dict) -> None:
         self.spec = spec
@@ -75,10 +81,14 @@ class KerasSession:
         )
         optimizer.build(self._active.trainable_variables)
         optimizer.load_state(state, self._rates)
+        augment = self.spec.dataset.augment
+        soft = augment is not None and augment.soft_labels
+        loss_class = keras.losses.CategoricalCrossentropy if soft else keras.losses.SparseCategoricalCrossentropy
+        metric_class = keras.metrics.CategoricalAccuracy if soft else keras.metrics.SparseCategoricalAccuracy
         self._active.compile(
             optimizer=optimizer,
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            loss=loss_class(from_logits=True),
+            metrics=[metric_class(name="accuracy")],
             jit_compile=True if self.spec.training.compile else "auto",
         )
         self._optimizer = optimizer

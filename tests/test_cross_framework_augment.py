@@ -50,8 +50,6 @@ def _fingerprints(tmp_path: Path, augment: dict, backends: list[str]) -> dict[st
     found = {}
     for record in records:
         error = store.read_result(record.directory).get("error") or ""
-        if "does not accept yet" in error:
-            pytest.skip(f"{record.name}: the runner does not train on soft labels yet")
         assert record.status == "completed", error
         with (record.directory / store.HISTORY_FILE).open() as handle:
             found[record.name] = [row["batch_fingerprint"] for row in csv.DictReader(handle)]
@@ -68,7 +66,7 @@ def test_every_pixel_augmentation_gives_the_same_batches_in_torch_and_tensorflow
     _assert_same(_fingerprints(tmp_path, PIXELS, ["torch", "keras"]))
 
 
-@pytest.mark.slow  # skips itself until both runners set accepts_soft_labels
+@pytest.mark.slow
 def test_mixup_and_cutmix_give_the_same_batches_in_torch_and_tensorflow(tmp_path: Path) -> None:
     _assert_same(_fingerprints(tmp_path, {**PIXELS, "mixup": 0.2, "cutmix": 1.0}, ["torch", "keras"]))
 
