@@ -57,7 +57,7 @@ def backend_labels(backends: list[str] | None) -> list[tuple[str, str | None]]:
             continue
         ordered = sorted(engines, key=lambda each: each != entries[name].default_engine)
         pairs += [(name, each) for each in ordered] or [(name, None)]
-    return pairs
+    return list(dict.fromkeys(pairs))  # "keras" and "keras/jax" together probe keras/jax once
 
 
 def _label(backend: str, engine: str | None) -> str:
