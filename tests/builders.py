@@ -71,3 +71,15 @@ def make_spec(model: dict[str, Any], backend: str = "torch", **sections: Any) ->
 def keras_spec(model: dict[str, Any], **sections: Any) -> ExperimentSpec:
     """:func:`make_spec` for the Keras backend."""
     return make_spec(model, "keras", **sections)
+
+
+PIXEL_AUGMENTATIONS: dict[str, Any] = {
+    "flip": "horizontal",
+    "crop": {"padding": 2},
+    "rotation": 10,
+    "translate": 0.1,
+    "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
+}
+"""Every pixel augmentation on (a ``dataset.augment`` table)."""
+EVERY_AUGMENTATION: dict[str, Any] = {**PIXEL_AUGMENTATIONS, "mixup": 0.2, "cutmix": 1.0}
+"""Every augmentation on, label mixing included."""

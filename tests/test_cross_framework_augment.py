@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from builders import PIXEL_AUGMENTATIONS
 
 from suite import store
 from suite.executor import run_study
@@ -14,13 +15,7 @@ pytestmark = pytest.mark.skipif(
     not all(entry.availability()[0] for entry in discover().values()), reason="needs both backends installed"
 )
 
-PIXELS = {
-    "flip": "horizontal",
-    "crop": {"padding": 2},
-    "rotation": 10,
-    "translate": 0.1,
-    "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
-}
+PIXELS = PIXEL_AUGMENTATIONS
 
 
 def _fingerprints(tmp_path: Path, augment: dict, backends: list[str]) -> dict[str, list[str]]:

@@ -2,20 +2,13 @@
 
 import numpy as np
 import pytest
+from builders import EVERY_AUGMENTATION
 
 from suite.augment import Augmenter
 from suite.augment.keyed import uniforms
 from suite.spec.models import AugmentSpec, ColorJitterSpec
 
-EVERYTHING = {
-    "flip": "horizontal",
-    "crop": {"padding": 4},
-    "rotation": 10,
-    "translate": 0.1,
-    "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
-    "mixup": 0.2,
-    "cutmix": 1.0,
-}
+EVERYTHING = {**EVERY_AUGMENTATION, "crop": {"padding": 4}}
 
 
 def _images(n: int = 12, size: int = 16, channels: int = 3, seed: int = 0) -> np.ndarray:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import digits_bundle
+from builders import EVERY_AUGMENTATION, digits_bundle
 from numpy_backend import NumpyRunner
 
 from suite.augment import Augmenter
@@ -17,15 +17,7 @@ from suite.spec.models import AugmentSpec, ExperimentSpec
 from suite.training.batches import AugmentedInputs, epoch_order, make_train_inputs, prefetched
 from suite.training.run import execute
 
-SPEC = {
-    "flip": "horizontal",
-    "crop": {"padding": 2},
-    "rotation": 10,
-    "translate": 0.1,
-    "color_jitter": {"brightness": 0.2, "contrast": 0.2, "saturation": 0.2},
-    "mixup": 0.2,
-    "cutmix": 1.0,
-}
+SPEC = EVERY_AUGMENTATION
 
 
 def _inputs(spec: dict, workers: int = 1) -> AugmentedInputs:
