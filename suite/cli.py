@@ -19,8 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from suite.spec.errors import SpecError
-from suite.spec.loader import Study, load_study
+from suite.cli_spec import load_or_exit
 from suite.spec.models import ExperimentSpec
 
 if TYPE_CHECKING:
@@ -44,14 +43,6 @@ MlflowOption = Annotated[
 ]
 
 
-def _load_or_exit(spec: Path, overrides: list[str] | None) -> Study:
-    try:
-        return load_study(spec, overrides or [])
-    except SpecError as exc:
-        _err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
-        raise typer.Exit(code=2) from None
-
-
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
@@ -63,7 +54,7 @@ def run(
     """Run every experiment of a study, each in its own process; completed runs are skipped."""
     from suite.executor import run_study
 
-    study = _load_or_exit(spec, overrides)
+    study = load_or_exit(spec, overrides)
     out_dir = out or Path("results") / study.name
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
@@ -154,7 +145,7 @@ def validate(
     """Check a study file and list the runs it expands to, without training."""
     from suite.spec.serialize import run_id
 
-    study = _load_or_exit(spec, overrides)
+    study = load_or_exit(spec, overrides)
     table = Table(title=f"{study.name}: {len(study.runs)} run(s)")
     for column in ("run", "run_id", "backend", "model", "dataset", "epochs"):
         table.add_column(column)

@@ -47,10 +47,10 @@ def prefetch(
     offline: Annotated[bool, typer.Option("--offline", help="Download nothing; only list.")] = False,
 ) -> None:
     """Download the study's datasets into the frameworks' caches; list what is present and missing."""
-    from suite.cli import _load_or_exit
+    from suite.cli_spec import load_or_exit
     from suite.prefetch import prefetch as prefetch_needs
 
-    study = _load_or_exit(spec, overrides)
+    study = load_or_exit(spec, overrides)
     needs = prefetch_needs(study.runs, offline)
     for need in needs:
         _out.print(need.line(), highlight=False, markup=False, soft_wrap=True)

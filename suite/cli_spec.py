@@ -1,0 +1,22 @@
+"""Loading a study for a CLI command: the spec, or one line naming what is wrong and exit status 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from suite.spec.errors import SpecError
+from suite.spec.loader import Study, load_study
+
+_err = Console(stderr=True)
+
+
+def load_or_exit(spec: Path, overrides: list[str] | None) -> Study:
+    """The validated study, or print the spec error's one line and exit with status 2."""
+    try:
+        return load_study(spec, overrides or [])
+    except SpecError as exc:
+        _err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
