@@ -10,6 +10,8 @@ import numpy as np
 
 from keras_impl.checks import check_spec
 from keras_impl.models import build_model, model_entries
+from keras_impl.models.families import application
+from keras_impl.models.weights import create_base, keras_models_dir
 from keras_impl.params import count_params, group_facts
 from keras_impl.peft import attach_peft
 from keras_impl.session import KerasSession, open_keras_session
@@ -31,6 +33,19 @@ class KerasRunner:
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop ``spec`` from running here (empty when it can run)."""
         return check_spec(spec)
+
+    def weights_files(self, model: ModelSpec, image_size: int, download: bool) -> list[dict[str, Any]]:
+        """The keras.applications cache file of ImageNet weights (``$KERAS_HOME/models``), fetched on request."""
+        if model.weights == "none":
+            return []
+        if model.weights != "imagenet":
+            path = Path(model.weights).expanduser()
+            return [{"path": str(path), "present": path.is_file(), "source": "a local file"}]
+        app = application(model.name)
+        path = keras_models_dir() / app.weights_file_for(image_size)
+        if download and not path.is_file():
+            create_base(app, "imagenet", (image_size, image_size, 3))
+        return [{"path": str(path), "present": path.is_file(), "source": "keras.applications (downloads it)"}]
 
     def list_models(self) -> dict[str, str]:
         """Registered model names with a one-line description."""

@@ -83,6 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         payload = create_runner(backend).describe(model, shape, int(classes)).to_dict()
         if len(args) == 8:
             payload["peft"] = _peft_counts(backend, model, shape, int(classes), int(args[7]))
+    elif len(args) in (4, 5) and args[0] == "weights":
+        model = ModelSpec.model_validate(json.loads(args[2]))
+        download = args[4:] == ["download"]
+        payload = {"files": create_runner(args[1]).weights_files(model, int(args[3]), download)}
     elif len(args) == 2 and args[0] == "plan":
         payload = _plan(Path(args[1]))
     else:

@@ -3,25 +3,27 @@
 Online, every missing dataset the study names is downloaded into the frameworks' normal caches (keras'
 ``~/.keras/datasets``, the Hugging Face cache) by the very loaders the runs use; then, or offline
 (``--offline``), every need is listed with where it is or where it was looked for, one line each, followed
-by the paths to copy to an offline machine. Pretrained weights are listed too: a weights file given as a
-path is checked; ``imagenet`` weights live in the framework caches and are named by the runners, which do
-not yet expose their file names (so they are listed as "unchecked").
+by the paths to copy to an offline machine. Pretrained weights are asked of each run's backend, in a child
+process (the framework loads there, never here): the file its own loader reads (torchvision's
+``TORCH_HOME/hub/checkpoints``, keras.applications' ``KERAS_HOME/models``), present or missing, and online
+fetched first by that loader.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from suite.data.registry import get_source
+from suite.runners.registry import get_runner_entry
 from suite.spec.models import DatasetSpec, ExperimentSpec
 
 _SHOWN_PATHS = 3
-_CACHE_NOTES = {
-    "torch": "TORCH_HOME/hub/checkpoints (default ~/.cache/torch/hub/checkpoints)",
-    "keras": "KERAS_HOME/models (default ~/.keras/models)",
-}
+DEFAULT_WEIGHTS_SIZE = 224  # the resolution keras.applications picks a weights file for when none is set
 
 
 @dataclass
@@ -45,16 +47,16 @@ class Need:
         return "  ".join(part for part in (f"{self.status:9}", f"{self.kind:8}", self.name, where, self.note) if part)
 
 
-def study_needs(runs: list[ExperimentSpec]) -> tuple[list[DatasetSpec], list[tuple[str, str, str]]]:
-    """The distinct datasets and (backend, model, weights) of a study's runs, in first-seen order."""
+def study_needs(runs: list[ExperimentSpec]) -> tuple[list[DatasetSpec], list[tuple[ExperimentSpec, str]]]:
+    """The distinct datasets, and one run per distinct (backend, model, weights, image size), first seen first."""
     datasets: dict[tuple, DatasetSpec] = {}
-    weights: dict[tuple[str, str, str], None] = {}
+    weights: dict[tuple, ExperimentSpec] = {}
     for run in runs:
         dataset = run.dataset
         datasets.setdefault((dataset.source, dataset.path, dataset.id, dataset.image_size), dataset)
         if run.model.weights != "none":
-            weights[(run.backend, run.model.name, run.model.weights)] = None
-    return list(datasets.values()), list(weights)
+            weights.setdefault((run.backend_label, run.model.name, run.model.weights, dataset.image_size), run)
+    return list(datasets.values()), [(run, run.backend_label) for run in weights.values()]
 
 
 def check_dataset(spec: DatasetSpec) -> Need:
@@ -86,21 +88,34 @@ def fetch_dataset(spec: DatasetSpec) -> Need:
     return check_dataset(spec)
 
 
-def check_weights(backend: str, model: str, weights: str) -> Need:
-    """A weights file given as a path is checked; framework weights are listed with their cache."""
-    name = f"{model} ({backend}) weights={weights}"
-    path = Path(weights).expanduser()
-    if weights != "imagenet":
-        return Need("weights", name, "present" if path.is_file() else "missing", [path])
-    cache = _CACHE_NOTES.get(backend, "the framework's cache")
-    return Need("weights", name, "unchecked", note=f"downloaded on first use into {cache}")
+def check_weights(run: ExperimentSpec, download: bool) -> list[Need]:
+    """The pretrained weights files ``run``'s backend reads, asked of it in a child process."""
+    name = f"{run.model.name} ({run.backend_label}) weights={run.model.weights}"
+    size = run.dataset.image_size or DEFAULT_WEIGHTS_SIZE
+    args = ["weights", run.backend, run.model.model_dump_json(), str(size), *(["download"] if download else [])]
+    entry = get_runner_entry(run.backend)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **entry.child_environment(entry.resolve_engine(run.engine))}
+    completed = subprocess.run(
+        [sys.executable, "-m", "suite.introspect", *args], capture_output=True, text=True, env=env, check=False
+    )
+    lines = completed.stdout.strip().splitlines()
+    if completed.returncode != 0 or not lines:
+        reason = (completed.stderr.strip().splitlines() or ["no output"])[-1]
+        return [Need("weights", name, "missing", note=reason)]
+    files = json.loads(lines[-1])["files"]
+    return [
+        Need(
+            "weights", name, "present" if item["present"] else "missing", [Path(item["path"])], f"from {item['source']}"
+        )
+        for item in files
+    ]
 
 
 def prefetch(runs: list[ExperimentSpec], offline: bool) -> list[Need]:
     """Every need of ``runs``, downloaded first unless ``offline``."""
     datasets, weights = study_needs(runs)
     needs = [check_dataset(spec) if offline else fetch_dataset(spec) for spec in datasets]
-    return needs + [check_weights(*item) for item in weights]
+    return needs + [need for run, _ in weights for need in check_weights(run, download=not offline)]
 
 
 def _dataset_name(spec: DatasetSpec) -> str:

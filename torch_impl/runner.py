@@ -13,6 +13,7 @@ from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
 from torch_impl.checks import spec_problems
 from torch_impl.models import PARITY_NOTES, InputShape, build_model, known_models
 from torch_impl.models.groups import group_facts
+from torch_impl.models.weights import fetch_state_dict, resolve_torchvision_weights, weights_cache_file, weights_kind
 from torch_impl.params import count_params
 from torch_impl.session import TorchSession
 from torch_impl.shared_weights import init_slots
@@ -26,6 +27,19 @@ class TorchRunner:
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop ``spec`` from running here (empty when it can run)."""
         return spec_problems(spec)
+
+    def weights_files(self, model: ModelSpec, image_size: int, download: bool) -> list[dict[str, Any]]:
+        """The torchvision cache file of ``model.weights`` (``$TORCH_HOME/hub/checkpoints``), fetched on request."""
+        published = resolve_torchvision_weights(model.name, model.weights)
+        if published is None:
+            if weights_kind(model.weights) != "file":
+                return []
+            path = Path(model.weights).expanduser()
+            return [{"path": str(path), "present": path.is_file(), "source": "a local file"}]
+        path = weights_cache_file(published)
+        if download and not path.is_file():
+            fetch_state_dict(published)
+        return [{"path": str(path), "present": path.is_file(), "source": published.url}]
 
     def list_models(self) -> dict[str, str]:
         """Every model name this runner builds, with a one-line description."""

@@ -125,3 +125,12 @@ APPLICATIONS: tuple[ApplicationModel, ...] = (
         2_996_352,
     ),
 )
+
+
+def application(name: str) -> ApplicationModel:
+    """The keras.applications row of ``name``; ValueError naming the rows otherwise."""
+    for app in APPLICATIONS:
+        if app.name == name:
+            return app
+    known = ", ".join(app.name for app in APPLICATIONS)
+    raise ValueError(f"{name!r} has no published keras.applications weights; models with them: {known}")

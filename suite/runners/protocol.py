@@ -247,6 +247,14 @@ class Runner(Protocol):
     def describe(self, model: ModelSpec, input_shape: tuple[int, int, int], num_classes: int) -> ModelDescription:
         """Counts, ordered groups (with facts) and sharing facts of ``model`` for this input and class count."""
 
+    def weights_files(self, model: ModelSpec, image_size: int, download: bool) -> list[dict[str, Any]]:
+        """The files the framework's own loader reads for ``model.weights`` (``suite prefetch``).
+
+        One ``{"path", "present", "source"}`` per file (``source``: its URL, or who downloads it); with
+        ``download`` a missing file is fetched first by that loader into the framework's normal cache.
+        Empty for random weights.
+        """
+
     def open_session(
         self,
         spec: ExperimentSpec,

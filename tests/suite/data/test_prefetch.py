@@ -53,7 +53,8 @@ model = {{ name = "mlp" }}
     assert lines[1].split()[:3] == ["missing", "dataset", "cifar10"] and "looked in" in lines[1]
     assert lines[2].split()[:3] == ["present", "dataset", "folder"]
     assert lines[3].split()[:3] == ["missing", "dataset", "folder"] and "nowhere" in lines[3]
-    assert lines[4].startswith("unchecked") and "resnet18 (torch) weights=imagenet" in lines[4]
+    assert lines[4].split()[:3] == ["missing", "weights", "resnet18"] and "weights=imagenet" in lines[4]
+    assert "resnet18-f37072fd.pth" in lines[4] and "download.pytorch.org" in lines[4]
     assert lines[5].startswith("missing") and str(weights) in lines[5]
     assert "copy to an offline machine" in lines[6] and str(tmp_path / "flowers") in result.output
 
@@ -70,3 +71,34 @@ def test_everything_present_exits_zero(tmp_path: Path) -> None:
     study = _study(tmp_path, '[[experiments]]\nname = "a"\ndataset = { source = "digits" }\nmodel = { name = "mlp" }\n')
     result = CliRunner().invoke(app, ["prefetch", str(study), "--offline"])
     assert result.exit_code == 0 and result.output.startswith("present")
+
+
+def test_weights_files_come_from_each_backends_cache(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    torch_file = tmp_path / "torch_home" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    torch_file.parent.mkdir(parents=True)
+    torch_file.write_bytes(b"weights")
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch_home"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
+    study = _study(
+        tmp_path,
+        """
+[[experiments]]
+name = "t"
+dataset = { source = "digits", image_size = 32, channels = 3 }
+model = { name = "resnet18", weights = "imagenet" }
+[[experiments]]
+name = "k"
+backend = "keras"
+dataset = { source = "digits", image_size = 96, channels = 3 }
+model = { name = "mobilenet_v2", weights = "imagenet" }
+""",
+    )
+    result = CliRunner().invoke(app, ["prefetch", str(study), "--offline"])
+    lines = [line for line in result.output.splitlines() if " weights " in line]
+    assert lines[0].startswith("present") and str(torch_file) in lines[0]
+    expected = tmp_path / "keras_home" / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
+    assert (
+        lines[1].startswith("missing")
+        and "mobilenet_v2 (keras) weights=imagenet" in lines[1]
+        and str(expected) in lines[1]
+    )
