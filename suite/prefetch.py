@@ -28,7 +28,7 @@ DEFAULT_WEIGHTS_SIZE = 224  # the resolution keras.applications picks a weights 
 
 @dataclass
 class Need:
-    """One thing a study needs: ``status`` is present, missing or unchecked; ``paths`` where it is or was sought."""
+    """One thing a study needs: ``status`` is present or missing; ``paths`` where it is or was sought."""
 
     kind: str
     name: str
