@@ -57,9 +57,7 @@ def write_history(path: Path, history: list[dict[str, Any]]) -> None:
     write_text(path, buffer.getvalue())
 
 
-def write_predictions(
-    path: Path, labels: np.ndarray, scores: np.ndarray, sample_ids: np.ndarray | None = None
-) -> None:
+def write_predictions(path: Path, labels: np.ndarray, scores: np.ndarray, sample_ids: np.ndarray | None = None) -> None:
     """Atomically write test labels, class scores and (when known) the test samples' ids as ``.npz``."""
     buffer = io.BytesIO()
     arrays = {"labels": np.asarray(labels), "scores": np.asarray(scores, dtype=np.float32)}
