@@ -9,14 +9,13 @@ from __future__ import annotations
 import functools
 import importlib
 from collections.abc import Callable
-from typing import Any
 
 import keras
 import numpy as np
-from keras import layers
 
 from keras_impl.models.families import APPLICATIONS, GROUP_RULES, ApplicationModel
 from keras_impl.models.groups import group_layers
+from keras_impl.models.heads import head_kind, head_layers
 from keras_impl.models.registry import HEAD_GROUP, BuildOptions, BuiltModel, register_model
 from keras_impl.models.weights import create_base
 from suite.spec.models import ModelSpec
@@ -35,14 +34,14 @@ def build_application(
     ``options.preprocess_input`` the family's ``preprocess_input`` is applied to each batch first.
     """
     base = create_base(app, spec.weights, input_shape)
-    head = _head_layers(app, spec, num_classes)
+    head = head_layers(app, spec, num_classes)
     outputs = base.output
     for layer in head:
         outputs = layer(outputs)
     model = keras.Model(base.input, outputs, name=f"{app.name}_classifier")
     groups = {**group_layers(base.layers, GROUP_RULES[app.family]), HEAD_GROUP: head}
     notes = {
-        "head": _head_kind(spec),
+        "head": head_kind(spec),
         "preprocess_input": f"keras.applications.{app.preprocess_module}.preprocess_input"
         if options.preprocess_input
         else "none (inputs as normalised by dataset.normalization)",
@@ -61,27 +60,6 @@ def _preprocess_function(module: str) -> Callable[[np.ndarray], np.ndarray]:
         return np.asarray(function(np.array(batch, dtype=np.float32, copy=True)), dtype=np.float32)
 
     return preprocess
-
-
-def _head_kind(spec: ModelSpec) -> str:
-    return "gap" if spec.head == "default" else spec.head
-
-
-def _head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> list[Any]:
-    pool = (
-        layers.Flatten(name="head_flatten")
-        if _head_kind(spec) == "flatten"
-        else layers.GlobalAveragePooling2D(name="head_pool")
-    )
-    head: list[Any] = [pool]
-    if spec.head == "default" and app.head_dropout:
-        head.append(layers.Dropout(app.head_dropout, name="head_dropout"))
-    for index, width in enumerate(spec.head_hidden):
-        head.append(layers.Dense(width, activation="relu", name=f"head_dense_{index}"))
-        if spec.head_dropout and spec.head_dropout[index] > 0:
-            head.append(layers.Dropout(spec.head_dropout[index], name=f"head_dropout_{index}"))
-    head.append(layers.Dense(num_classes, dtype="float32", name="logits"))
-    return head
 
 
 def _register_table() -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from suite.spec.models import ModelSpec
-from torch_impl.models import simple, torchvision_models  # noqa: F401  (fill the registry)
+from torch_impl.models import applications, simple  # noqa: F401  (fill the registry)
+from torch_impl.models.applications import build_torchvision, torchvision_names
 from torch_impl.models.registry import BuiltModel, InputShape, register_model, registered_models
-from torch_impl.models.torchvision_models import build_torchvision, torchvision_names
 from torch_impl.models.weights import load_local_state_dict, load_matching, weights_kind
 
 PARITY_NOTES = {

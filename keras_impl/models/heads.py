@@ -1,0 +1,33 @@
+"""The classifier head put on a keras.applications backbone (torch_impl.models.heads does the same in torch)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keras import layers
+
+from keras_impl.models.families import ApplicationModel
+from suite.spec.models import ModelSpec
+
+
+def head_kind(spec: ModelSpec) -> str:
+    """The pooling the head starts with: ``gap`` (also the default) or ``flatten``."""
+    return "gap" if spec.head == "default" else spec.head
+
+
+def head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> list[Any]:
+    """The classifier for ``num_classes``: pooling, the family's default dropout or the spec's hidden layers, logits."""
+    pool = (
+        layers.Flatten(name="head_flatten")
+        if head_kind(spec) == "flatten"
+        else layers.GlobalAveragePooling2D(name="head_pool")
+    )
+    head: list[Any] = [pool]
+    if spec.head == "default" and app.head_dropout:
+        head.append(layers.Dropout(app.head_dropout, name="head_dropout"))
+    for index, width in enumerate(spec.head_hidden):
+        head.append(layers.Dense(width, activation="relu", name=f"head_dense_{index}"))
+        if spec.head_dropout and spec.head_dropout[index] > 0:
+            head.append(layers.Dropout(spec.head_dropout[index], name=f"head_dropout_{index}"))
+    head.append(layers.Dense(num_classes, dtype="float32", name="logits"))
+    return head
