@@ -342,6 +342,13 @@ class EarlyStoppingSpec(StrictModel):
     restore_best: bool = True
 
 
+class ResourcesSpec(StrictModel):
+    """What one run needs from an executor slot (Ray task resources); None: derived from ``training.device``."""
+
+    cpus: float | None = Field(None, gt=0)
+    gpus: float | None = Field(None, ge=0)
+
+
 class TrainingSpec(StrictModel):
     """Loop settings shared by every runner."""
 
@@ -361,6 +368,11 @@ class TrainingSpec(StrictModel):
     channels_last: Literal["auto"] | bool = "auto"
     compile: bool = False
     feature_cache: Literal["auto"] | bool = "auto"
+    time_limit: float | None = Field(None, gt=0)
+    """Wall-clock seconds the whole run may take (load, train, test); past it the run ends as ``timeout``."""
+    resumable: bool = True
+    """Write a resume state after every epoch so a killed run continues from its next epoch."""
+    resources: ResourcesSpec = ResourcesSpec()
 
 
 class ExperimentSpec(StrictModel):
