@@ -6,6 +6,7 @@ introspection in ``suite.introspect`` child processes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -23,6 +24,8 @@ from suite.cli_spec import load_or_exit
 from suite.spec.models import ExperimentSpec
 
 if TYPE_CHECKING:
+    from suite.launch import Launcher
+    from suite.spec.loader import Study
     from suite.tracking import StudyTracker
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-framework transfer-learning benchmarks.")
@@ -50,26 +53,106 @@ def run(
     overrides: SetOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     mlflow: MlflowOption = None,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--jobs", "-j", min=1, help="Runs at once (local: 1; ray: as many as the cluster fits)."),
+    ] = None,
+    only: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--only", help="Run only the runs whose name matches this glob (repeatable)."),
+    ] = None,
+    seeds: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--seeds", help="Repeat every run with these seeds, e.g. 0,1,2 (replaces [study] seeds)."),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also rerun failed, diverged, timed-out and killed runs.")
+    ] = False,
+    executor: Annotated[str, typer.Option("--executor", help="local or ray.")] = "local",
+    address: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--address", help="Ray cluster address (--executor ray); default: a local Ray."),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Check every run with its backend before training.")
+    ] = True,
 ) -> None:
-    """Run every experiment of a study, each in its own process; completed runs are skipped."""
-    from suite.executor import run_study
+    """Run every experiment of a study, each in its own process; completed runs are skipped.
 
-    study = load_or_exit(spec, overrides)
+    Exits 0 only when every selected run completed.
+    """
+    from suite.executor import run_study, select_runs, status_counts
+
+    if executor not in {"local", "ray"}:
+        _err.print(f"--executor: must be local or ray, got {executor!r}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    study = load_or_exit(spec, overrides, seeds)
+    study = dataclasses.replace(study, runs=select_runs(study.runs, only or []))
+    if not study.runs:
+        _err.print(f"--only: no run matches {', '.join(only or [])}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    if check:
+        _preflight_or_exit(study)
     out_dir = out or Path("results") / study.name
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
-    records = run_study(study, out_dir, quiet=quiet, command=command, tracker=tracker)
-    failed = [record for record in records if record.status in {"failed", "unavailable"}]
-    summary = f"{len(records) - len(failed)} of {len(records)} runs completed; results in {out_dir}"
+    launcher = _launcher_or_exit(executor, address, out_dir)
+    try:
+        records = run_study(
+            study,
+            out_dir,
+            quiet=quiet,
+            command=command,
+            tracker=tracker,
+            jobs=jobs or (len(study.runs) if executor == "ray" else 1),
+            launcher=launcher,
+            retry_failed=retry_failed,
+        )
+    except KeyboardInterrupt:
+        _err.print("interrupted: rerun the same command to resume", highlight=False, markup=False)
+        raise typer.Exit(code=130) from None
+    finally:
+        launcher.close()
+    unfinished = [record for record in records if record.status not in {"completed", "skipped"}]
+    for line in status_counts(records):
+        _err.print(line, highlight=False, markup=False)
     if not quiet:
-        _err.print(summary, highlight=False)
+        _err.print(f"results in {out_dir}", highlight=False, markup=False)
         if tracker.mlflow is not None:
             _err.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
-    for record in failed:
-        last = (record.error or "").strip().splitlines()[-1:] or ["unknown error"]
+    for record in unfinished:
+        last = (record.error or "").strip().splitlines()[-1:] or [record.status]
         _err.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
-    if failed or _print_problems(tracker, out_dir):
+    if _print_problems(tracker, out_dir) or unfinished:
         raise typer.Exit(code=1)
+
+
+def _preflight_or_exit(study: Study) -> None:
+    """Every run checked by its backend (in child processes) before any training; problems: one line each, exit 2."""
+    from suite.preflight import check_study
+
+    problems = check_study(study)
+    for problem in problems:
+        _err.print(problem, highlight=False, markup=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(code=2)
+
+
+def _launcher_or_exit(executor: str, address: str | None, out_dir: Path) -> Launcher:
+    from suite.launch import LocalLauncher
+
+    if executor == "local":
+        if address:
+            _err.print("--address: only with --executor ray", highlight=False, markup=False)
+            raise typer.Exit(code=2)
+        return LocalLauncher()
+    from suite.executor_ray import RayUnavailableError, make_ray_launcher
+
+    try:
+        return make_ray_launcher(address, out_dir)
+    except RayUnavailableError as exc:
+        _err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
 
 
 @app.command()

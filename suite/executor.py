@@ -1,38 +1,54 @@
-"""Run every spec of a study, each in its own child process, and keep going when one fails."""
+"""Run every spec of a study, each in its own worker process, claimed by a lock, N at a time.
+
+Any number of executors (``suite run`` processes, Ray drivers) may work on one output directory: a run is
+claimed with an OS file lock (:mod:`suite.run_lock`) by the process that executes it, so each run is
+executed exactly once, and a run whose executor died is ``interrupted`` and resumed by the next one.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import json
-import os
 import re
-import subprocess
-import sys
-from collections import deque
+import signal
+import threading
+from collections import Counter, deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from suite import store
+from filelock import FileLock
+
+from suite import statuses, store
 from suite.executor_display import Display
-from suite.runners.progress import PROGRESS_FD_ENV
+from suite.launch import LOG_FILE, Launcher, LocalLauncher, WorkerExit, WorkerJob
+from suite.run_lock import RunLock
 from suite.runners.registry import get_runner_entry
+from suite.slots import Slot, make_slots
 from suite.spec.loader import Study
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_data, spec_to_toml, strategy_label
 from suite.tracking import StudyTracker
 
-LOG_FILE = "worker.log"
+__all__ = ["LOG_FILE", "RunRecord", "config_name", "result_header", "run_study", "select_runs", "status_counts"]
+
 _SEED_SUFFIX = re.compile(r",?seed=\d+(?=\]$)")
+SKIPPED = "skipped"
+RUNNING_ELSEWHERE = "running elsewhere"
+STUDY_LOCK = ".study.lock"
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """Outcome of one run as the executor saw it."""
+    """Outcome of one run as this executor saw it (``skipped``: completed before; see suite.statuses)."""
 
     run_id: str
     name: str
-    status: str  # completed | failed | unavailable | skipped
+    status: str
     directory: Path
     error: str | None = None
 
@@ -50,7 +66,7 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
         "name": spec.name,
         "config_name": config_name(spec.name),
         "seed": spec.seed,
-        "status": "running",
+        "status": statuses.RUNNING,
         "error": None,
         "study": study,
         "backend": spec.backend,
@@ -63,52 +79,187 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
     }
 
 
-def run_study(
-    study: Study, out_dir: Path, *, quiet: bool = False, command: str = "", tracker: StudyTracker | None = None
-) -> list[RunRecord]:
-    """Execute every run of ``study`` under ``out_dir``; completed runs are skipped (resume).
+def select_runs(runs: Sequence[ExperimentSpec], patterns: Sequence[str]) -> list[ExperimentSpec]:
+    """The runs whose name matches any glob in ``patterns`` (all runs when there are none)."""
+    if not patterns:
+        return list(runs)
+    return [spec for spec in runs if any(fnmatch.fnmatchcase(spec.name, pattern) for pattern in patterns)]
 
-    After each run (skipped ones too) ``tracker`` reads its stored result and tracks it: TensorBoard
-    link, MLflow run. The default tracker follows the study's ``[study] tracking``.
+
+def status_counts(records: Sequence[RunRecord]) -> list[str]:
+    """One line per status, e.g. ``completed: 3``, in a fixed order (``skipped`` runs count as completed)."""
+    counts = Counter(statuses.COMPLETED if record.status == SKIPPED else record.status for record in records)
+    order = [statuses.COMPLETED, *statuses.FINAL[1:], statuses.INTERRUPTED, RUNNING_ELSEWHERE]
+    return [f"{status}: {counts[status]}" for status in [*order, *sorted(set(counts) - set(order))] if counts[status]]
+
+
+def run_study(
+    study: Study,
+    out_dir: Path,
+    *,
+    quiet: bool = False,
+    command: str = "",
+    tracker: StudyTracker | None = None,
+    jobs: int = 1,
+    launcher: Launcher | None = None,
+    retry_failed: bool = False,
+) -> list[RunRecord]:
+    """Execute every run of ``study`` under ``out_dir``, ``jobs`` at a time; returns one record per run.
+
+    Completed runs are skipped; interrupted and unavailable ones are (re)started, continuing from their
+    last epoch when they left a resume state; failed, diverged, timed-out and killed runs are rerun only
+    with ``retry_failed``. After each run ``tracker`` tracks its stored result (TensorBoard, MLflow).
+    Interrupting the executor (Ctrl-C, SIGTERM) stops every worker and leaves their runs ``interrupted``.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = tracker or StudyTracker(out_dir, study.name, study.mlflow)
+    launcher = launcher or LocalLauncher()
     _write_study_file(study, out_dir, command)
-    records: list[RunRecord] = []
-    with Display(quiet=quiet, total_runs=len(study.runs)) as display:
-        for spec in study.runs:
-            records.append(_execute_one(spec, study.name, out_dir, display))
-            note = tracker.track(records[-1].directory)
-            if note:
-                display.handle_event({"event": "message", "text": note})
-    return records
+    slots = make_slots(jobs)
+    free_slots: list[Slot] = list(slots)
+    slot_lock = threading.Lock()
+    stop = threading.Event()
+    context = _Context(study.name, out_dir, launcher, retry_failed, stop)
+    records: dict[int, RunRecord] = {}
+    with Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1) as display, _terminate_as_interrupt():
+        context.display = display
+
+        def execute(index: int, spec: ExperimentSpec) -> RunRecord:
+            with slot_lock:
+                slot = free_slots.pop()
+            try:
+                return _execute_one(spec, slot, context)
+            finally:
+                with slot_lock:
+                    free_slots.append(slot)
+
+        pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="run")
+        pending: dict[Future[RunRecord], int] = {}
+        queue = deque(enumerate(study.runs))
+        try:
+            while queue or pending:
+                while queue and len(pending) < max(jobs, 1):
+                    index, spec = queue.popleft()
+                    pending[pool.submit(execute, index, spec)] = index
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    records[index] = future.result()
+                    note = tracker.track(records[index].directory)
+                    if note:
+                        display.handle_event({"event": "message", "text": note})
+        except BaseException:
+            stop.set()
+            launcher.close()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return [records[index] for index in sorted(records)]
 
 
-def _execute_one(spec: ExperimentSpec, study_name: str, out_dir: Path, display: Display) -> RunRecord:
+@dataclass
+class _Context:
+    study_name: str
+    out_dir: Path
+    launcher: Launcher
+    retry_failed: bool
+    stop: threading.Event
+    display: Any = None
+
+
+def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunRecord:
     rid = run_id(spec)
-    directory = store.run_dir(out_dir, rid)
-    if store.is_completed(directory):
-        display.run_skipped(spec.name)
-        return RunRecord(rid, spec.name, "skipped", directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = store.run_dir(context.out_dir, rid)
+    display = context.display
+    if context.stop.is_set():
+        return RunRecord(rid, spec.name, statuses.INTERRUPTED, directory, "the executor was interrupted")
+    claim = RunLock(directory)
+    if not claim.acquire():
+        display.run_skipped(spec.name, RUNNING_ELSEWHERE)
+        return RunRecord(rid, spec.name, RUNNING_ELSEWHERE, directory)
+    try:
+        previous = store.read_result(directory)
+        problem = store.outputs_problem(directory)
+        if problem is None:
+            display.run_skipped(spec.name, "already completed")
+            return RunRecord(rid, spec.name, SKIPPED, directory)
+        earlier = (previous or {}).get("status")
+        if earlier in statuses.RETRIED_ON_REQUEST and not context.retry_failed:
+            reason = _last_line((previous or {}).get("error")) or earlier
+            display.run_skipped(spec.name, f"{earlier} before ({reason}); --retry-failed reruns it")
+            return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"))
+        if earlier == statuses.COMPLETED:
+            note = f"{spec.name}: rerun, its outputs are damaged: {problem}"
+            display.handle_event({"event": "message", "text": note})
+        return _launch(spec, rid, directory, slot, context)
+    finally:
+        claim.release()
+
+
+def _launch(spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context) -> RunRecord:
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
-    header = result_header(spec, rid, study_name)
+    header = result_header(spec, rid, context.study_name)
     store.write_json(directory / store.RESULT_FILE, header)
+    display = context.display
     display.run_started(spec.name)
-    return_code = _spawn_worker(spec, directory, display)
+    job = WorkerJob(
+        run_id=rid,
+        name=spec.name,
+        directory=directory,
+        env={**worker_environment(spec), **slot.env},
+        resources=run_resources(spec),
+        time_limit=spec.training.time_limit,
+        cpu_cores=slot.cpu_cores,
+    )
+    exit_info = context.launcher.launch(job, lambda event: display.handle_event(event, spec.name))
+    result = _final_result(header, directory, exit_info, context.stop.is_set())
+    display.run_finished(spec.name, result["status"], result)
+    return RunRecord(rid, spec.name, result["status"], directory, result.get("error"))
+
+
+def _final_result(header: dict[str, Any], directory: Path, exit_info: WorkerExit, interrupted: bool) -> dict[str, Any]:
+    """The run's status from what the worker wrote and how it ended; written to result.json when it differs."""
     result = store.read_result(directory) or header
-    if return_code != 0 and result.get("status") not in {"failed", "unavailable"}:
-        result = {**header, "status": "failed", "error": _log_tail(directory / LOG_FILE, return_code)}
-        store.write_json(directory / store.RESULT_FILE, result)
-    status = "completed" if return_code == 0 and result.get("status") == "completed" else result["status"]
-    display.run_finished(spec.name, status, result)
-    return RunRecord(rid, spec.name, status, directory, result.get("error"))
+    status = result.get("status")
+    if exit_info.returncode == 0 and status == statuses.COMPLETED:
+        return result
+    if status in statuses.FINAL and status != statuses.COMPLETED and exit_info.returncode > 0:
+        return result  # the worker recorded its own failure, divergence, timeout or unavailability
+    if interrupted or exit_info.lost:
+        reason = exit_info.lost or "the executor was interrupted; suite run resumes this run"
+        final = {**header, "status": statuses.INTERRUPTED, "error": reason}
+    elif exit_info.timed_out:
+        final = {**header, "status": statuses.TIMEOUT, "error": "killed past training.time_limit"}
+    elif exit_info.signal is not None:
+        final = {**header, "status": statuses.KILLED, "signal": exit_info.signal, "error": _killed_reason(exit_info)}
+    else:
+        final = {**header, "status": statuses.FAILED, "error": _log_tail(directory / LOG_FILE, exit_info.returncode)}
+    for key in ("resumed_from_epoch", "resumes"):
+        if key in result:
+            final[key] = result[key]
+    store.write_json(directory / store.RESULT_FILE, final)
+    return final
 
 
-def worker_environment(spec: ExperimentSpec, progress_fd: int) -> dict[str, str]:
-    """Environment for the child: what its backend's engine needs, progress pipe, quieter TensorFlow logs."""
+def _killed_reason(exit_info: WorkerExit) -> str:
+    number = exit_info.signal or 0
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    hint = " (kill -9 or the out-of-memory killer)" if number == signal.SIGKILL else ""
+    return f"worker killed by {name}{hint}; suite run --retry-failed resumes it from its last epoch"
+
+
+def worker_environment(spec: ExperimentSpec, progress_fd: int | None = None) -> dict[str, str]:
+    """Environment for the child: what its backend's engine needs, quieter TensorFlow logs, passive OpenMP."""
+    import os
+
+    from suite.runners.progress import PROGRESS_FD_ENV
+
     env = dict(os.environ)
-    env[PROGRESS_FD_ENV] = str(progress_fd)
+    if progress_fd is not None:
+        env[PROGRESS_FD_ENV] = str(progress_fd)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     # numpy/scikit-learn and torch each bring an OpenMP runtime; with both spin-waiting on few cores,
     # torch training steps ran 15-30x slower here. Passive waiting removes the fight.
@@ -119,30 +270,16 @@ def worker_environment(spec: ExperimentSpec, progress_fd: int) -> dict[str, str]
     return env
 
 
-def _spawn_worker(spec: ExperimentSpec, directory: Path, display: Display) -> int:
-    read_fd, write_fd = os.pipe()
-    with open(directory / LOG_FILE, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "suite.worker", str(directory)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=worker_environment(spec, write_fd),
-            pass_fds=(write_fd,),
-        )
-        os.close(write_fd)
-        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as events:
-            for line in events:
-                display.handle_event(_parse_event(line))
-        return process.wait()
+def run_resources(spec: ExperimentSpec) -> dict[str, float]:
+    """What one run asks of a cluster slot: ``training.resources``, defaults from ``training.device``."""
+    wanted = spec.training.resources
+    gpus = wanted.gpus if wanted.gpus is not None else (1.0 if spec.training.device == "cuda" else 0.0)
+    return {"cpus": wanted.cpus if wanted.cpus is not None else 1.0, "gpus": gpus}
 
 
-def _parse_event(line: str) -> dict[str, Any]:
-    try:
-        event = json.loads(line)
-    except json.JSONDecodeError:
-        return {"event": "message", "text": line.rstrip()}
-    return event if isinstance(event, dict) else {"event": "message", "text": line.rstrip()}
+def _last_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _log_tail(path: Path, return_code: int, lines: int = 15) -> str:
@@ -150,24 +287,44 @@ def _log_tail(path: Path, return_code: int, lines: int = 15) -> str:
         tail = deque(path.read_text(encoding="utf-8", errors="replace").splitlines(), maxlen=lines)
     except OSError:
         tail = deque()
-    reason = f"worker exited with status {return_code}"
-    if return_code < 0:
-        reason += f" (killed by signal {-return_code})"
-    return "\n".join([*tail, reason])
+    return "\n".join([*tail, f"worker exited with status {return_code}"])
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler's preemption, ``kill``) stops the study like Ctrl-C: workers stopped, runs interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _write_study_file(study: Study, out_dir: Path, command: str) -> None:
+    """study.json: the study's identity and the union of run ids every executor on this directory added."""
     path = out_dir / store.STUDY_FILE
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    ids = list(dict.fromkeys([*previous.get("run_ids", []), *(run_id(spec) for spec in study.runs)]))
-    store.write_json(
-        path,
-        {
-            "study": study.name,
-            "description": study.description,
-            "spec_file": str(study.source),
-            "command": command,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "run_ids": ids,
-        },
-    )
+    with FileLock(str(out_dir / STUDY_LOCK), timeout=60):
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except (OSError, ValueError):
+            previous = {}
+        known = previous.get("run_ids", []) if isinstance(previous, dict) else []
+        ids = list(dict.fromkeys([*(known if isinstance(known, list) else []), *(run_id(s) for s in study.runs)]))
+        store.write_json(
+            path,
+            {
+                "study": study.name,
+                "description": study.description,
+                "spec_file": str(study.source),
+                "command": command,
+                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "run_ids": ids,
+            },
+        )

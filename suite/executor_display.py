@@ -1,7 +1,11 @@
-"""Terminal rendering of a study: one line per run, a progress bar per epoch (silent with quiet=True)."""
+"""Terminal rendering of a study: one line per run, a progress bar per epoch (silent with quiet=True).
+
+With several runs at once (``--jobs N``) there is no bar: every line names its run. Thread-safe.
+"""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from rich.console import Console
@@ -12,16 +16,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Display:
     """Renders executor and worker events; every method is a no-op when ``quiet``."""
 
-    def __init__(self, quiet: bool, total_runs: int) -> None:
+    def __init__(self, quiet: bool, total_runs: int, concurrent: bool = False) -> None:
         self.quiet = quiet
         self.total_runs = total_runs
+        self.concurrent = concurrent
+        self._guard = threading.RLock()
         self._done = 0
         self._console = Console(stderr=True)
         self._progress: Progress | None = None
         self._task: Any = None
 
     def __enter__(self) -> Display:
-        if not self.quiet:
+        if not self.quiet and not self.concurrent:
             self._progress = Progress(
                 TextColumn("{task.description}"),
                 BarColumn(),
@@ -39,36 +45,61 @@ class Display:
 
     def _print(self, text: str) -> None:
         if not self.quiet:
-            self._console.print(text, highlight=False)
+            with self._guard:
+                self._console.print(text, highlight=False)
 
-    def run_skipped(self, name: str) -> None:
-        """A run was already completed in this output directory."""
-        self._done += 1
-        self._print(escape(f"[{self._done}/{self.total_runs}] {name}") + ": already completed, skipped")
+    def run_skipped(self, name: str, reason: str = "already completed") -> None:
+        """A run is not executed by this executor: completed before, failed before, or running elsewhere."""
+        with self._guard:
+            self._done += 1
+            self._print(escape(f"[{self._done}/{self.total_runs}] {name}: {reason}, skipped"))
 
     def run_started(self, name: str) -> None:
         """A worker process is starting for ``name``."""
-        self._print(escape(f"[{self._done + 1}/{self.total_runs}] {name}") + ": starting")
+        with self._guard:
+            self._print(escape(f"[{self._done + 1}/{self.total_runs}] {name}") + ": starting")
 
     def run_finished(self, name: str, status: str, result: dict[str, Any]) -> None:
         """The worker ended; show its headline numbers or its error."""
-        self._done += 1
+        with self._guard:
+            self._done += 1
+            self._finished(name, status, result)
+
+    def _finished(self, name: str, status: str, result: dict[str, Any]) -> None:
+        prefix = escape(f"    {name}: ") if self.concurrent else "    "
         self._reset_task()
+        resumed = result.get("resumed_from_epoch")
+        if resumed is not None:
+            self._print(f"{prefix}resumed from epoch {resumed}")
         if status == "completed":
             metrics, timing = result.get("metrics", {}), result.get("timing", {})
             self._print(
-                f"    done: test accuracy {metrics.get('test_accuracy', float('nan')):.4f}, "
+                f"{prefix}done: test accuracy {metrics.get('test_accuracy', float('nan')):.4f}, "
                 f"macro F1 {metrics.get('test_macro_f1', float('nan')):.4f}, "
                 f"{timing.get('train_seconds', 0.0):.1f} s training"
             )
         else:
             last_line = (result.get("error") or "unknown error").strip().splitlines()[-1]
-            self._print(f"    [red]{status.upper()}[/red]: {escape(last_line)}")
+            self._print(f"{prefix}[red]{status.upper()}[/red]: {escape(last_line)}")
 
-    def handle_event(self, event: dict[str, Any]) -> None:
-        """Render one progress event from the worker."""
-        if self._progress is None:
-            return
+    def handle_event(self, event: dict[str, Any], name: str | None = None) -> None:
+        """Render one progress event from the worker of run ``name``."""
+        with self._guard:
+            if self.concurrent:
+                self._concurrent_event(event, name)
+            elif self._progress is not None:
+                self._event(event)
+
+    def _concurrent_event(self, event: dict[str, Any], name: str | None) -> None:
+        prefix = escape(f"    {name}: ") if name else "    "
+        kind = event.get("event")
+        if kind == "epoch_end":
+            self._print(f"{prefix}epoch {event['epoch'] + 1}: {_format_metrics(event.get('metrics', {}))}")
+        elif kind == "message":
+            self._print(prefix + escape(str(event.get("text", ""))))
+
+    def _event(self, event: dict[str, Any]) -> None:
+        assert self._progress is not None
         kind = event.get("event")
         if kind == "epoch_start":
             self._reset_task()

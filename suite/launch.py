@@ -68,11 +68,24 @@ class Launcher(Protocol):
 class LocalLauncher:
     """``python -m suite.worker RUN_DIR`` as a child process of this one, tied to it by a lifeline."""
 
-    def launch(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit:  # noqa: D102
-        return run_worker_process(job.directory, job.env, on_event, job.time_limit, job.cpu_cores)
+    def __init__(self) -> None:
+        self._live: set[subprocess.Popen[bytes]] = set()
+        self._guard = threading.Lock()
 
-    def close(self) -> None:  # noqa: D102
-        return None
+    def launch(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit:  # noqa: D102
+        return run_worker_process(job.directory, job.env, on_event, job.time_limit, job.cpu_cores, on_start=self._track)
+
+    def close(self) -> None:
+        """Kill every worker still running (the executor is stopping)."""
+        with self._guard:
+            live = list(self._live)
+        for process in live:
+            if process.poll() is None:
+                process.kill()
+
+    def _track(self, process: subprocess.Popen[bytes]) -> None:
+        with self._guard:
+            self._live = {p for p in self._live if p.poll() is None} | {process}
 
 
 def run_worker_process(
@@ -81,6 +94,7 @@ def run_worker_process(
     on_event: EventHandler,
     time_limit: float | None = None,
     cpu_cores: tuple[int, ...] = (),
+    on_start: Callable[[subprocess.Popen[bytes]], None] | None = None,
 ) -> WorkerExit:
     """Run the worker for ``directory`` to its end; its output goes to ``directory/worker.log``.
 
@@ -106,6 +120,8 @@ def run_worker_process(
     os.close(progress_write)
     os.close(life_read)
     try:
+        if on_start is not None:
+            on_start(process)
         if cpu_cores and hasattr(os, "sched_setaffinity"):
             _pin(process.pid, cpu_cores)
         killer = None

@@ -2,12 +2,14 @@
 
 It implements the suite's Runner and TrainingSession protocols with no framework, so the core's plan,
 epoch loop, feature cache, timing and executor are tested on their own. Models: ``mlp2`` (trains; also
-answers to ``mlp`` so shared init applies), ``raise`` (open_session raises), ``crash`` (the process dies with status 3).
+answers to ``mlp`` so shared init applies), ``sleepy`` (``mlp2`` with a pause per step, for tests that kill runs),
+``raise`` (open_session raises), ``crash`` (the process dies with status 3).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ import numpy as np
 from suite.runners.protocol import GroupFacts, InitSlot, ModelDescription, ParamCounts
 
 HIDDEN = 16
+SLEEPY_STEP_SECONDS = 0.05
 
 
 class NumpySession:
@@ -53,6 +56,7 @@ class NumpySession:
         return hidden, hidden @ self.weights["w2"] + self.weights["b2"]
 
     def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+        time.sleep(getattr(self, "step_pause", 0.0))
         hidden, logits = self._forward(inputs)
         shifted = logits - logits.max(1, keepdims=True)
         probs = np.exp(shifted) / np.exp(shifted).sum(1, keepdims=True)
@@ -122,7 +126,9 @@ class NumpyRunner:
 
     def check(self, spec) -> list[str]:
         return (
-            [] if spec.model.name in ("mlp", "mlp2", "raise", "crash") else [f"numpy has no model {spec.model.name!r}"]
+            []
+            if spec.model.name in ("mlp", "mlp2", "sleepy", "raise", "crash")
+            else [f"numpy has no model {spec.model.name!r}"]
         )
 
     def list_models(self) -> dict[str, str]:
@@ -155,4 +161,5 @@ class NumpyRunner:
             initial_weights = draw_initial_weights(description.init_slots, spec.seed + 1)
         weights = dict(zip(("w1", "b1", "w2", "b2"), (w.astype(np.float64) for w in initial_weights), strict=True))
         self.session = NumpySession(weights, description.group_names)
+        self.session.step_pause = SLEEPY_STEP_SECONDS if spec.model.name == "sleepy" else 0.0
         return self.session

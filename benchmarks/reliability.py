@@ -1,0 +1,433 @@
+"""Inject faults into real studies through the real ``suite`` command and count what survives.
+
+Every fault goes through ``python -m suite ...`` in child processes, exactly as a user would meet it:
+
+- kill -9 at random points: the executor (``suite run``) or its worker, ``--kills`` times; each time the
+  next ``suite run --retry-failed`` continues, and a study that finished starts a fresh round. At the end of
+  each round every run must be completed, with test metrics identical to an uninterrupted reference
+  (``training.deterministic = true``).
+- two executors started at once on one output directory.
+- runs whose loss is NaN (sgd with lr 1e6 and 1e12): they must end ``diverged`` and stay out of the tables.
+- damaged stored files (``--damage`` kinds): ``suite report`` must still succeed and name them, and the
+  next ``suite run`` must rerun exactly the damaged runs.
+- malformed spec files (benchmarks/faults/malformed_specs.py): one line each, exit status 2.
+
+Counted: runs lost (not completed at the end, or metrics that differ from the reference), runs executed
+twice (a completed run's stored result rewritten by a later command it had no reason to touch, or two live
+workers on one run), and Python tracebacks printed by any ``suite`` command.
+
+    python benchmarks/reliability.py                   # about 10 minutes on 2 cores (torch backend)
+    python benchmarks/reliability.py --kills 5 --markdown reliability.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).parent))
+from faults.malformed_specs import MALFORMED_SPECS  # noqa: E402
+
+TRACEBACK = "Traceback (most recent call last)"
+COMMAND_TIMEOUT = 600
+
+STUDY = """
+[study]
+name = "{name}"
+seeds = {seeds}
+
+[defaults]
+backend = "{backend}"
+dataset = {{ source = "digits", normalization = "unit", split = {{ val = 0.15, test = 0.2 }} }}
+optimizer = {{ name = "{optimizer}", lr = {lr} }}
+training = {{ epochs = {epochs}, batch_size = 32, device = "cpu", deterministic = true }}
+
+[[experiments]]
+name = "mlp"
+model = {{ name = "mlp" }}
+"""
+
+
+@dataclass
+class Row:
+    """One line of the reliability table."""
+
+    fault: str
+    injected: int = 0
+    survived: int = 0
+    lost: int = 0
+    twice: int = 0
+    tracebacks: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Command:
+    """What one ``suite`` command did."""
+
+    code: int
+    output: str
+
+
+def suite(*args: str, timeout: float = COMMAND_TIMEOUT) -> Command:
+    """Run ``python -m suite ARGS`` to its end."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "suite", *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Command(completed.returncode, completed.stdout + completed.stderr)
+
+
+def write_study(directory: Path, name: str, backend: str, seeds: list[int], epochs: int, **optimizer: object) -> Path:
+    """A digits MLP study file."""
+    path = directory / f"{name}.toml"
+    values = {"optimizer": "adam", "lr": 1e-3, **optimizer}
+    path.write_text(STUDY.format(name=name, backend=backend, seeds=seeds, epochs=epochs, **values))
+    return path
+
+
+def stored_results(out: Path) -> dict[str, dict]:
+    """run id -> result.json of every readable run under ``out``."""
+    results = {}
+    for directory in sorted((out / "runs").glob("*")):
+        try:
+            results[directory.name] = json.loads((directory / "result.json").read_text())
+        except (OSError, ValueError):
+            continue
+    return results
+
+
+def completed_fingerprints(out: Path) -> dict[str, str]:
+    """run id -> hash of result.json + predictions.npz, for completed runs (changes iff the run was rewritten)."""
+    prints = {}
+    for run_id, result in stored_results(out).items():
+        if isinstance(result, dict) and result.get("status") == "completed":
+            digest = hashlib.sha256()
+            for name in ("result.json", "predictions.npz"):
+                path = out / "runs" / run_id / name
+                digest.update(path.read_bytes() if path.exists() else b"")
+            prints[run_id] = digest.hexdigest()
+    return prints
+
+
+def rewritten(before: dict[str, str], after: dict[str, str], allowed: set[str] = frozenset()) -> int:
+    """How many runs completed before were rewritten since (excluding ``allowed``)."""
+    return sum(1 for run_id, print_ in before.items() if run_id not in allowed and after.get(run_id) != print_)
+
+
+def metrics_of(out: Path) -> dict[str, tuple[float, bytes]]:
+    """run id -> (test accuracy, test scores bytes) of completed runs."""
+    metrics = {}
+    for run_id, result in stored_results(out).items():
+        if result.get("status") == "completed":
+            with np.load(out / "runs" / run_id / "predictions.npz", allow_pickle=False) as arrays:
+                metrics[run_id] = (result["metrics"]["test_accuracy"], arrays["scores"].tobytes())
+    return metrics
+
+
+class WorkerWatch:
+    """Samples the process table: live ``suite.worker`` processes per run directory (duplicates = executed twice)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = str(out)
+        self.duplicates = 0
+        self.pids: dict[str, set[int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> WorkerWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def live_workers(self) -> list[str]:
+        """Run directories of the live workers under this output directory."""
+        found = []
+        for process in psutil.process_iter(["cmdline"]):
+            cmdline = process.info.get("cmdline") or []
+            if "suite.worker" in cmdline and cmdline[-1].startswith(self.out):
+                try:
+                    if process.status() != psutil.STATUS_ZOMBIE:
+                        found.append(cmdline[-1])
+                        self.pids.setdefault(cmdline[-1], set()).add(process.pid)
+                except psutil.NoSuchProcess:
+                    continue
+        return found
+
+    def executions_beyond_one(self) -> int:
+        """Runs seen executed by more than one worker process."""
+        return sum(len(pids) - 1 for pids in self.pids.values())
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.2):
+            workers = self.live_workers()
+            if len(workers) != len(set(workers)):
+                self.duplicates += 1
+
+
+def wait_for_orphans(watch: WorkerWatch, timeout: float = 15.0) -> int:
+    """Workers still alive ``timeout`` seconds after their executor died (should be 0)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not watch.live_workers():
+            return 0
+        time.sleep(0.2)
+    return len(watch.live_workers())
+
+
+def kill_test(work: Path, backend: str, kills: int, rng: random.Random) -> Row:
+    """kill -9 of the executor or its worker at random points, resuming each time."""
+    row = Row("kill -9 at a random point (executor or worker)")
+    spec = write_study(work, "kills", backend, [0, 1], epochs=8)
+    reference = work / "reference"
+    row.tracebacks += suite("run", str(spec), "--out", str(reference), "--quiet").output.count(TRACEBACK)
+    expected = metrics_of(reference)
+    round_index, out = 0, work / "kills-0"
+    with WorkerWatch(work) as watch:
+        for kill in range(kills):
+            before = completed_fingerprints(out) if out.exists() else {}
+            process = subprocess.Popen(
+                [sys.executable, "-m", "suite", "run", str(spec), "--out", str(out), "--quiet", "--retry-failed"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(rng.uniform(1.0, 12.0))
+            target = "executor" if kill % 2 == 0 else "worker"
+            row.injected += 1
+            if target == "worker":
+                workers = [
+                    p for p in psutil.Process(process.pid).children(recursive=True) if "suite.worker" in p.cmdline()
+                ]
+                for worker in workers:
+                    worker.kill()
+                if not workers:
+                    process.kill()
+            else:
+                process.kill()
+            _, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
+            row.tracebacks += stderr.count(TRACEBACK)
+            row.lost += wait_for_orphans(watch)
+            row.twice += rewritten(before, completed_fingerprints(out))
+            if len(completed_fingerprints(out)) == len(expected):  # this round finished before the kill
+                _finish_round(spec, out, expected, row)
+                round_index += 1
+                out = work / f"kills-{round_index}"
+        if out.exists():
+            _finish_round(spec, out, expected, row)
+        row.twice += watch.duplicates
+    row.notes.append(f"{round_index + 1} rounds of 2 runs x 8 epochs; resumed metrics compared to an uninterrupted run")
+    row.survived = max(row.injected - row.lost, 0)
+    return row
+
+
+def _finish_round(spec: Path, out: Path, expected: dict, row: Row) -> None:
+    """Complete a round with a clean ``suite run --retry-failed`` and compare with the reference."""
+    before = completed_fingerprints(out)
+    done = suite("run", str(spec), "--out", str(out), "--quiet", "--retry-failed")
+    row.tracebacks += done.output.count(TRACEBACK)
+    row.twice += rewritten(before, completed_fingerprints(out))
+    got = metrics_of(out)
+    lost = sum(1 for run_id, value in expected.items() if got.get(run_id) != value)
+    resumed = sum(1 for result in stored_results(out).values() if result.get("resumes"))
+    row.notes.append(f"{out.name}: {resumed} run(s) resumed mid-run")
+    row.lost += lost
+
+
+def concurrency_test(work: Path, backend: str) -> Row:
+    """Two executors at once on one output directory, and the same study with --jobs 1 vs --jobs 2."""
+    row = Row("two executors on one output directory")
+    spec = write_study(work, "twice", backend, [0, 1, 2, 3], epochs=4)
+    out = work / "twice"
+    with WorkerWatch(out) as watch:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "suite", "run", str(spec), "--out", str(out), "--quiet"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [process.communicate(timeout=COMMAND_TIMEOUT)[1] for process in processes]
+    row.injected = 4
+    row.tracebacks = sum(text.count(TRACEBACK) for text in outputs)
+    row.twice = watch.duplicates + watch.executions_beyond_one()
+    results = stored_results(out)
+    row.survived = sum(1 for result in results.values() if result.get("status") == "completed")
+    row.lost = 4 - row.survived
+    skipped = sum(text.count("running elsewhere") for text in outputs)
+    row.notes.append(f"{skipped} run(s) reported 'running elsewhere' by the other executor")
+    return row
+
+
+def parallel_speed(work: Path, backend: str) -> str:
+    """Wall time of a 4-run study with --jobs 1 and --jobs 2 (a fresh output directory each)."""
+    spec = write_study(work, "jobs", backend, [0, 1, 2, 3], epochs=6)
+    seconds = {}
+    for jobs in (1, 2):
+        started = time.perf_counter()
+        suite("run", str(spec), "--out", str(work / f"jobs-{jobs}"), "--quiet", "--jobs", str(jobs))
+        seconds[jobs] = time.perf_counter() - started
+    return (
+        f"4-run digits study: --jobs 1 {seconds[1]:.1f} s, --jobs 2 {seconds[2]:.1f} s ({seconds[1] / seconds[2]:.2f}x)"
+    )
+
+
+def divergence_test(work: Path, backend: str) -> Row:
+    """Runs whose loss is NaN must end ``diverged``, exit status 1, and stay out of the report's tables."""
+    row = Row("NaN loss (sgd, lr 1e6 and 1e12)")
+    for lr in (1e6, 1e12):
+        spec = write_study(work, f"nan{lr:g}".replace("+", ""), backend, [0], epochs=3, optimizer="sgd", lr=lr)
+        out = work / spec.stem
+        ran = suite("run", str(spec), "--out", str(out), "--quiet")
+        report = suite("report", str(out), "--out", str(out / "report.md"))
+        row.injected += 1
+        row.tracebacks += ran.output.count(TRACEBACK) + report.output.count(TRACEBACK)
+        statuses = [result.get("status") for result in stored_results(out).values()]
+        text = (out / "report.md").read_text() if (out / "report.md").exists() else ""
+        if ran.code == 1 and statuses == ["diverged"] and report.code == 0 and "diverged" in text:
+            row.survived += 1
+        else:
+            row.lost += 1
+            row.notes.append(f"lr {lr:g}: exit {ran.code}, statuses {statuses}, report exit {report.code}")
+    return row
+
+
+def _damage_result_garbage(run: Path) -> None:
+    (run / "result.json").write_bytes(b'{"status": "completed", "metrics": {')
+
+
+DAMAGES = {
+    "result.json cut mid-object": _damage_result_garbage,
+    "result.json is a list": lambda run: (run / "result.json").write_text("[1, 2, 3]"),
+    "result.json is binary": lambda run: (run / "result.json").write_bytes(os.urandom(64)),
+    "result.json empty": lambda run: (run / "result.json").write_bytes(b""),
+    "history.csv garbage": lambda run: (run / "history.csv").write_bytes(b"\x00\xffnot,a\ncsv"),
+    "history.csv deleted": lambda run: (run / "history.csv").unlink(),
+    "predictions.npz truncated": lambda run: (run / "predictions.npz").write_bytes(
+        (run / "predictions.npz").read_bytes()[:100]
+    ),
+    "predictions.npz deleted": lambda run: (run / "predictions.npz").unlink(),
+    "predictions.npz holds a pickle": lambda run: np.savez(
+        run / "predictions.npz", labels=np.array([object()], dtype=object), scores=np.zeros((1, 10))
+    ),
+    "spec.toml binary": lambda run: (run / "spec.toml").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(32)),
+    "study.json garbage": lambda run: (run.parent.parent / "study.json").write_text("{not json"),
+}
+
+
+def damage_test(work: Path, backend: str, count: int) -> Row:
+    """Damage stored files one kind at a time; report must survive and name them, run must redo them."""
+    row = Row("damaged stored files")
+    spec = write_study(work, "damage", backend, [0, 1], epochs=2)
+    out = work / "damage"
+    row.tracebacks += suite("run", str(spec), "--out", str(out), "--quiet").output.count(TRACEBACK)
+    kinds = list(DAMAGES.items())[:count]
+    for index, (kind, damage) in enumerate(kinds):
+        runs = sorted((out / "runs").iterdir())
+        victim = runs[index % len(runs)]
+        before = completed_fingerprints(out)
+        damage(victim)
+        row.injected += 1
+        report = suite("report", str(out), "--out", str(out / "report.md"))
+        rerun = suite("run", str(spec), "--out", str(out), "--quiet")
+        row.tracebacks += report.output.count(TRACEBACK) + rerun.output.count(TRACEBACK)
+        row.twice += rewritten(before, completed_fingerprints(out), allowed={victim.name})
+        healthy = completed_fingerprints(out)
+        if report.code == 0 and rerun.code == 0 and len(healthy) == len(runs):
+            row.survived += 1
+        else:
+            row.lost += 1
+            row.notes.append(f"{kind}: report exit {report.code}, rerun exit {rerun.code}: {rerun.output[-200:]!r}")
+    return row
+
+
+def malformed_spec_test(work: Path) -> Row:
+    """Each malformed spec file: exit status 2, one line, no traceback."""
+    row = Row("malformed spec files")
+    for index, (label, content) in enumerate(MALFORMED_SPECS):
+        path = work / f"malformed-{index}.toml"
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+        checked = suite("validate", str(path), "--no-check")
+        row.injected += 1
+        row.tracebacks += checked.output.count(TRACEBACK)
+        lines = [line for line in checked.output.splitlines() if line.strip()]
+        if checked.code == 2 and len(lines) == 1:
+            row.survived += 1
+        else:
+            row.lost += 1
+            row.notes.append(f"{label}: exit {checked.code}, {len(lines)} lines")
+    return row
+
+
+def markdown(rows: list[Row], speed: str) -> str:
+    """The README's reliability table."""
+    lines = [
+        "| fault | injected | survived | lost | executed twice | tracebacks |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        lines.append(f"| {row.fault} | {row.injected} | {row.survived} | {row.lost} | {row.twice} | {row.tracebacks} |")
+    lines.append("")
+    lines.append(f"Parallel runs: {speed}.")
+    for row in rows:
+        for note in row.notes:
+            lines.append(f"- {row.fault}: {note}")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    """Run every fault family; exit 1 when anything was lost, executed twice or printed a traceback."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default="torch", help="backend of the studies (default torch)")
+    parser.add_argument("--kills", type=int, default=20, help="kill -9 injections (default 20)")
+    parser.add_argument("--damage", type=int, default=len(DAMAGES), help=f"damage kinds (max {len(DAMAGES)})")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random kill points")
+    parser.add_argument("--markdown", type=Path, help="also write the table to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    work = Path(tempfile.mkdtemp(prefix="tlbench-faults-"))
+    try:
+        rows = [
+            malformed_spec_test(work),
+            divergence_test(work, args.backend),
+            damage_test(work, args.backend, args.damage),
+            concurrency_test(work, args.backend),
+            kill_test(work, args.backend, args.kills, random.Random(args.seed)),
+        ]
+        speed = parallel_speed(work, args.backend)
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"work directory kept: {work}", file=sys.stderr)
+    table = markdown(rows, speed)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table)
+    bad = sum(row.lost + row.twice + row.tracebacks for row in rows)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())
