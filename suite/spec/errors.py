@@ -9,7 +9,20 @@ from pydantic import ValidationError
 
 
 class SpecError(ValueError):
-    """A spec problem, already formatted as ``<file>: <key path>: <message>``."""
+    """A spec problem, already formatted as ``<file>: <key path>: <message>``; always one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def one_line(text: str) -> str:
+    """``text`` with each character that would start a new line escaped as Python writes it: one printed line."""
+    if not any(char in text for char in _LINE_BREAKS):
+        return text
+    return "".join(repr(char)[1:-1] if char in _LINE_BREAKS else char for char in text)
 
 
 def format_key_path(prefix: str, loc: tuple[Any, ...]) -> str:
@@ -19,7 +32,8 @@ def format_key_path(prefix: str, loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path and not path.endswith(" ") else str(part)
+            name = str(part) if str(part).isprintable() else repr(str(part))
+            path += f".{name}" if path and not path.endswith(" ") else name
     return path
 
 
@@ -73,6 +87,8 @@ def describe_error(error: dict[str, Any], model: type | None = None) -> str:
         return f"must be an integer{got}"
     if kind in {"float_type", "float_parsing"}:
         return f"must be a number{got}"
+    if kind == "finite_number":
+        return f"must be a finite number{got}"
     if kind in {"bool_type", "bool_parsing"}:
         return f"must be true or false{got}"
     if kind in {"string_type"}:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 
 from suite.spec.errors import SpecError, spec_error_from_validation
-from suite.spec.models import ExperimentSpec, StudyHeader
+from suite.spec.models import SEED_MAX, ExperimentSpec, StudyHeader, study_name_problem
 
 TOP_LEVEL_KEYS = ("study", "defaults", "matrix", "experiments")
 MATRIX_ALIASES = {
@@ -48,54 +49,151 @@ class Study:
 
 
 def read_spec_file(path: Path) -> dict[str, Any]:
-    """Parse a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file into a dict."""
+    """Parse a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file into a dict.
+
+    Anything else (a missing file, a directory, binary or non-UTF-8 bytes, malformed TOML/YAML, a top level
+    that is not a table) raises :class:`SpecError` with one line naming the file and the problem.
+    """
+    text = _read_text(path)
+    is_yaml = path.suffix in {".yaml", ".yml"}
+    if not text.strip():
+        raise SpecError(f"{path.name}: the file is empty; a study needs at least one [[experiments]] table")
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read file ({exc.strerror})") from exc
-    try:
-        data = yaml.safe_load(text) if path.suffix in {".yaml", ".yml"} else tomllib.loads(text)
+        data = yaml.safe_load(text) if is_yaml else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        first_line = str(exc).splitlines()[0]
-        raise SpecError(f"{path.name}: not valid {'YAML' if path.suffix != '.toml' else 'TOML'}: {first_line}") from exc
+        raise SpecError(f"{path.name}: not valid {'YAML' if is_yaml else 'TOML'}: {_parse_problem(exc)}") from None
+    except RecursionError:
+        raise SpecError(f"{path.name}: not valid {'YAML' if is_yaml else 'TOML'}: nested too deeply") from None
     if not isinstance(data, dict):
-        raise SpecError(f"{path.name}: the file must hold a table of keys, got {type(data).__name__}")
+        kind = _KIND_NAMES.get(type(data), type(data).__name__)
+        raise SpecError(f"{path.name}: the file must hold a table of keys ([study], [[experiments]]), got {kind}")
     return data
 
 
-def load_study(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Study:
-    """Load, expand and validate a study file; ``overrides`` are ``key.path=value`` strings."""
+_KIND_NAMES = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}
+
+
+def _read_text(path: Path) -> str:
+    """The file's text (UTF-8, a leading BOM allowed), or SpecError saying why it cannot be read."""
+    if path.is_dir():
+        raise SpecError(f"{path}: is a directory, not a spec file")
+    if path.exists() and not path.is_file():
+        raise SpecError(f"{path}: not a regular file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        byte = raw[exc.start]
+        raise SpecError(
+            f"{path.name}: not a UTF-8 text file (byte 0x{byte:02x} at offset {exc.start}); a spec is TOML or YAML"
+        ) from None
+
+
+def _parse_problem(exc: Exception) -> str:
+    """One line saying what the TOML/YAML parser found and where."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None)
+    if problem and mark is not None:
+        context = getattr(exc, "context", None)
+        return f"{context + ': ' if context else ''}{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def load_study(path: str | Path, overrides: list[str] | tuple[str, ...] = (), seeds: list[int] | None = None) -> Study:
+    """Load, expand and validate a study file.
+
+    ``overrides`` are ``key.path=value`` strings (``--set``); ``seeds`` (``--seeds``) replaces the study's seeds
+    exactly as if ``[study] seeds`` said so.
+    """
     path = Path(path)
     data = read_spec_file(path)
-    return build_study(data, source=path, overrides=overrides)
+    return build_study(data, source=path, overrides=overrides, seeds=seeds)
 
 
-def build_study(data: dict[str, Any], source: Path, overrides: list[str] | tuple[str, ...] = ()) -> Study:
-    """Expand and validate an already-parsed study dict."""
+def build_study(
+    data: dict[str, Any],
+    source: Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    seeds: list[int] | None = None,
+) -> Study:
+    """Expand and validate an already-parsed study dict (``overrides`` and ``seeds`` as in :func:`load_study`)."""
     label = source.name
     unknown = [key for key in data if key not in TOP_LEVEL_KEYS]
     if unknown:
         raise SpecError(f"{label}: {unknown[0]}: unknown key (expected one of: {', '.join(TOP_LEVEL_KEYS)})")
-    header = _validate_header(data.get("study", {}), label)
+    study_table = _require_table(data.get("study", {}), label, "study")
+    seeds_key = "[study].seeds" if "seeds" in study_table else None
+    if seeds is not None:
+        problem = seeds_problem(seeds)
+        if problem:
+            raise SpecError(f"{label}: --seeds: {problem}")
+        study_table, seeds_key = {**study_table, "seeds": list(seeds)}, "--seeds"
+    header = _validate_header(study_table, label)
+    name = _study_name(header, source, label)
     experiments = data.get("experiments")
     if not isinstance(experiments, list) or not experiments:
         raise SpecError(f"{label}: experiments: must be a non-empty list of tables ([[experiments]])")
     defaults = _require_table(data.get("defaults", {}), label, "defaults")
     top_matrix = _validate_matrix(data.get("matrix", {}), label, "matrix")
     parsed_overrides = [_parse_override(text, label) for text in overrides]
-    seeds_given = "seeds" in data.get("study", {})
     runs: list[ExperimentSpec] = []
     for index, experiment in enumerate(experiments):
         prefix = f"experiments[{index}]"
         experiment = _require_table(experiment, label, prefix)
         runs.extend(
             _expand_experiment(
-                experiment, defaults, top_matrix, parsed_overrides, header.seeds, seeds_given, label, prefix
+                experiment, defaults, top_matrix, parsed_overrides, header.seeds, seeds_key, label, prefix
             )
         )
     _check_unique_names(runs, label)
     mlflow = header.tracking.mlflow_uri
-    return Study(header.name or source.stem, source, header.seeds, runs, header.description, mlflow)
+    return Study(name, source, header.seeds, runs, header.description, mlflow)
+
+
+def seeds_problem(seeds: Any) -> str | None:
+    """Why ``seeds`` is not a usable list of seeds (non-empty, distinct integers in 0..2**32-1), or None."""
+    if not isinstance(seeds, (list, tuple)) or not seeds:
+        return f"must be a non-empty list of integers, got {seeds!r}"
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            return f"must be an integer, got {seed!r}"
+        if not 0 <= seed <= SEED_MAX:
+            return f"must be in 0..{SEED_MAX}, got {seed}"
+    repeated = sorted({seed for seed in seeds if list(seeds).count(seed) > 1})
+    if repeated:
+        return f"seed {repeated[0]} is given twice; each seed makes one run per experiment"
+    return None
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"0,1,2"`` -> ``[0, 1, 2]`` (``--seeds``); SpecError with one line for anything else (``0,x``, ``-1``)."""
+    seeds = []
+    for item in (part.strip() for part in text.split(",")):
+        if not re.fullmatch(r"[0-9]+", item):
+            raise SpecError(
+                f"--seeds: {item!r} is not a seed; give comma-separated integers in 0..{SEED_MAX}, e.g. 0,1,2"
+            )
+        if len(item.lstrip("0")) > len(str(SEED_MAX)) or int(item) > SEED_MAX:
+            raise SpecError(f"--seeds: must be in 0..{SEED_MAX}, got {item}")
+        seeds.append(int(item))
+    problem = seeds_problem(seeds)
+    if problem:
+        raise SpecError(f"--seeds: {problem}")
+    return seeds
+
+
+def _study_name(header: StudyHeader, source: Path, label: str) -> str:
+    """``[study] name``, else the file's stem when that is a usable directory name."""
+    if header.name is not None:
+        return header.name
+    problem = study_name_problem(source.stem)
+    if problem:
+        raise SpecError(f"{label}: study.name: missing, and the file name cannot stand in for it: {problem}")
+    return source.stem
 
 
 def _validate_header(raw: Any, label: str) -> StudyHeader:
@@ -115,6 +213,8 @@ def _require_table(value: Any, label: str, key: str) -> dict[str, Any]:
 def _validate_matrix(raw: Any, label: str, key: str) -> dict[str, list[Any]]:
     matrix = _require_table(raw, label, key)
     for name, values in matrix.items():
+        if not isinstance(name, str) or not name:
+            raise SpecError(f"{label}: {key}: keys must be spec keys like lr or training.epochs, got {name!r}")
         if not isinstance(values, list) or not values:
             raise SpecError(f"{label}: {key}.{name}: must be a non-empty list of values, got {values!r}")
     return matrix
@@ -126,7 +226,7 @@ def _expand_experiment(
     top_matrix: dict[str, list[Any]],
     overrides: list[tuple[str, Any]],
     seeds: list[int],
-    seeds_given: bool,
+    seeds_key: str | None,
     label: str,
     prefix: str,
 ) -> list[ExperimentSpec]:
@@ -135,9 +235,9 @@ def _expand_experiment(
     base = deep_merge(defaults, experiment)
     if not isinstance(base.get("name"), str) or not base["name"]:
         raise SpecError(f"{label}: {prefix}.name: required key is missing (each experiment needs a name)")
-    if seeds_given and "seed" in base:
-        raise SpecError(f"{label}: {prefix}.seed: give seeds in [study].seeds or here, not both")
-    run_seeds = seeds if seeds_given else [base.pop("seed", 0)]
+    if seeds_key and "seed" in base:
+        raise SpecError(f"{label}: {prefix}.seed: give seeds in {seeds_key} or here, not both")
+    run_seeds = seeds if seeds_key else [base.pop("seed", 0)]
     matrix = {**top_matrix, **own_matrix}
     matrix_prefix = {key: (f"{prefix}.matrix" if key in own_matrix else "matrix") for key in matrix}
     origins = _Origins(prefix, experiment, defaults, matrix_prefix)

@@ -6,13 +6,38 @@ Construction has no side effects; every model serialises back to plain data
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import unicodedata
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
+SEED_MAX = 2**32 - 1
+"""Largest seed: numpy's ``default_rng``/``RandomState`` and the frameworks' seeding take 32-bit seeds."""
+
+
+def _not_a_bool(kind: str, message: str, context: dict[str, Any] | None = None) -> BeforeValidator:
+    """A before-validator rejecting ``True``/``False`` where a number is expected (pydantic reads True as 1)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(kind, message, context)
+        return value
+
+    return BeforeValidator(check)
+
+
+Int = Annotated[int, _not_a_bool("int_type", "Input should be a valid integer")]
+"""An integer: booleans are refused; integral floats (2.0) and ints are taken, non-integral floats refused."""
+Float = Annotated[float, _not_a_bool("float_type", "Input should be a valid number")]
+"""A finite number (the config refuses inf/nan); ints are taken, booleans refused."""
+Bool = Annotated[bool, Strict()]
+"""``true`` or ``false`` only (not 0/1 or "yes")."""
+Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
+Channels = Annotated[Literal[1, 3], _not_a_bool("literal_error", "Input should be {expected}", {"expected": "1 or 3"})]
 Source = Literal["digits", "mnist", "cifar10", "folder", "hf"]
 Normalization = Literal["none", "unit", "half", "imagenet"]
-PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveFloat = Annotated[Float, Field(gt=0)]
 
 
 SHARED_ARCHITECTURES = ("mlp", "simple_cnn", "mobilenet_v2")
@@ -22,24 +47,24 @@ GRAYSCALE_MODELS = ("mlp", "simple_cnn")
 
 
 class StrictModel(BaseModel):
-    """Base for every spec section: unknown keys are errors, values are checked on assignment."""
+    """Base for every spec section: unknown keys are errors, numbers are finite, values are checked on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 class SubsetSpec(StrictModel):
     """Optional caps on the number of samples per split (taken after the deterministic split)."""
 
-    train: int | None = Field(None, ge=1)
-    val: int | None = Field(None, ge=1)
-    test: int | None = Field(None, ge=1)
+    train: Int | None = Field(None, ge=1)
+    val: Int | None = Field(None, ge=1)
+    test: Int | None = Field(None, ge=1)
 
 
 class SplitSpec(StrictModel):
     """Fractions carved out when a source does not publish that split."""
 
-    val: float = Field(0.2, ge=0, lt=1)
-    test: float = Field(0.2, ge=0, lt=1)
+    val: Float = Field(0.2, ge=0, lt=1)
+    test: Float = Field(0.2, ge=0, lt=1)
 
     @model_validator(mode="after")
     def _fractions_leave_training_data(self) -> SplitSpec:
@@ -51,14 +76,14 @@ class SplitSpec(StrictModel):
 class CropSpec(StrictModel):
     """Pad every side by ``padding`` pixels (zeros), then cut a random window of the original size."""
 
-    padding: int = Field(ge=1)
+    padding: Int = Field(ge=1)
 
 
 class ResizedCropSpec(StrictModel):
     """A random box of ``scale`` x the area and aspect ``ratio``, resized back to the image size."""
 
-    scale: tuple[float, float] = (0.08, 1.0)
-    ratio: tuple[float, float] = (0.75, 4 / 3)
+    scale: tuple[Float, Float] = (0.08, 1.0)
+    ratio: tuple[Float, Float] = (0.75, 4 / 3)
 
     @model_validator(mode="after")
     def _ranges(self) -> ResizedCropSpec:
@@ -73,9 +98,9 @@ class ResizedCropSpec(StrictModel):
 class ColorJitterSpec(StrictModel):
     """Factors drawn uniformly from ``[1 - x, 1 + x]`` for brightness, contrast and saturation."""
 
-    brightness: float = Field(0.0, ge=0, le=1)
-    contrast: float = Field(0.0, ge=0, le=1)
-    saturation: float = Field(0.0, ge=0, le=1)
+    brightness: Float = Field(0.0, ge=0, le=1)
+    contrast: Float = Field(0.0, ge=0, le=1)
+    saturation: Float = Field(0.0, ge=0, le=1)
 
 
 class AugmentSpec(StrictModel):
@@ -88,11 +113,11 @@ class AugmentSpec(StrictModel):
     flip: Literal["horizontal", "vertical", "both"] | None = None
     crop: CropSpec | None = None
     random_resized_crop: ResizedCropSpec | None = None
-    rotation: float | None = Field(None, gt=0, le=180)
-    translate: float | None = Field(None, gt=0, lt=1)
+    rotation: Float | None = Field(None, gt=0, le=180)
+    translate: Float | None = Field(None, gt=0, lt=1)
     color_jitter: ColorJitterSpec | None = None
-    mixup: float | None = Field(None, gt=0)
-    cutmix: float | None = Field(None, gt=0)
+    mixup: Float | None = Field(None, gt=0)
+    cutmix: Float | None = Field(None, gt=0)
 
     @model_validator(mode="after")
     def _one_crop(self) -> AugmentSpec:
@@ -118,8 +143,8 @@ class DatasetSpec(StrictModel):
     name: str | None = None
     id: str | None = None
     path: str | None = None
-    image_size: int | None = Field(None, ge=1)
-    channels: Literal[1, 3] | None = None
+    image_size: Int | None = Field(None, ge=1)
+    channels: Channels | None = None
     normalization: Normalization = "unit"
     image_key: str | None = None
     label_key: str | None = None
@@ -147,13 +172,13 @@ class ModelSpec(StrictModel):
     name: str = Field(min_length=1)
     weights: str = "none"
     head: Literal["default", "flatten", "gap"] = "default"
-    head_hidden: list[Annotated[int, Field(ge=1)]] = []
-    head_dropout: list[Annotated[float, Field(ge=0, lt=1)]] = []
-    dropout: float | None = Field(None, ge=0, lt=1)
-    depth: int | None = Field(None, ge=1)
+    head_hidden: list[Annotated[Int, Field(ge=1)]] = []
+    head_dropout: list[Annotated[Float, Field(ge=0, lt=1)]] = []
+    dropout: Float | None = Field(None, ge=0, lt=1)
+    depth: Int | None = Field(None, ge=1)
     init: Literal["framework", "shared"] = "framework"
-    bn_momentum: float = Field(0.1, gt=0, lt=1)
-    bn_epsilon: float = Field(1e-5, gt=0)
+    bn_momentum: Float = Field(0.1, gt=0, lt=1)
+    bn_epsilon: Float = Field(1e-5, gt=0)
 
     @model_validator(mode="after")
     def _dropout_per_hidden_layer(self) -> ModelSpec:
@@ -186,16 +211,16 @@ class ModelSpec(StrictModel):
 class DiscriminativeLRSpec(StrictModel):
     """Head trains at optimizer.lr; each earlier group gets lr * lr_mult**distance."""
 
-    lr_mult: float = Field(gt=0, le=1)
+    lr_mult: Float = Field(gt=0, le=1)
 
 
 class FinetuneSpec(StrictModel):
     """Second phase of a two-phase recipe: unfreeze, lower the LR, train again."""
 
-    epochs: int = Field(ge=1)
+    epochs: Int = Field(ge=1)
     lr: PositiveFloat
     unfreeze: Literal["all"] | list[str] | None = None
-    unfreeze_last_layers: int | None = Field(None, ge=1)
+    unfreeze_last_layers: Int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
     def _says_what_to_unfreeze(self) -> FinetuneSpec:
@@ -215,9 +240,9 @@ class LoraSpec(StrictModel):
     The update is ``(alpha / rank) * A @ B`` with A He-uniform and B zeros, in every backend.
     """
 
-    rank: int = Field(8, ge=1)
+    rank: Int = Field(8, ge=1)
     alpha: PositiveFloat = 16.0
-    dropout: float = Field(0.0, ge=0, lt=1)
+    dropout: Float = Field(0.0, ge=0, lt=1)
     targets: list[str] = Field(default_factory=lambda: list(LORA_KINDS), min_length=1)
 
     @model_validator(mode="after")
@@ -238,10 +263,10 @@ class StrategySpec(StrictModel):
     """
 
     freeze: Literal["none", "all_but_head"] | list[str] = "none"
-    freeze_blocks: int | None = Field(None, ge=0)
+    freeze_blocks: Int | None = Field(None, ge=0)
     bn_mode: Literal["frozen", "train"] = "frozen"
     discriminative_lr: DiscriminativeLRSpec | None = None
-    unfreeze_schedule: dict[int, list[str]] | None = None
+    unfreeze_schedule: dict[Int, list[str]] | None = None
     finetune: FinetuneSpec | None = None
     train_only: list[Literal["bias", "norm"]] | None = Field(None, min_length=1)
     lora: LoraSpec | None = None
@@ -278,10 +303,10 @@ class OptimizerSpec(StrictModel):
 
     name: Literal["adam", "adamw", "sgd"] = "adam"
     lr: PositiveFloat = 1e-3
-    weight_decay: float = Field(0.0, ge=0)
-    momentum: float = Field(0.0, ge=0, lt=1)
-    nesterov: bool = False
-    epsilon: float = Field(1e-8, gt=0)
+    weight_decay: Float = Field(0.0, ge=0)
+    momentum: Float = Field(0.0, ge=0, lt=1)
+    nesterov: Bool = False
+    epsilon: Float = Field(1e-8, gt=0)
 
     @model_validator(mode="after")
     def _nesterov_needs_momentum(self) -> OptimizerSpec:
@@ -300,14 +325,14 @@ class SchedulerSpec(StrictModel):
     """Learning-rate schedule, stepped once per epoch."""
 
     name: Literal["none", "cosine", "plateau", "step"] = "none"
-    warmup_epochs: int = Field(0, ge=0)
-    warmup_start_factor: float = Field(0.1, gt=0, le=1)
-    eta_min: float = Field(0.0, ge=0)
-    factor: float = Field(0.1, gt=0, lt=1)
-    patience: int = Field(10, ge=0)
+    warmup_epochs: Int = Field(0, ge=0)
+    warmup_start_factor: Float = Field(0.1, gt=0, le=1)
+    eta_min: Float = Field(0.0, ge=0)
+    factor: Float = Field(0.1, gt=0, lt=1)
+    patience: Int = Field(10, ge=0)
     monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
-    step_size: int = Field(10, ge=1)
-    gamma: float = Field(0.1, gt=0, le=1)
+    step_size: Int = Field(10, ge=1)
+    gamma: Float = Field(0.1, gt=0, le=1)
 
     @model_validator(mode="after")
     def _fields_the_schedule_uses(self) -> SchedulerSpec:
@@ -337,40 +362,40 @@ class EarlyStoppingSpec(StrictModel):
     """Stop when the monitored metric stops improving; optionally restore the best weights."""
 
     monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
-    patience: int = Field(ge=0)
-    min_delta: float = Field(0.0, ge=0)
-    restore_best: bool = True
+    patience: Int = Field(ge=0)
+    min_delta: Float = Field(0.0, ge=0)
+    restore_best: Bool = True
 
 
 class ResourcesSpec(StrictModel):
     """What one run needs from an executor slot (Ray task resources); None: derived from ``training.device``."""
 
-    cpus: float | None = Field(None, gt=0)
-    gpus: float | None = Field(None, ge=0)
+    cpus: Float | None = Field(None, gt=0)
+    gpus: Float | None = Field(None, ge=0)
 
 
 class TrainingSpec(StrictModel):
     """Loop settings shared by every runner."""
 
-    epochs: int = Field(ge=1)
-    batch_size: int = Field(32, ge=1)
-    eval_batch_size: int | None = Field(None, ge=1)
+    epochs: Int = Field(ge=1)
+    batch_size: Int = Field(32, ge=1)
+    eval_batch_size: Int | None = Field(None, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "fp32"
-    deterministic: bool = False
+    deterministic: Bool = False
     scheduler: SchedulerSpec = SchedulerSpec()
     early_stopping: EarlyStoppingSpec | None = None
-    checkpoint: bool = False
-    grad_clip: float | None = Field(None, gt=0)
-    tensorboard: bool = False
-    log_every_n_steps: int = Field(50, ge=1)
-    num_workers: int = Field(0, ge=0)
-    channels_last: Literal["auto"] | bool = "auto"
-    compile: bool = False
-    feature_cache: Literal["auto"] | bool = "auto"
-    time_limit: float | None = Field(None, gt=0)
+    checkpoint: Bool = False
+    grad_clip: Float | None = Field(None, gt=0)
+    tensorboard: Bool = False
+    log_every_n_steps: Int = Field(50, ge=1)
+    num_workers: Int = Field(0, ge=0)
+    channels_last: Literal["auto"] | Bool = "auto"
+    compile: Bool = False
+    feature_cache: Literal["auto"] | Bool = "auto"
+    time_limit: Float | None = Field(None, gt=0)
     """Wall-clock seconds the whole run may take (load, train, test); past it the run ends as ``timeout``."""
-    resumable: bool = True
+    resumable: Bool = True
     """Write a resume state after every epoch so a killed run continues from its next epoch."""
     resources: ResourcesSpec = ResourcesSpec()
 
@@ -381,7 +406,7 @@ class ExperimentSpec(StrictModel):
     name: str = Field(min_length=1)
     backend: str
     engine: str | None = None
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     dataset: DatasetSpec
     model: ModelSpec
     strategy: StrategySpec = StrategySpec()
@@ -426,7 +451,7 @@ class ExperimentSpec(StrictModel):
 class TrackingSpec(StrictModel):
     """``[study] tracking``: also log every run to MLflow (``mlflow = "URI"``; ``true`` = ``OUT/mlflow.db``)."""
 
-    mlflow: bool | str | None = None
+    mlflow: Bool | str | None = None
 
     @field_validator("mlflow")
     @classmethod
@@ -445,6 +470,39 @@ class StudyHeader(StrictModel):
     """The ``[study]`` table: name, repeat seeds and optional tracking."""
 
     name: str | None = None
-    seeds: list[Annotated[int, Field(ge=0)]] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     description: str | None = None
     tracking: TrackingSpec = TrackingSpec()
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_directory_name(cls, value: str | None) -> str | None:
+        problem = None if value is None else study_name_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_distinct(cls, value: list[int]) -> list[int]:
+        repeated = sorted({seed for seed in value if value.count(seed) > 1})
+        if repeated:
+            raise ValueError(f"seed {repeated[0]} is given twice; each seed makes one run per experiment")
+        return value
+
+
+def study_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a study name, or None.
+
+    Without ``--out`` the CLI writes to ``results/<study name>``, so the name must be one plain directory name:
+    not empty, no path separator, not ``.``/``..`` or hidden, no control characters.
+    """
+    if not name.strip():
+        return f"must be a directory name, got {name!r}"
+    if "/" in name or "\\" in name:
+        return f"must be a directory name, not a path (no '/' or '\\'), got {name!r}"
+    if name.startswith("."):
+        return f"must not start with '.' (results go to results/<study name>), got {name!r}"
+    if any(unicodedata.category(char)[0] == "C" or unicodedata.category(char) in ("Zl", "Zp") for char in name):
+        return f"must not hold control characters, got {name!r}"
+    return None

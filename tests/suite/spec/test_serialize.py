@@ -1,0 +1,52 @@
+"""spec.toml round trips: the training keys of issue 13 (time_limit, resumable, resources) survive, None is omitted."""
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from suite.spec.loader import build_study
+from suite.spec.serialize import run_id, spec_from_toml, spec_to_toml
+
+STUDY = {
+    "study": {"name": "s"},
+    "defaults": {"backend": "torch", "dataset": {"source": "digits"}, "training": {"epochs": 2}},
+    "experiments": [{"name": "mlp", "model": {"name": "mlp"}}],
+}
+
+
+def _run(training: dict) -> object:
+    data = {**STUDY, "defaults": {**STUDY["defaults"], "training": {"epochs": 2, **training}}}
+    return build_study(data, Path("s.toml")).runs[0]
+
+
+@pytest.mark.parametrize(
+    "training",
+    [
+        {"time_limit": 3600, "resumable": False, "resources": {"cpus": 2, "gpus": 0.5}},
+        {"time_limit": 1.5, "resources": {"gpus": 1}},
+        {"resumable": True, "resources": {"cpus": 0.25}},
+        {},
+    ],
+)
+def test_training_keys_round_trip(training: dict) -> None:
+    run = _run(training)
+    text = spec_to_toml(run)
+    back = spec_from_toml(text)
+    assert back == run and run_id(back) == run_id(run)
+    stored = tomllib.loads(text)["training"]
+    for key, value in training.items():
+        assert stored[key] == value
+
+
+def test_none_values_are_omitted() -> None:
+    stored = tomllib.loads(spec_to_toml(_run({"resources": {"cpus": 4}})))["training"]
+    assert "time_limit" not in stored and stored["resources"] == {"cpus": 4.0}
+    assert stored["resumable"] is True
+
+
+def test_a_stored_spec_with_inf_is_refused() -> None:
+    text = spec_to_toml(_run({"time_limit": 10})).replace("time_limit = 10.0", "time_limit = inf")
+    assert "time_limit = inf" in text
+    with pytest.raises(ValueError, match="finite"):
+        spec_from_toml(text)
