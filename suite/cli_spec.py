@@ -8,15 +8,18 @@ import typer
 from rich.console import Console
 
 from suite.spec.errors import SpecError
-from suite.spec.loader import Study, load_study
+from suite.spec.loader import Study, load_study, parse_seeds
 
 _err = Console(stderr=True)
 
 
-def load_or_exit(spec: Path, overrides: list[str] | None) -> Study:
-    """The validated study, or print the spec error's one line and exit with status 2."""
+def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = None) -> Study:
+    """The validated study, or print the spec error's one line and exit with status 2.
+
+    ``seeds`` is ``--seeds`` as typed (``0,1,2``): it replaces the study's seeds.
+    """
     try:
-        return load_study(spec, overrides or [])
+        return load_study(spec, overrides or [], parse_seeds(seeds) if seeds is not None else None)
     except SpecError as exc:
         _err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
