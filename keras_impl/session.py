@@ -24,6 +24,7 @@ from keras_impl.params import count_params
 from keras_impl.peft import merge_lora
 from keras_impl.precision import dtype_policy, policy_name
 from keras_impl.shared_weights import export_weights, load_weights
+from keras_impl.state import load_state, save_state, weights_finite
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import ExperimentSpec
 
@@ -128,6 +129,18 @@ class KerasSession:
         path = directory / f"{name}.weights.h5"
         self.built.model.save_weights(str(path))
         return path
+
+    def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:  # noqa: D102
+        save_state(directory, self.built.model, self._optimizer, snapshots)
+
+    def load_state(self, directory: Path) -> dict[str, Any]:  # noqa: D102
+        snapshots = load_state(directory, self.built.model, self._optimizer)
+        if self._optimizer is not None:
+            self._rates = self._optimizer.current_rates()
+        return snapshots
+
+    def weights_finite(self) -> bool:  # noqa: D102
+        return weights_finite(self.built.model)
 
     def export_weights(self) -> list[np.ndarray]:  # noqa: D102
         return export_weights(self.built)

@@ -8,12 +8,18 @@
   ``WARMUP_EVAL_BATCHES`` batch, synchronised the same way.
 - **epoch seconds**: wall time of one epoch's training steps plus its validation pass, batch assembly included.
 - **train seconds**: the sum of epoch seconds plus the one-off feature-cache pass.
+- **resumed runs**: a run that continues from a resume state (see :mod:`suite.training.resume`) carries its
+  meter's accumulators and its per-epoch seconds over, so train seconds and train img/s cover the epochs of
+  every attempt; a new process rebuilds its step, so its first ``WARMUP_TRAIN_BATCHES`` steps are warm-up
+  again, and every attempt pays its own feature-cache pass. The steps of an epoch cut short by a kill are
+  redone and counted once.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 WARMUP_TRAIN_BATCHES = 2
 WARMUP_EVAL_BATCHES = 1
@@ -62,6 +68,26 @@ class ThroughputMeter:
             return
         self._images += images
         self._seconds += elapsed
+
+    def to_state(self) -> dict[str, Any]:
+        """The accumulators as plain data (a resume state), for :meth:`from_state`."""
+        return {
+            "warmup_left": self._warmup_left,
+            "excluded": self._excluded,
+            "images": self._images,
+            "seconds": self._seconds,
+            "all_images": self._all_images,
+            "all_seconds": self._all_seconds,
+        }
+
+    def from_state(self, state: dict[str, Any]) -> None:
+        """Continue counting from :meth:`to_state`'s accumulators."""
+        self._warmup_left = int(state["warmup_left"])
+        self._excluded = int(state["excluded"])
+        self._images = int(state["images"])
+        self._seconds = float(state["seconds"])
+        self._all_images = int(state["all_images"])
+        self._all_seconds = float(state["all_seconds"])
 
     @property
     def _has_steady_state(self) -> bool:

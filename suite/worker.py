@@ -1,19 +1,26 @@
 """Child-process entry point: ``python -m suite.worker RUN_DIR`` trains one run and stores its result.
 
 The executor starts one worker per run so TensorFlow, JAX and PyTorch never share a process; any
-exception is recorded in result.json as a failed run (the executor also covers hard crashes).
+exception is recorded in result.json as a failed run (the executor also covers hard crashes). The worker
+dies with its executor (:func:`suite.lifeline.watch_parent`) and ignores SIGINT: the executor owns
+interruption, so a Ctrl-C in the terminal never records a run as failed.
+
+A run that diverges or passes ``training.time_limit`` is recorded with its own status and exit status;
+one that left a resume state continues from its next epoch (:mod:`suite.training.resume`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import signal
 import sys
+import time
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from suite import store
+from suite import lifeline, statuses, store
 from suite.data.bundle import DataBundle
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
@@ -21,23 +28,51 @@ from suite.runners.protocol import RunOutput
 from suite.runners.registry import BackendUnavailableError, create_runner
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import spec_from_toml
+from suite.training import resume
+from suite.training.stops import Deadline, RunStopped
 
 ERROR_TAIL_LINES = 15
+FAILED_EXIT_STATUS = 1
+"""An exception stopped the run (result.json: ``failed`` with the traceback tail)."""
+USAGE_EXIT_STATUS = 2
+"""The command line was wrong."""
 UNAVAILABLE_EXIT_STATUS = 3
+"""The run's backend or engine is not installed here (result.json: ``unavailable``)."""
+DIVERGED_EXIT_STATUS = 4
+"""Non-finite loss, logits or weights stopped training (result.json: ``diverged``, ``diverged_at_epoch``)."""
+TIMEOUT_EXIT_STATUS = 5
+"""``training.time_limit`` passed during training (result.json: ``timeout``, ``timeout_at_epoch``)."""
+EXIT_STATUSES = {
+    statuses.COMPLETED: 0,
+    statuses.FAILED: FAILED_EXIT_STATUS,
+    statuses.UNAVAILABLE: UNAVAILABLE_EXIT_STATUS,
+    statuses.DIVERGED: DIVERGED_EXIT_STATUS,
+    statuses.TIMEOUT: TIMEOUT_EXIT_STATUS,
+}
+"""The worker's exit status for each status it records itself."""
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the spec stored in ``RUN_DIR/spec.toml``; exit status 0 on success, 1 on failure."""
+    """Run the spec stored in ``RUN_DIR/spec.toml``; the exit status is the recorded status's (EXIT_STATUSES)."""
+    lifeline.watch_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    clock = time.monotonic()
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m suite.worker RUN_DIR", file=sys.stderr)
-        return 2
+        return USAGE_EXIT_STATUS
     directory = Path(args[0])
     spec = spec_from_toml((directory / store.SPEC_FILE).read_text(encoding="utf-8"))
     header = store.read_result(directory) or {}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        result = _train_and_measure(spec, directory)
+        result = _train_and_measure(spec, directory, Deadline(spec.training.time_limit, clock))
+    except RunStopped as stop:
+        print(f"{stop.status}: {stop.message}", file=sys.stderr)
+        store.write_json(directory / store.RESULT_FILE, {**stopped_payload(header, stop), "started_at": started})
+        if stop.status == statuses.DIVERGED:
+            resume.clear(directory)  # continuing would only diverge again; a timed-out run keeps its state
+        return EXIT_STATUSES[stop.status]
     except BackendUnavailableError as exc:
         print(f"unavailable: {exc}", file=sys.stderr)
         unavailable = {**header, "status": "unavailable", "error": str(exc), "finished_at": _now()}
@@ -47,12 +82,28 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         failure = {**header, "status": "failed", "error": error_tail(exc), "started_at": started, "finished_at": _now()}
         store.write_json(directory / store.RESULT_FILE, failure)
-        return 1
+        return FAILED_EXIT_STATUS
     store.write_json(directory / store.RESULT_FILE, {**header, **result, "started_at": started, "finished_at": _now()})
+    if not spec.training.checkpoint:
+        resume.clear(directory)
     return 0
 
 
-def _train_and_measure(spec: ExperimentSpec, directory: Path) -> dict[str, Any]:
+def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
+    """result.json of a run that diverged or timed out; history.csv holds its epochs so far."""
+    return {
+        **header,
+        "status": stop.status,
+        "error": stop.message,
+        f"{stop.status}_at_epoch": stop.epoch,
+        "epochs_completed": len(stop.history),
+        "resumed_from_epoch": stop.resumed_from_epoch,
+        "resumes": stop.resumes,
+        "finished_at": _now(),
+    }
+
+
+def _train_and_measure(spec: ExperimentSpec, directory: Path, deadline: Deadline) -> dict[str, Any]:
     from suite.data.loading import load_bundle
     from suite.training.run import execute
 
@@ -61,7 +112,12 @@ def _train_and_measure(spec: ExperimentSpec, directory: Path) -> dict[str, Any]:
     if problems:
         raise ValueError(f"{spec.backend_label} runner cannot run this spec: " + "; ".join(problems))
     data = load_bundle(spec.dataset, spec.seed)
-    output = execute(spec, runner, data, directory, PipeProgress.from_environment())
+    progress = PipeProgress.from_environment()
+    try:
+        output = execute(spec, runner, data, directory, progress, deadline=deadline, on_resume=_noting(directory))
+    except RunStopped as stop:
+        store.write_history(directory / store.HISTORY_FILE, stop.history)
+        raise
     store.write_history(directory / store.HISTORY_FILE, output.history)
     store.write_predictions(
         directory / store.PREDICTIONS_FILE, output.test_labels, output.test_scores, data.sample_ids.get("test")
@@ -77,6 +133,8 @@ def result_payload(output: RunOutput, data: DataBundle) -> dict[str, Any]:
     return {
         "status": "completed",
         "error": None,
+        "resumed_from_epoch": output.resumed_from_epoch,
+        "resumes": output.resumes,
         "params": output.params.to_dict(),
         "metrics": metrics,
         "timing": output.timing.to_dict(),
@@ -84,6 +142,18 @@ def result_payload(output: RunOutput, data: DataBundle) -> dict[str, Any]:
         "class_names": data.class_names,
         "extra": extra,
     }
+
+
+def _noting(directory: Path) -> Any:
+    """The loop's ``on_resume``: result.json says at once that this attempt resumed (kept if it dies again)."""
+
+    def note(resumed_from_epoch: int, resumes: int) -> None:
+        current = store.read_result(directory) or {}
+        store.write_json(
+            directory / store.RESULT_FILE, {**current, "resumed_from_epoch": resumed_from_epoch, "resumes": resumes}
+        )
+
+    return note
 
 
 def data_fingerprint(data: DataBundle) -> str:

@@ -26,6 +26,7 @@ from torch_impl.params import count_params
 from torch_impl.peft import apply_peft_trainable, attach_lora, merge_lora, train_tuned_norms
 from torch_impl.precision import resolve_numerics, seed_torch
 from torch_impl.shared_weights import SlotBinding, export_neutral, load_neutral, slot_bindings
+from torch_impl.state import load_state, save_state, weights_finite
 
 
 def _nothing() -> None:
@@ -186,6 +187,20 @@ class TorchSession:
         path = directory / f"{name}.pt"
         torch.save({"state_dict": self.built.module.state_dict()}, path)
         return path
+
+    def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:
+        """Write weights, buffers, optimizer, loss scaler, torch's RNG states and ``snapshots`` (one ``state.pt``)."""
+        save_state(directory, self.built.module, self.optimizer, self._scaler, snapshots)
+
+    def load_state(self, directory: Path) -> dict[str, Any]:
+        """Put back what :meth:`save_state` wrote (after ``begin_phase``); returns its snapshots."""
+        snapshots = load_state(directory, self.built.module, self.optimizer, self._scaler, self.numerics.device)
+        self._modes_applied = False
+        return snapshots
+
+    def weights_finite(self) -> bool:
+        """True when every parameter and floating-point buffer is finite."""
+        return weights_finite(self.built.module)
 
     def export_weights(self) -> list[np.ndarray]:
         """Learnable weights and BatchNorm statistics in the neutral layout, in ``init_slots`` order."""

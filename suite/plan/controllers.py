@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from suite.spec.models import EarlyStoppingSpec, SchedulerSpec
 
@@ -43,6 +44,16 @@ class EarlyStopper:
         """True once ``patience`` epochs in a row brought no improvement."""
         return self.patience is not None and self._stale >= self.patience
 
+    def to_state(self) -> dict[str, Any]:
+        """What :meth:`update` has learnt so far, as plain data (the spec part is rebuilt from the plan)."""
+        return {"best_value": _finite_or_none(self.best_value), "best_epoch": self.best_epoch, "stale": self._stale}
+
+    def from_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`to_state`."""
+        self.best_value = _float_or_minus_inf(state["best_value"])
+        self.best_epoch = int(state["best_epoch"])
+        self._stale = int(state["stale"])
+
 
 class PlateauController:
     """ReduceLROnPlateau as one neutral rule shared by every backend.
@@ -78,3 +89,28 @@ class PlateauController:
             self._stale = 0
             return True
         return False
+
+    def to_state(self) -> dict[str, Any]:
+        """The LR scale, reductions and patience counter as plain data."""
+        return {
+            "scale": self.scale,
+            "reductions": list(self.reductions),
+            "best": _finite_or_none(self._best),
+            "stale": self._stale,
+        }
+
+    def from_state(self, state: dict[str, Any]) -> None:
+        """Continue from :meth:`to_state`."""
+        self.scale = float(state["scale"])
+        self.reductions = [int(epoch) for epoch in state["reductions"]]
+        self._best = _float_or_minus_inf(state["best"])
+        self._stale = int(state["stale"])
+
+
+def _finite_or_none(value: float) -> float | None:
+    """JSON has no infinity: the "nothing seen yet" value is stored as None."""
+    return value if math.isfinite(value) else None
+
+
+def _float_or_minus_inf(value: float | None) -> float:
+    return -math.inf if value is None else float(value)

@@ -147,7 +147,9 @@ class RunOutput:
 
     ``history`` holds one dict per epoch with keys :data:`HISTORY_COLUMNS` (plus optional extras);
     ``test_scores`` is (N, C) class probabilities in the order of ``bundle.test``;
-    ``best_epoch`` is the epoch whose weights produced the test predictions (0-based).
+    ``best_epoch`` is the epoch whose weights produced the test predictions (0-based);
+    ``resumed_from_epoch`` is the epoch the last attempt started from (None: never resumed) and ``resumes``
+    how many times the run continued from a resume state.
     """
 
     history: list[dict[str, float]]
@@ -158,6 +160,8 @@ class RunOutput:
     environment: dict[str, Any]
     best_epoch: int
     extra: dict[str, Any] = field(default_factory=dict)
+    resumed_from_epoch: int | None = None
+    resumes: int = 0
 
 
 class TrainingSession(Protocol):
@@ -216,6 +220,26 @@ class TrainingSession(Protocol):
 
     def save_checkpoint(self, directory: Path, name: str) -> Path:
         """Write the weights as ``directory/name.<framework extension>``; returns the path."""
+
+    def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:
+        """Write everything a new process needs to continue training exactly, into the existing ``directory``.
+
+        That is every weight and buffer (BatchNorm statistics, Keras SeedGenerator states), the optimizer's
+        state (slots, step counts, learning rates; a loss scaler), the framework's RNG states, and the named
+        :meth:`snapshot` values in ``snapshots``. The core makes the files durable and writes python's and
+        numpy's RNG states itself (see :mod:`suite.training.resume`). A session without this method and
+        :meth:`load_state` runs, but cannot resume.
+        """
+
+    def load_state(self, directory: Path) -> dict[str, Any]:
+        """Put back what :meth:`save_state` wrote; returns its ``snapshots`` (usable with :meth:`restore`).
+
+        The core calls it after ``begin_phase`` / ``set_trainable`` applied the trainable set of the saved
+        epoch, so the optimizer has the shape it had when the state was saved.
+        """
+
+    def weights_finite(self) -> bool:
+        """True when every weight and buffer is finite (optional: the core checks it after every epoch)."""
 
     def export_weights(self) -> list[np.ndarray]:
         """Learnable weights in the neutral layout of the model's ``init_slots`` (shared architectures only)."""

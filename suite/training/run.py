@@ -6,6 +6,8 @@ This is the same code for every backend; the backend only supplies the session's
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ from suite.training.batches import (
 )
 from suite.training.evaluation import predict_all, probabilities
 from suite.training.loop import LoopResult, LoopSettings, train
+from suite.training.resume import ResumeStore
+from suite.training.stops import Deadline
 from suite.training.tensorboard import EpochLogger
 
 PLAN_FILE = "plan.json"
@@ -40,9 +44,22 @@ def plan_for(spec: ExperimentSpec, description: ModelDescription) -> TrainingPla
 
 
 def execute(
-    spec: ExperimentSpec, runner: Runner, data: DataBundle, run_dir: Path, progress: ProgressReporter
+    spec: ExperimentSpec,
+    runner: Runner,
+    data: DataBundle,
+    run_dir: Path,
+    progress: ProgressReporter,
+    *,
+    deadline: Deadline | None = None,
+    on_resume: Callable[[int, int], None] | None = None,
 ) -> RunOutput:
-    """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``."""
+    """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``.
+
+    With ``training.resumable`` (and ``run_dir/spec.toml`` present) the loop writes a resume state after
+    every epoch and continues from one left by an earlier attempt of the same spec; ``deadline`` stops
+    training past ``training.time_limit``. Raises :class:`~suite.training.stops.RunStopped` on divergence
+    or timeout.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     description = runner.describe(spec.model, data.input_shape, data.num_classes)
     plan = plan_for(spec, description)
@@ -53,11 +70,33 @@ def execute(
     session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, run_dir)
     try:
         probe = _parity_probe(session, data, description)
-        output = _train_and_test(spec, plan, session, data, run_dir, progress)
+        controls = _Controls(deadline, _resume_store(spec, session, run_dir, progress), on_resume)
+        output = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
     finally:
         session.close()
     output.extra["parity_probe"] = probe
     return output
+
+
+@dataclass(frozen=True)
+class _Controls:
+    """What the worker adds to a run: its deadline, its resume state and who hears of a resume."""
+
+    deadline: Deadline | None = None
+    resume: ResumeStore | None = None
+    on_resume: Callable[[int, int], None] | None = None
+
+
+def _resume_store(
+    spec: ExperimentSpec, session: TrainingSession, run_dir: Path, progress: ProgressReporter
+) -> ResumeStore | None:
+    """The run's resume store, or None when ``training.resumable`` is off or the session cannot save its state."""
+    if not spec.training.resumable or not (run_dir / store.SPEC_FILE).is_file():
+        return None
+    if not (hasattr(session, "save_state") and hasattr(session, "load_state")):
+        progress.message(f"not resumable: the {spec.backend_label} session has no save_state/load_state")
+        return None
+    return ResumeStore.for_run(run_dir)
 
 
 def _parity_probe(session: TrainingSession, data: DataBundle, description: ModelDescription) -> dict[str, Any]:
@@ -77,6 +116,7 @@ def _train_and_test(
     data: DataBundle,
     run_dir: Path,
     progress: ProgressReporter,
+    controls: _Controls,
 ) -> RunOutput:
     initial_trainable = _initial_trainable(plan)
     augmenter = _augmenter(spec, data)
@@ -100,6 +140,10 @@ def _train_and_test(
         checkpoint=spec.training.checkpoint,
         record_group_lrs=spec.strategy.discriminative_lr is not None,
         record_phases=bool(spec.strategy.unfreeze_schedule or spec.strategy.finetune),
+        deadline=controls.deadline,
+        resume=controls.resume,
+        on_resume=controls.on_resume,
+        setup_seconds=cache.get("seconds", 0.0),
     )
     logger = None
     if spec.training.tensorboard:
@@ -128,10 +172,12 @@ def _train_and_test(
         test_labels=labels.astype(np.int64),
         test_scores=probabilities(logits),
         params=session.param_counts(),
-        timing=_timing(result, test_meter, cache.get("seconds", 0.0)),
+        timing=_timing(result, test_meter),
         environment=session.environment(),
         best_epoch=result.weights_epoch,
         extra=extra,
+        resumed_from_epoch=result.resumed_from_epoch,
+        resumes=result.resumes,
     )
 
 
@@ -206,10 +252,11 @@ def _prefix_outputs(
     return np.concatenate(outputs)
 
 
-def _timing(result: LoopResult, test_meter: ThroughputMeter, cache_seconds: float) -> Timing:
+def _timing(result: LoopResult, test_meter: ThroughputMeter) -> Timing:
+    """:mod:`suite.timing`'s numbers; a resumed run's epochs and feature-cache passes of every attempt count."""
     epoch_seconds = [row["seconds"] for row in result.history]
     return Timing(
-        train_seconds=float(sum(epoch_seconds)) + cache_seconds,
+        train_seconds=float(sum(epoch_seconds)) + result.setup_seconds,
         train_images_per_second=result.meter.images_per_second,
         eval_images_per_second=test_meter.images_per_second,
         epoch_seconds_mean=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
