@@ -80,7 +80,7 @@ def _probe(backend: str, engine: str | None, model: str, size: int, channels: in
 
 def compare(model: str, reference: tuple[str, Path], other: tuple[str, Path]) -> ParityRow:
     """Row for two probe files of ``model``."""
-    with np.load(reference[1]) as ref, np.load(other[1]) as oth:
+    with np.load(reference[1], allow_pickle=False) as ref, np.load(other[1], allow_pickle=False) as oth:
         if list(ref["slots"]) != list(oth["slots"]):
             return ParityRow(model, reference[0], other[0], None, None, "FAIL: different weight slots")
         logit = float(np.abs(ref["logits"] - oth["logits"]).max())

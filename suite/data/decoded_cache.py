@@ -111,7 +111,10 @@ def _read(directory: Path) -> RawDataset | None:
     try:
         meta = json.loads((directory / _META).read_text(encoding="utf-8"))
         splits = {
-            name: (np.load(directory / f"{name}_images.npy", mmap_mode="r"), np.load(directory / f"{name}_labels.npy"))
+            name: (
+                np.load(directory / f"{name}_images.npy", mmap_mode="r", allow_pickle=False),
+                np.load(directory / f"{name}_labels.npy", allow_pickle=False),
+            )
             for name in meta["splits"]
         }
         return RawDataset(splits, list(meta["class_names"]), meta["description"])

@@ -1,0 +1,76 @@
+"""A stored run's honest status and the one line that says why it is not completed.
+
+A ``running`` result whose lock nobody holds was left by an executor that is gone: it reads as
+``interrupted``. The status names and meanings come from :mod:`suite.statuses`.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+from pathlib import Path
+from typing import Any
+
+from suite import statuses
+from suite.run_lock import is_claimed
+
+
+def observed_status(directory: Path, result: dict[str, Any] | None) -> str:
+    """The status to show for the run in ``directory``: the stored one, ``running`` made honest.
+
+    ``running`` (or no result at all) stays ``running`` only while a live process holds the run's lock;
+    otherwise the run is ``interrupted``.
+    """
+    status = (result or {}).get("status", statuses.RUNNING)
+    if status != statuses.RUNNING:
+        return str(status)
+    return statuses.RUNNING if is_claimed(directory) else statuses.INTERRUPTED
+
+
+def status_reason(result: dict[str, Any], status: str) -> str:
+    """Why a run is not completed, in one line (empty for a completed run).
+
+    Reads ``diverged_epoch`` (diverged), ``signal`` (killed), ``time_limit`` or the spec's
+    ``training.time_limit`` (timeout) and otherwise the last line of ``error``.
+    """
+    error = last_error_line(result.get("error"))
+    if status == statuses.COMPLETED:
+        return ""
+    if status == statuses.DIVERGED and _whole(result.get("diverged_epoch")) is not None:
+        return f"non-finite loss or weights at epoch {_whole(result['diverged_epoch'])}"
+    if status == statuses.KILLED and result.get("signal"):
+        return f"killed by signal {_signal_name(result['signal'])}"
+    if status == statuses.TIMEOUT:
+        limit = result.get("time_limit") or ((result.get("spec") or {}).get("training") or {}).get("time_limit")
+        if limit:
+            return f"training.time_limit of {float(limit):g} s reached"
+    if status == statuses.INTERRUPTED:
+        return "left running by an executor that is gone; suite run resumes it"
+    if status == statuses.RUNNING:
+        return "an executor holds its lock and is training it now"
+    return error or statuses.MEANINGS.get(status, f"status {status!r}")
+
+
+def last_error_line(error: Any) -> str:
+    """The last non-empty line of a traceback (the exception message); empty when there is none."""
+    if not error:
+        return ""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _whole(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return None
+    return int(value) if value == int(value) else None
+
+
+def _signal_name(value: Any) -> str:
+    """``9 (SIGKILL)`` from 9 (or -9, a Popen return code); a stored name as it is."""
+    number = _whole(value)
+    if number is None:
+        return str(value)
+    try:
+        return f"{abs(number)} ({signal.Signals(abs(number)).name})"
+    except ValueError:
+        return str(abs(number))
