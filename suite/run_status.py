@@ -30,25 +30,26 @@ def observed_status(directory: Path, result: dict[str, Any] | None) -> str:
 def status_reason(result: dict[str, Any], status: str) -> str:
     """Why a run is not completed, in one line (empty for a completed run).
 
-    Reads ``diverged_epoch`` (diverged), ``signal`` (killed), ``time_limit`` or the spec's
-    ``training.time_limit`` (timeout) and otherwise the last line of ``error``.
+    The worker's own message (the last line of ``error``) comes first; what it leaves out is taken from
+    ``diverged_at_epoch`` / ``timeout_at_epoch``, ``signal`` (killed: the number, or a name) and
+    ``time_limit`` or the spec's ``training.time_limit``.
     """
-    error = last_error_line(result.get("error"))
     if status == statuses.COMPLETED:
         return ""
-    if status == statuses.DIVERGED and _whole(result.get("diverged_epoch")) is not None:
-        return f"non-finite loss or weights at epoch {_whole(result['diverged_epoch'])}"
-    if status == statuses.KILLED and result.get("signal"):
-        return f"killed by signal {_signal_name(result['signal'])}"
-    if status == statuses.TIMEOUT:
-        limit = result.get("time_limit") or ((result.get("spec") or {}).get("training") or {}).get("time_limit")
-        if limit:
-            return f"training.time_limit of {float(limit):g} s reached"
     if status == statuses.INTERRUPTED:
         return "left running by an executor that is gone; suite run resumes it"
     if status == statuses.RUNNING:
         return "an executor holds its lock and is training it now"
-    return error or statuses.MEANINGS.get(status, f"status {status!r}")
+    line = last_error_line(result.get("error"))
+    if status == statuses.KILLED and result.get("signal") and "signal" not in line:
+        line = f"killed by signal {_signal_name(result['signal'])}" + (f"; {line}" if line else "")
+    if status == statuses.TIMEOUT and not line:
+        limit = result.get("time_limit") or ((result.get("spec") or {}).get("training") or {}).get("time_limit")
+        line = f"training.time_limit of {float(limit):g} s reached" if _is_number(limit) else ""
+    epoch = _whole(result.get(f"{status}_at_epoch"))
+    if status in (statuses.DIVERGED, statuses.TIMEOUT) and epoch is not None and f"epoch {epoch}" not in line:
+        line = f"{line or statuses.MEANINGS[status]} (epoch {epoch})"
+    return line or statuses.MEANINGS.get(status, f"status {status!r}")
 
 
 def last_error_line(error: Any) -> str:
@@ -57,6 +58,10 @@ def last_error_line(error: Any) -> str:
         return ""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _whole(value: Any) -> int | None:
