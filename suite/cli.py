@@ -224,11 +224,22 @@ def validate(
     spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
     overrides: SetOption = None,
     plan: Annotated[bool, typer.Option("--plan", help="Also plan each run (loads its data and model).")] = False,
+    no_check: Annotated[
+        bool, typer.Option("--no-check", help="Skip the preflight (models, layer groups, devices, frameworks).")
+    ] = False,
+    seeds: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--seeds", help="Repeat every run with these seeds, e.g. 0,1,2 (replaces [study] seeds)."),
+    ] = None,
 ) -> None:
-    """Check a study file and list the runs it expands to, without training."""
+    """Check a study file and list the runs it expands to, then preflight every run, without training.
+
+    The preflight asks each backend, in its own process, about every run at once (unknown models, layer
+    groups, freeze ranges, devices, framework facts) and prints each problem as one line; exit status 2.
+    """
     from suite.spec.serialize import run_id
 
-    study = load_or_exit(spec, overrides)
+    study = load_or_exit(spec, overrides, seeds)
     table = Table(title=f"{study.name}: {len(study.runs)} run(s)")
     for column in ("run", "run_id", "backend", "model", "dataset", "epochs"):
         table.add_column(column)
@@ -243,10 +254,23 @@ def validate(
             str(run_spec.training.epochs),
         )
     _out.print(table)
+    if not no_check:
+        _exit_on_preflight_problems(study)
     if plan:
         failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec)]
         if failures:
             raise typer.Exit(code=2)
+
+
+def _exit_on_preflight_problems(study: Study) -> None:
+    """Print each preflight problem of the study as one line on stderr; exit with status 2 when there are any."""
+    from suite.preflight import check_study
+
+    problems = check_study(study)
+    for line in problems:
+        _err.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    if problems:
+        raise typer.Exit(code=2)
 
 
 def _print_plan(run_spec: ExperimentSpec) -> bool:

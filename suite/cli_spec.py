@@ -21,5 +21,5 @@ def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = No
     try:
         return load_study(spec, overrides or [], parse_seeds(seeds) if seeds is not None else None)
     except SpecError as exc:
-        _err.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        _err.print(str(exc), highlight=False, markup=False, emoji=False, soft_wrap=True)
         raise typer.Exit(code=2) from None

@@ -4,7 +4,9 @@
 ``python -m suite.introspect describe BACKEND MODEL_JSON H W C CLASSES [LORA_RANK]`` (with a rank, also the
 trainable parameters of each PEFT method, counted by the backend's own session) and
 ``python -m suite.introspect plan SPEC_TOML_FILE`` (loads the run's data, describes its model and prints
-its training plan). Running these in a child keeps the CLI process free of torch/TensorFlow, and lets
+its training plan) and ``python -m suite.introspect check RUNS_JSON_FILE`` (the preflight of runs of one
+backend: a JSON list of ``spec.toml`` texts in, a JSON list of ``{run, key, message}`` problems out; see
+:mod:`suite.preflight`). Running these in a child keeps the CLI process free of torch/TensorFlow, and lets
 each framework load alone.
 """
 
@@ -89,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"files": create_runner(args[1]).weights_files(model, int(args[3]), download)}
     elif len(args) == 2 and args[0] == "plan":
         payload = _plan(Path(args[1]))
+    elif len(args) == 2 and args[0] == "check":
+        from suite.preflight import check_runs
+
+        payload = check_runs(json.loads(Path(args[1]).read_text(encoding="utf-8")))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -15,14 +15,11 @@ class SpecError(ValueError):
         super().__init__(one_line(message))
 
 
-_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
-
-
 def one_line(text: str) -> str:
-    """``text`` with each character that would start a new line escaped as Python writes it: one printed line."""
-    if not any(char in text for char in _LINE_BREAKS):
+    """``text`` with every unprintable character (line breaks, escapes) written as Python writes it: one line."""
+    if text.isprintable():
         return text
-    return "".join(repr(char)[1:-1] if char in _LINE_BREAKS else char for char in text)
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def format_key_path(prefix: str, loc: tuple[Any, ...]) -> str:

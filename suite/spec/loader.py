@@ -70,7 +70,14 @@ def read_spec_file(path: Path) -> dict[str, Any]:
     return data
 
 
-_KIND_NAMES = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true/false"}
+_KIND_NAMES = {
+    type(None): "nothing",
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true/false",
+}
 
 
 def _read_text(path: Path) -> str:
