@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -10,36 +11,47 @@ import pandas as pd
 from reports import markdown, provenance
 from reports.aggregate import aggregate_configs
 from reports.cross_framework import cross_framework_table
-from reports.load import RunRecord, load_runs, read_study, study_name
+from reports.load import RunRecord, StoredStudies, load_store, study_name
 from reports.per_class import best_record, per_class_table
 from reports.tables_compare import strategy_table, zoo_table
-from reports.tables_core import efficiency_table, failed_table, leaderboard_table, runs_table
+from reports.tables_core import efficiency_table, leaderboard_table, runs_table
+from reports.tables_status import DAMAGED_TITLE, damaged_table, status_table
 from reports.tidy import runs_frame
 from reports.uncertainty import methods_section
+from suite import statuses
 
 FORMATS = ("md", "csv", "parquet")
 FIGURES_DIR = "figures"
 
 
-def build_report(study_dirs: list[Path], out: Path | None = None, fmt: str = "md") -> Path:
+def build_report(
+    study_dirs: list[Path],
+    out: Path | None = None,
+    fmt: str = "md",
+    on_problem: Callable[[str], None] | None = None,
+) -> Path:
     """Write the report of ``study_dirs`` and return its path.
 
     ``fmt="md"``: markdown at ``out`` (default ``<first dir>/report.md``) with PNGs in a sibling
-    ``figures/`` folder; ``"csv"`` / ``"parquet"``: the tidy table of every run (default
-    ``<first dir>/results.<ext>``).
+    ``figures/`` folder; ``"csv"`` / ``"parquet"``: the tidy table of every run that reads cleanly
+    (default ``<first dir>/results.<ext>``). A damaged stored file never stops the report: its run is
+    left out, listed in the markdown, and its one line (file: problem) is passed to ``on_problem``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if not study_dirs:
         raise ValueError("give at least one results directory")
     study_dirs = [Path(directory) for directory in study_dirs]
-    records = load_runs(study_dirs)
-    if not records:
+    stored = load_store(study_dirs)
+    for damage in stored.damaged:
+        if on_problem is not None:
+            on_problem(damage.line)
+    if not stored.records and not stored.damaged:
         raise FileNotFoundError(f"no runs found under {', '.join(str(path) for path in study_dirs)}")
-    frame = runs_frame(records)
+    frame = runs_frame(stored.records)
     if fmt == "md":
         path = Path(out) if out else study_dirs[0] / "report.md"
-        return write_markdown(study_dirs, records, frame, path)
+        return write_markdown(study_dirs, stored, frame, path)
     path = Path(out) if out else study_dirs[0] / f"results.{fmt}"
     return write_table(frame, path, fmt)
 
@@ -54,16 +66,16 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
     return path
 
 
-def write_markdown(study_dirs: list[Path], records: list[RunRecord], frame: pd.DataFrame, path: Path) -> Path:
+def write_markdown(study_dirs: list[Path], stored: StoredStudies, frame: pd.DataFrame, path: Path) -> Path:
     """Render every section the data supports into ``path`` (figures under ``path.parent/figures``)."""
     from reports.figures import run_figures, study_figures  # matplotlib only when drawing
 
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = path.parent / FIGURES_DIR
+    records, studies = stored.records, stored.studies
     configs = aggregate_configs(frame)
     per_run = run_figures(records, folder)
-    studies = [read_study(directory) for directory in study_dirs]
-    parts = [_header(studies, study_dirs, frame)]
+    parts = [_header(studies, study_dirs, frame, len(stored.damaged))]
     tables = [
         leaderboard_table(configs),
         efficiency_table(configs),
@@ -75,8 +87,8 @@ def write_markdown(study_dirs: list[Path], records: list[RunRecord], frame: pd.D
     parts.append(_best_run_section(records, per_run, path.parent))
     parts.append(markdown.figures_section(study_figures(records, configs, folder), path.parent))
     runs = runs_table(frame, markdown.run_links(per_run, path.parent))
-    failed = failed_table(frame)
-    parts += [markdown.section(table) for table in (runs, failed) if table is not None]
+    others = [status_table(frame), damaged_table(stored.damaged, path.parent)]
+    parts += [markdown.section(table) for table in (runs, *others) if table is not None]
     if not configs.empty:
         parts.append(methods_section())
     parts.append(provenance.footer(study_dirs, studies, records))
@@ -84,20 +96,24 @@ def write_markdown(study_dirs: list[Path], records: list[RunRecord], frame: pd.D
     return path
 
 
-def _header(studies: list[dict], study_dirs: list[Path], frame: pd.DataFrame) -> str:
+def _header(studies: list[dict], study_dirs: list[Path], frame: pd.DataFrame, damaged: int) -> str:
     names = [study_name(study, directory) for study, directory in zip(studies, study_dirs, strict=True)]
-    done = int((frame["status"] == "completed").sum())
-    failed = len(frame) - done
-    datasets = sorted({str(value) for value in frame["dataset"].dropna()}) if "dataset" in frame else []
-    backends = sorted(set(frame["backend_label"]))
-    lines = [
-        f"# Report: {', '.join(names)}",
-        "",
-        f"{len(frame)} run(s): {done} completed, {failed} failed. "
-        f"Backends: {', '.join(backends)}." + (f" Datasets: {', '.join(datasets)}." if datasets else ""),
-        "",
+    counts = frame["status"].value_counts() if "status" in frame else pd.Series(dtype=int)
+    parts = [
+        f"{int(counts.get(status, 0))} {status}"
+        for status in statuses.MEANINGS
+        if counts.get(status, 0) or status == statuses.COMPLETED
     ]
-    return "\n".join(lines)
+    if damaged:
+        parts.append(f"{damaged} damaged (see *{DAMAGED_TITLE}*)")
+    datasets = sorted({str(value) for value in frame["dataset"].dropna()}) if "dataset" in frame else []
+    backends = sorted(set(frame["backend_label"])) if "backend_label" in frame else []
+    summary = f"{len(frame) + damaged} run(s): {', '.join(parts)}."
+    if backends:
+        summary += f" Backends: {', '.join(backends)}."
+    if datasets:
+        summary += f" Datasets: {', '.join(datasets)}."
+    return "\n".join([f"# Report: {', '.join(names)}", "", summary, ""])
 
 
 def _best_run_section(records: list[RunRecord], per_run: dict[str, dict[str, Path]], start: Path) -> str:

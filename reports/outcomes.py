@@ -8,16 +8,13 @@ study loads its split deterministically from the seed, so equal positions are eq
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from reports.load import PREDICTIONS_FILE, RESULT_FILE
-
-SAMPLE_IDS = "sample_ids"
+from suite import store
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,8 @@ class Matched:
 
 
 def read_outcome(run_dir: str | Path) -> Outcome | None:
-    """The run's test outcome, or None without ``predictions.npz`` (cached per file version)."""
-    path = Path(run_dir) / PREDICTIONS_FILE
+    """The run's test outcome, or None when ``predictions.npz`` is absent or damaged (cached per file version)."""
+    path = Path(run_dir) / store.PREDICTIONS_FILE
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
@@ -68,21 +65,18 @@ def read_outcome(run_dir: str | Path) -> Outcome | None:
 @lru_cache(maxsize=4096)
 def _read(path: str, stamp: int) -> Outcome | None:
     del stamp  # part of the cache key only
-    with np.load(path) as arrays:
-        labels = np.asarray(arrays["labels"]).astype(np.int64).ravel()
-        scores = np.asarray(arrays["scores"])
-        ids = np.asarray(arrays[SAMPLE_IDS]).ravel() if SAMPLE_IDS in arrays else None
-    if scores.ndim != 2 or scores.shape[0] != labels.size:
+    run_dir = Path(path).parent
+    try:
+        predictions = store.load_predictions(run_dir)
+    except store.StoreError:
         return None
+    labels, scores = predictions.labels, predictions.scores
     predicted = scores.argmax(axis=1).astype(np.int64)
-    return Outcome(labels, predicted, int(scores.shape[1]), ids, _fingerprint(Path(path).parent))
+    return Outcome(labels, predicted, int(scores.shape[1]), predictions.sample_ids, _fingerprint(run_dir))
 
 
 def _fingerprint(run_dir: Path) -> str | None:
-    try:
-        result = json.loads((run_dir / RESULT_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+    result = store.read_result(run_dir) or {}
     value = (result.get("extra") or {}).get("data_fingerprint")
     return str(value) if value else None
 

@@ -23,21 +23,28 @@ COMMON_SEED_COUNTS = (3, 5, 10)
 
 
 def plan_seeds(out_dir: Path, target_diff: float) -> str:
-    """A few lines saying what a ``target_diff`` (percentage points) needs, from the study in ``out_dir``."""
+    """A few lines saying what a ``target_diff`` (percentage points) needs, from the study in ``out_dir``.
+
+    Damaged runs are left out, each named in one closing line (``skipped FILE: problem``).
+    """
     from reports.aggregate import aggregate_configs
-    from reports.tidy import load_results
+    from reports.load import load_store
+    from reports.tidy import runs_frame
 
     if not target_diff > 0:
         raise ValueError(f"--target-diff must be > 0 percentage points, got {target_diff}")
-    configs = aggregate_configs(load_results([Path(out_dir)]))
+    stored = load_store([Path(out_dir)])
+    skipped = [f"skipped {damage.line}" for damage in stored.damaged]
+    configs = aggregate_configs(runs_frame(stored.records))
     if configs.empty:
-        return f"{out_dir}: no completed runs to plan from."
+        return "\n".join([f"{out_dir}: no completed runs to plan from.", *skipped])
     ranked = configs.sort_values("test_acc", ascending=False, na_position="last").reset_index(drop=True)
     noise = spread(versus_best(ranked), ranked)
     if noise is None or not noise.sample_sd > 0:
-        return f"{out_dir}: no stored predictions with any spread to plan from."
+        return "\n".join([f"{out_dir}: no stored predictions with any spread to plan from.", *skipped])
     fixed = _fixed_test_set(ranked.iloc[0])
-    return "\n".join(plan_lines(noise, target_diff / 100, fixed is not True, len(ranked), known=fixed is not None))
+    lines = plan_lines(noise, target_diff / 100, fixed is not True, len(ranked), known=fixed is not None)
+    return "\n".join([*lines, *skipped])
 
 
 def training_sd(noise: Spread, varying: bool) -> float | None:

@@ -1,4 +1,4 @@
-"""Core tables: every run, failed runs, the leaderboard and parameter efficiency."""
+"""Core tables: every completed run, the leaderboard and parameter efficiency."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from reports.fmt import Table
 from reports.paired import Comparison, compare, decide, rank_bands
 from reports.power import detectable_note
 from reports.strategy import best_reference, is_linear_probe, setup_key
-from reports.tidy import last_error_line
 from reports.uncertainty import ACC_HIGH, ACC_LOW, F1_HIGH, F1_LOW, accuracy_intro
 
 
@@ -63,24 +62,6 @@ def runs_table(frame: pd.DataFrame, links: dict[str, str] | None = None) -> Tabl
     )
     note = detectable_note(None, aggregate_configs(frame))
     return Table("Runs", data, text, intro=intro, notes=[note] if note else [])
-
-
-def failed_table(frame: pd.DataFrame) -> Table | None:
-    """Runs that did not complete, with the last line of their error."""
-    if frame.empty:
-        return None
-    failed = frame[frame["status"] != "completed"]
-    if failed.empty:
-        return None
-    errors = [
-        last_error_line(error) or f"no error recorded (status: {status})"
-        for error, status in zip(failed["error"], failed["status"], strict=True)
-    ]
-    data = pd.DataFrame(
-        {"Run": failed["name"], "Backend": failed["backend_label"], "Status": failed["status"], "Error": errors}
-    ).reset_index(drop=True)
-    text = fmt.render_columns(data, {"Error": lambda value: f"`{value}`" if value else fmt.MISSING})
-    return Table("Failed runs", data, text, intro=f"{len(data)} run(s) did not complete.")
 
 
 def leaderboard_table(configs: pd.DataFrame) -> Table | None:

@@ -12,6 +12,9 @@ import pandas as pd
 
 from reports.load import RunRecord, load_runs, study_name
 from reports.uncertainty import run_intervals
+from suite.run_status import last_error_line, status_reason
+
+__all__ = ["backend_label", "config_key", "last_error_line", "load_results", "runs_frame"]
 
 ID_COLUMNS = (
     "run_id",
@@ -41,7 +44,7 @@ NON_CONFIG_SPEC_FIELDS = ("name", "seed")
 
 
 def load_results(study_dirs: list[Path]) -> pd.DataFrame:
-    """One tidy row per run (completed and failed) across every study directory."""
+    """One tidy row per run that reads cleanly (every status) across every study directory."""
     return runs_frame(load_runs([Path(path) for path in study_dirs]))
 
 
@@ -68,19 +71,13 @@ def config_key(spec: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
-def last_error_line(error: str | None) -> str:
-    """The last non-empty line of a traceback (the exception message)."""
-    if not error:
-        return ""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
 def _row(record: RunRecord) -> dict[str, Any]:
     result = record.result
     row: dict[str, Any] = {"key": record.key}
     for column in ID_COLUMNS:
         row[column] = result.get(column)
+    row["status"] = record.status  # running without a live lock reads as interrupted
+    row["status_reason"] = status_reason(result, record.status)
     row["name"] = row["name"] or row["run_id"] or record.run_dir.name
     row["config_name"] = row["config_name"] or row["name"]
     row["study"] = row["study"] or study_name(record.study, record.study_dir)

@@ -49,7 +49,7 @@ def test_every_section_the_fixture_supports_is_there_and_none_is_empty(built: tu
         "Per-class report (best run)",
         "Figures",
         "Runs",
-        "Failed runs",
+        "Runs that did not complete",
         "How to read the uncertainty",
         "Provenance",
     }
@@ -60,7 +60,7 @@ def test_every_section_the_fixture_supports_is_there_and_none_is_empty(built: tu
 
 def test_failed_run_and_provenance(built: tuple[Path, str]) -> None:
     sections = _sections(built[1])
-    assert "`RuntimeError: out of memory`" in sections["Failed runs"]
+    assert "`RuntimeError: out of memory`" in sections["Runs that did not complete"]
     provenance = sections["Provenance"]
     assert "suite run studies/fixture.toml --set training.epochs=2" in provenance
     assert "Test CPU 9000 (2 cores)" in provenance and "GPU none" in provenance
@@ -108,8 +108,8 @@ def sections_table(markdown: str, title: str) -> list[str]:
 def test_only_failed_runs_still_reports(tmp_path: Path) -> None:
     directory = write_study(tmp_path / "s", "broken", [FakeRun("a", error=TRACEBACK), FakeRun("b", error="boom")])
     sections = _sections(build_report([directory]).read_text(encoding="utf-8"))
-    assert set(sections) == {"Failed runs", "Provenance"}
-    assert "`boom`" in sections["Failed runs"]
+    assert set(sections) == {"Runs that did not complete", "Provenance"}
+    assert "`boom`" in sections["Runs that did not complete"]
 
 
 def test_single_run_omits_comparisons(tmp_path: Path) -> None:

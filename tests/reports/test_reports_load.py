@@ -61,13 +61,13 @@ def test_repeats_share_a_config_key_that_ignores_name_and_seed() -> None:
     assert config_key(base) != config_key({**base, "optimizer": {"lr": 0.2}})
 
 
-def test_run_dir_without_result_reads_as_failed(study_dir: Path) -> None:
+def test_run_dir_without_result_reads_as_interrupted(study_dir: Path) -> None:
     orphan = study_dir / "runs" / "abc123"
     orphan.mkdir()
     (orphan / "spec.toml").write_text('name = "orphan"\nbackend = "torch"\n')
     frame = load_results([study_dir])
     row = _row(frame, "orphan")
-    assert row["status"] == "failed" and "result.json missing" in row["error_line"]
+    assert row["status"] == "interrupted" and "result.json missing" in row["error_line"]
 
 
 def test_several_study_dirs_merge(study_dir: Path, tmp_path: Path) -> None:

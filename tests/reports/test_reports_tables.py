@@ -11,7 +11,8 @@ from reports.cross_framework import cross_framework_table
 from reports.load import load_runs
 from reports.per_class import best_record, easiest_and_hardest, per_class_table
 from reports.tables_compare import strategy_table, zoo_table
-from reports.tables_core import efficiency_table, failed_table, leaderboard_table, runs_table
+from reports.tables_core import efficiency_table, leaderboard_table, runs_table
+from reports.tables_status import status_table
 
 
 @pytest.fixture
@@ -51,11 +52,12 @@ def test_runs_table_macro_f1_by_hand(frame: pd.DataFrame) -> None:
     assert _by(runs_table(frame), "Run")["mlp[backend=torch,seed=0]"]["Macro F1"] == pytest.approx(expected)
 
 
-def test_failed_table_lists_last_error_line(frame: pd.DataFrame) -> None:
-    table = failed_table(frame)
+def test_status_table_lists_the_last_error_line_of_a_failed_run(frame: pd.DataFrame) -> None:
+    table = status_table(frame)
     assert list(table.data["Run"]) == ["resnet18[backend=keras]"]
-    assert list(table.data["Error"]) == ["RuntimeError: out of memory"]
-    assert failed_table(frame[frame["status"] == "completed"]) is None
+    assert list(table.data["Status"]) == ["failed"]
+    assert list(table.data["Reason"]) == ["RuntimeError: out of memory"]
+    assert status_table(frame[frame["status"] == "completed"]) is None
 
 
 def test_leaderboard_ranks_and_summarises_repeats(configs: pd.DataFrame) -> None:
@@ -173,7 +175,7 @@ def test_tables_absent_without_data() -> None:
     assert cross_framework_table(empty, empty) is None
 
 
-def test_unfinished_run_is_listed_as_not_completed(tmp_path: Path) -> None:
+def test_a_running_run_nobody_holds_is_listed_as_interrupted(tmp_path: Path) -> None:
     import json
 
     from report_store import TRACEBACK
@@ -182,6 +184,6 @@ def test_unfinished_run_is_listed_as_not_completed(tmp_path: Path) -> None:
     result_path = next(directory.glob("runs/*/result.json"))
     result = json.loads(result_path.read_text())
     result_path.write_text(json.dumps({**result, "status": "running", "error": None}))
-    table = failed_table(load_results([directory]))
-    assert list(table.data["Status"]) == ["running"]
-    assert list(table.data["Error"]) == ["no error recorded (status: running)"]
+    table = status_table(load_results([directory]))
+    assert list(table.data["Status"]) == ["interrupted"]
+    assert "suite run resumes it" in table.data["Reason"][0]
