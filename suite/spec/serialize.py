@@ -27,9 +27,20 @@ def spec_from_toml(text: str) -> ExperimentSpec:
     return ExperimentSpec.model_validate(tomllib.loads(text))
 
 
+EXECUTION_ONLY_KEYS = {"training": ("time_limit", "resumable", "resources")}
+"""Keys that say how a run is executed, not what it computes: left out of the run id, so changing them (or
+adding them to the spec format) never turns a completed run into a new one."""
+
+
 def run_id(spec: ExperimentSpec) -> str:
-    """12-hex-digit id: SHA-256 of the canonical JSON of the resolved spec (stable across runs and machines)."""
-    canonical = json.dumps(spec_to_data(spec), sort_keys=True, separators=(",", ":"))
+    """12-hex-digit id: SHA-256 of the canonical JSON of the resolved spec (stable across runs and machines).
+
+    The :data:`EXECUTION_ONLY_KEYS` are not part of it.
+    """
+    data = spec_to_data(spec)
+    for section, keys in EXECUTION_ONLY_KEYS.items():
+        data[section] = {key: value for key, value in data.get(section, {}).items() if key not in keys}
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
 
 

@@ -50,3 +50,21 @@ def test_a_stored_spec_with_inf_is_refused() -> None:
     assert "time_limit = inf" in text
     with pytest.raises(ValueError, match="finite"):
         spec_from_toml(text)
+
+
+def test_run_ids_ignore_execution_only_keys_and_stay_stable() -> None:
+    """Changing how a run executes keeps its id, and results stored by earlier versions stay recognised."""
+    from pathlib import Path
+
+    from suite.spec.loader import load_study
+    from suite.spec.serialize import run_id
+
+    quickstart = Path(__file__).parents[3] / "benchmarks" / "quickstart.toml"
+    plain = load_study(quickstart).runs[0]
+    assert run_id(plain) == "376cc4d27906"  # the id this run had before time_limit/resumable/resources existed
+    tweaked = load_study(
+        quickstart,
+        ["training.time_limit=60", "training.resumable=false", "training.resources.cpus=2"],
+    ).runs[0]
+    assert tweaked.training.time_limit == 60 and run_id(tweaked) == run_id(plain)
+    assert run_id(load_study(quickstart, ["training.epochs=2"]).runs[0]) != run_id(plain)
