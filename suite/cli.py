@@ -92,7 +92,7 @@ def run(
         _err.print(f"--only: no run matches {', '.join(only or [])}", highlight=False, markup=False)
         raise typer.Exit(code=2)
     if check:
-        _preflight_or_exit(study)
+        _exit_on_preflight_problems(study)
     out_dir = out or Path("results") / study.name
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
@@ -125,17 +125,6 @@ def run(
         _err.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
     if _print_problems(tracker, out_dir) or unfinished:
         raise typer.Exit(code=1)
-
-
-def _preflight_or_exit(study: Study) -> None:
-    """Every run checked by its backend (in child processes) before any training; problems: one line each, exit 2."""
-    from suite.preflight import check_study
-
-    problems = check_study(study)
-    for problem in problems:
-        _err.print(problem, highlight=False, markup=False, soft_wrap=True)
-    if problems:
-        raise typer.Exit(code=2)
 
 
 def _launcher_or_exit(executor: str, address: str | None, out_dir: Path) -> Launcher:

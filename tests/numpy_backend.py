@@ -132,7 +132,13 @@ class NumpyRunner:
         )
 
     def list_models(self) -> dict[str, str]:
-        return {"mlp2": "dense 16 + ReLU -> dense (plain numpy)"}
+        return {
+            "mlp2": "dense 16 + ReLU -> dense (plain numpy)",
+            "mlp": "the same as mlp2 (so shared init applies)",
+            "sleepy": "mlp2 with a pause per training step",
+            "raise": "open_session raises",
+            "crash": "the worker process dies with status 3",
+        }
 
     def describe(self, model, input_shape, num_classes) -> ModelDescription:
         features = int(np.prod(input_shape))
