@@ -6,7 +6,6 @@ whichever backend or executor produced it. Nothing here knows about MLflow.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import math
@@ -34,7 +33,7 @@ class StoredRun:
     run_id: str
     name: str
     study: str
-    status: str  # completed | failed | unavailable | running (interrupted)
+    status: str  # as stored: one of suite.statuses (a stale "running" is an interrupted run)
     error: str | None
     params: dict[str, str]
     tags: dict[str, str]
@@ -50,10 +49,13 @@ class StoredRun:
 
 
 def read_stored_run(directory: Path) -> StoredRun | None:
-    """The run stored in ``directory``, or None when it has no readable ``result.json``."""
-    result = store.read_result(directory)
-    if result is None:
+    """The run stored in ``directory``, or None when it has no ``result.json``.
+
+    Raises :class:`suite.store.StoreError` (one line naming the file) when result.json or history.csv is damaged.
+    """
+    if not (directory / store.RESULT_FILE).exists():
         return None
+    result = store.load_result(directory)
     history = read_history(directory / store.HISTORY_FILE)
     metrics = result.get("metrics") or {}
     return StoredRun(
@@ -118,12 +120,10 @@ def run_tags(result: dict[str, Any]) -> dict[str, str]:
 
 
 def read_history(path: Path) -> list[dict[str, str]]:
-    """Rows of ``history.csv`` as strings (empty when absent)."""
-    try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            return list(csv.DictReader(handle))
-    except OSError:
+    """Rows of the ``history.csv`` at ``path`` as strings (empty when absent); StoreError when damaged."""
+    if not path.exists():
         return []
+    return store.load_history(path.parent)
 
 
 def epoch_series(history: list[dict[str, str]]) -> dict[str, list[tuple[int, float]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -28,7 +27,11 @@ class StudyTracker:
 
     def track(self, directory: Path) -> str | None:
         """Link and log the run stored in ``directory``; returns a line worth showing, or None. Never raises."""
-        run = read_stored_run(directory)
+        try:
+            run = read_stored_run(directory)
+        except store.StoreError as exc:  # a damaged run is skipped with its one line
+            self.problems.append(f"skipped {exc}")
+            return self.problems[-1]
         if run is None:
             return None
         try:
@@ -79,8 +82,8 @@ def export_study(out_dir: Path, mlflow: str) -> StudyTracker:
 
 def _study_info(out_dir: Path) -> dict:
     try:
-        return json.loads((out_dir / store.STUDY_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        return store.load_study(out_dir)
+    except store.StoreError:  # the run directories are still there to be found
         return {}
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,25 @@ def test_no_figures_without_results(tmp_path: Path, status: str) -> None:
     run = read_stored_run(_run_dir(tmp_path, {**HEADER, "status": status, "error": "x"}))
     assert write_figures(run, tmp_path) == []
     assert json.loads((run.directory / store.RESULT_FILE).read_text())["status"] == status
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "problem"),
+    [
+        (store.RESULT_FILE, b'{"status": "completed",', "not valid JSON (line 1 column 24: Expecting property name"),
+        (store.RESULT_FILE, b"[1, 2, 3]", "expected a JSON object, found a list"),
+        (store.RESULT_FILE, b"\xff\xfe\x00", "not UTF-8 text (byte 0xff at offset 0)"),
+        (store.HISTORY_FILE, b"epoch,train_loss\n0,1.0,2.0\n", "line 2 has 3 fields, the header 2"),
+    ],
+)
+def test_a_damaged_run_is_skipped_with_one_line(tmp_path: Path, file: str, content: bytes, problem: str) -> None:
+    from suite.tracking.study import StudyTracker
+
+    directory = _run_dir(tmp_path, COMPLETED, HISTORY)
+    (directory / file).write_bytes(content)
+    with pytest.raises(store.StoreError, match=re.escape(problem)):
+        read_stored_run(directory)
+    tracker = StudyTracker(tmp_path, "s")
+    note = tracker.track(directory)
+    assert note is not None and note.startswith(f"skipped {directory / file}: {problem}")
+    assert tracker.problems == [note]
