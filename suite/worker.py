@@ -12,6 +12,7 @@ one that left a resume state continues from its next epoch (:mod:`suite.training
 from __future__ import annotations
 
 import hashlib
+import os
 import signal
 import sys
 import time
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the spec stored in ``RUN_DIR/spec.toml``; the exit status is the recorded status's (EXIT_STATUSES)."""
     lifeline.watch_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    clock = time.monotonic()
+    clock = process_start()
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("usage: python -m suite.worker RUN_DIR", file=sys.stderr)
@@ -87,6 +88,22 @@ def main(argv: list[str] | None = None) -> int:
     if not spec.training.checkpoint:
         resume.clear(directory)
     return 0
+
+
+def process_start() -> float:
+    """When this process started, on the ``time.monotonic()`` clock (the start of ``training.time_limit``).
+
+    Read from ``/proc/self/stat`` so the imports before :func:`main` count; now, where that is not available.
+    """
+    now = time.monotonic()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start time after boot, in clock ticks
+        age = time.clock_gettime(time.CLOCK_BOOTTIME) - started
+    except (OSError, IndexError, ValueError, AttributeError):
+        return now
+    return now - age if 0.0 <= age < 3600.0 else now
 
 
 def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:

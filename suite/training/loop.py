@@ -112,6 +112,9 @@ def train(
     result = LoopResult([], -1, meter, setup_seconds=settings.setup_seconds)
     state = _State(session, plan, settings, *inputs, progress, logger, result)
     point = settings.resume.load(progress.message) if settings.resume is not None else None
+    if point is not None and not 0 <= point.epoch < len(plan.epochs):
+        progress.message(f"resume state ignored: its epoch {point.epoch} is not in the plan")
+        point = None
     start_phase = plan.epochs[point.epoch].phase if point is not None else 1
     try:
         for phase in plan.phases:

@@ -110,7 +110,7 @@ class ResumeStore:
         (directory / SESSION_DIR).mkdir()
         write_session(directory / SESSION_DIR)
         np.savez(directory / CORE_ARRAYS, **arrays)
-        (directory / CORE_FILE).write_text(json.dumps(core), encoding="utf-8")
+        (directory / CORE_FILE).write_text(json.dumps(core, default=_plain), encoding="utf-8")
         _fsync_tree(directory)
         _fsync_path(self.root)
         pointer = {"directory": name, "spec_hash": self.digest, "epoch": int(core["epoch"]), "format": FORMAT}
@@ -161,6 +161,13 @@ def set_rng_state(plain: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     random.setstate((version, tuple(internal), gauss))
     kind, position, has_gauss, cached = plain["numpy"]
     np.random.set_state((kind, arrays["numpy_keys"], position, has_gauss, cached))
+
+
+def _plain(value: Any) -> Any:
+    """Turn numpy scalars in the loop's state (e.g. parameter counts) as Python numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in a resume state")
 
 
 def _fsync_tree(directory: Path) -> None:
