@@ -113,6 +113,27 @@ def test_a_run_killed_after_early_stopping_ended_it_only_restores_and_tests(tmp_
     assert resumed.resumed_from_epoch == 4 and not any(call[0] == "set_learning_rates" for call in runner.session.calls)
 
 
+def test_the_feature_cache_is_recomputed_on_resume_and_its_passes_count(tmp_path: Path) -> None:
+    spec = ExperimentSpec.model_validate(
+        {
+            **_spec().model_dump(exclude={"strategy", "training"}),
+            "strategy": {"freeze": ["hidden"]},
+            "training": {"epochs": 4, "batch_size": 64, "feature_cache": True},
+        }
+    )
+    plain = run_in(prepared(tmp_path / "plain", spec), spec)
+    directory = prepared(tmp_path / "killed", spec)
+    with pytest.raises(Interrupted):
+        run_in(directory, spec, ResumableRunner(die_at_step=2 * STEPS_PER_EPOCH + 1))
+    runner = ResumableRunner()
+    resumed = run_in(directory, spec, runner)
+    assert resumed.extra["feature_cache"]["active"] and ("use_prefix_cache", ["hidden"]) in runner.session.calls
+    assert comparable(resumed) == comparable(plain) and resumed.resumed_from_epoch == 2
+    np.testing.assert_array_equal(resumed.test_scores, plain.test_scores)
+    epochs = sum(row["seconds"] for row in resumed.history)
+    assert resumed.timing.train_seconds > epochs + resumed.extra["feature_cache"]["seconds"]  # both attempts' passes
+
+
 def test_a_torn_state_is_ignored_and_the_run_starts_afresh(uninterrupted, tmp_path: Path) -> None:
     directory = _interrupted(tmp_path, 2)
     state_dir = directory / RESUME_DIR / _pointer(directory)["directory"]
