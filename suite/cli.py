@@ -178,7 +178,7 @@ def _tracker_or_exit(out_dir: Path, study: str, mlflow: str | None) -> StudyTrac
 def _print_problems(tracker: StudyTracker, out_dir: Path) -> bool:
     for problem in tracker.problems:
         _err.print(problem, highlight=False, markup=False, soft_wrap=True)
-    if tracker.mlflow is not None and tracker.problems:
+    if tracker.mlflow is not None and any(problem.startswith("mlflow:") for problem in tracker.problems):
         hint = f"the results are stored; log them later: suite export {out_dir} --mlflow={tracker.mlflow.uri}"
         _err.print(hint, highlight=False, markup=False, soft_wrap=True)
     return bool(tracker.problems)
@@ -201,7 +201,9 @@ def report(
         _err.print(f"--format: must be md, csv or parquet, got {fmt!r}", highlight=False, markup=False)
         raise typer.Exit(code=2)
     try:
-        path = build_report(list(dirs), out=out, fmt=fmt)
+        path = build_report(
+            list(dirs), out=out, fmt=fmt, on_problem=lambda line: _err.print(line, highlight=False, markup=False)
+        )
     except (FileNotFoundError, ValueError) as exc:
         _err.print(str(exc), highlight=False, markup=False)
         raise typer.Exit(code=2) from None

@@ -8,7 +8,6 @@ executed exactly once, and a run whose executor died is ``interrupted`` and resu
 from __future__ import annotations
 
 import fnmatch
-import json
 import re
 import signal
 import threading
@@ -312,10 +311,10 @@ def _write_study_file(study: Study, out_dir: Path, command: str) -> None:
     path = out_dir / store.STUDY_FILE
     with FileLock(str(out_dir / STUDY_LOCK), timeout=60):
         try:
-            previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        except (OSError, ValueError):
-            previous = {}
-        known = previous.get("run_ids", []) if isinstance(previous, dict) else []
+            previous = store.load_study(out_dir)
+        except store.StoreError:
+            previous = {}  # damaged: rewritten whole below (the run ids come back as their runs are claimed)
+        known = previous.get("run_ids", [])
         ids = list(dict.fromkeys([*(known if isinstance(known, list) else []), *(run_id(s) for s in study.runs)]))
         store.write_json(
             path,
