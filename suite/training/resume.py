@@ -16,7 +16,6 @@ hash differs from ``spec.toml`` is ignored with a message, and the next save ove
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import random
@@ -30,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from suite import store
+from suite.spec.serialize import run_id, spec_from_toml
 
 RESUME_DIR = Path("checkpoints") / "resume"
 POINTER_FILE = "resume.json"
@@ -59,8 +59,12 @@ class ResumePoint:
 
 
 def spec_hash(run_dir: Path) -> str:
-    """SHA-256 of the run's ``spec.toml`` (a resume state only continues the very same spec)."""
-    return hashlib.sha256((run_dir / store.SPEC_FILE).read_bytes()).hexdigest()
+    """The hash of the run's ``spec.toml`` a resume state must match: the run id's (SHA-256 of the canonical spec).
+
+    Like the run id it leaves out the execution-only keys (``training.time_limit``, ``resumable``,
+    ``resources``): a run that timed out continues under a longer limit; any other change starts afresh.
+    """
+    return run_id(spec_from_toml((run_dir / store.SPEC_FILE).read_text(encoding="utf-8")))
 
 
 class ResumeStore:

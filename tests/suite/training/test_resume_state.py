@@ -161,6 +161,13 @@ def test_a_state_of_another_spec_is_ignored_and_overwritten(tmp_path: Path) -> N
     assert _pointer(directory)["spec_hash"] == ResumeStore.for_run(directory).digest
 
 
+def test_a_longer_time_limit_still_continues_the_state(uninterrupted, tmp_path: Path) -> None:
+    directory = _interrupted(tmp_path, 2)
+    longer = _spec(time_limit=3600.0)
+    resumed = run_in(prepared(directory, longer), longer)
+    assert resumed.resumed_from_epoch == 2 and comparable(resumed) == comparable(uninterrupted)
+
+
 def test_a_save_cut_short_leaves_the_previous_state_usable(tmp_path: Path) -> None:
     directory = prepared(tmp_path, _spec())
     states = ResumeStore.for_run(directory)
