@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from suite import executor_ray, statuses, store
+from suite import executor_ray, run_transfer, statuses, store
 from suite.executor import result_header, run_resources, worker_environment
 from suite.executor_ray import FORCE_COPY_ENV, RayLauncher, RayUnavailableError, make_ray_launcher
-from suite.launch import LOG_FILE, WorkerExit, WorkerJob
+from suite.executor_ray_node import NodeTask, node_environment, thin_events
+from suite.launch import LOG_FILE, LocalLauncher, WorkerExit, WorkerJob
 from suite.slots import THREAD_VARIABLES
 from suite.spec.loader import load_study
 from suite.spec.models import ExperimentSpec
@@ -75,6 +77,22 @@ model = { name = "mlp" }
 [[experiments]]
 name = "simple_cnn"
 model = { name = "simple_cnn" }
+"""
+
+
+RESUME_STUDY = """
+[study]
+name = "rayresume"
+
+[defaults]
+backend = "torch"
+dataset = { source = "digits", normalization = "unit" }
+optimizer = { name = "adam", lr = 1e-3 }
+training = { epochs = 40, batch_size = 16, device = "cpu", precision = "fp32", deterministic = true }
+
+[[experiments]]
+name = "mlp"
+model = { name = "mlp", dropout = 0.2 }
 """
 
 
@@ -184,7 +202,7 @@ def test_a_killed_ray_worker_is_a_lost_run_and_its_worker_dies(
     events: list[dict] = []
     thread = threading.Thread(target=lambda: exits.append(launcher.launch(job, events.append)), daemon=True)
     thread.start()
-    worker = _wait_for_worker(job.directory)
+    worker = _wait_for_worker(str(job.directory))
     ray_worker = worker.parent()
     assert ray_worker is not None and ray_worker.pid != os.getpid()
     ray_worker.kill()
@@ -197,16 +215,66 @@ def test_a_killed_ray_worker_is_a_lost_run_and_its_worker_dies(
     assert events[0]["text"].endswith("shared filesystem")  # the node saw the driver's token: it worked in place
 
 
-def _wait_for_worker(directory: Path, timeout: float = 60) -> psutil.Process:
-    """The ``python -m suite.worker DIRECTORY`` process, wherever it was started from."""
+@pytest.mark.slow
+def test_a_run_lost_on_a_node_resumes_from_the_state_it_sent_back(
+    address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a shared filesystem each resume state comes back as soon as it is written: a lost node costs at most
+    the epoch in progress, and the resumed run ends with the metrics of a run never interrupted."""
+    pytest.importorskip("torch", reason="the resume state needs a backend with save_state (torch)")
+    monkeypatch.setenv(FORCE_COPY_ENV, "1")
+    path = tmp_path / "resume.toml"
+    path.write_text(RESUME_STUDY)
+    [spec] = load_study(path).runs
+    job = _job(spec, tmp_path / "out")
+    ray_launcher = make_ray_launcher(address, tmp_path / "out")
+    try:
+        exits: list[WorkerExit] = []
+        thread = threading.Thread(target=lambda: exits.append(ray_launcher.launch(job, lambda e: None)), daemon=True)
+        thread.start()
+        pointer = job.directory / run_transfer.RESUME_POINTER
+        _wait_for(pointer.exists, f"no resume state came back to {pointer}", timeout=RUN_TIMEOUT)
+        _wait_for_worker("tlbench-ray-", job.run_id).parent().kill()  # the Ray worker running the copied run
+        thread.join(timeout=60)
+        assert exits and exits[0].lost, exits
+        saved = json.loads(pointer.read_text())
+        assert (job.directory / run_transfer.RESUME_DIR / saved["directory"]).is_dir()
+        assert ray_launcher.launch(job, lambda e: None) == WorkerExit(0)
+    finally:
+        ray_launcher.close()
+    plain = _job(spec, tmp_path / "plain")
+    assert LocalLauncher().launch(plain, lambda e: None) == WorkerExit(0)
+    result = store.read_result(job.directory)
+    assert result["status"] == statuses.COMPLETED and result["resumed_from_epoch"] >= saved["epoch"]
+    assert result["metrics"] == _completed_metrics(plain.directory)
+    assert not (job.directory / run_transfer.RESUME_DIR).exists()  # a completed run clears its resume state
+
+
+def _wait_for(condition: Callable[[], bool], failure: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        time.sleep(0.1)
+
+
+def _wait_for_worker(*parts: str, timeout: float = 60) -> psutil.Process:
+    """A ``python -m suite.worker RUN_DIR`` process whose RUN_DIR contains every one of ``parts``."""
+    return _wait_for_workers(*parts, count=1, timeout=timeout)[0]
+
+
+def _wait_for_workers(*parts: str, count: int, timeout: float = 60) -> list[psutil.Process]:
+    """``count`` distinct ``python -m suite.worker RUN_DIR`` processes whose RUN_DIR contains every one of ``parts``."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        found = []
         for process in psutil.process_iter(["cmdline"]):
             cmdline = process.info["cmdline"] or []
-            if "suite.worker" in cmdline and str(directory) in cmdline:
-                return process
+            if "suite.worker" in cmdline and all(part in cmdline[-1] for part in parts):
+                found.append(process)
+        if len(found) >= count:
+            return found
         time.sleep(0.2)
-    raise AssertionError(f"no worker started for {directory}")
+    raise AssertionError(f"fewer than {count} workers started with {parts} in their run directory")
 
 
 def test_suite_run_with_ray_matches_local(address: str, plugin_site: Path, tmp_path: Path) -> None:
@@ -219,6 +287,33 @@ def test_suite_run_with_ray_matches_local(address: str, plugin_site: Path, tmp_p
     assert _outcomes(ray_out) == _outcomes(local_out)
     assert {status for status, _ in _outcomes(ray_out).values()} == {statuses.COMPLETED}
     assert not list(ray_out.glob(".ray-probe-*"))
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_workers_never_outlive_a_ray_driver(
+    address: str, plugin_site: Path, tmp_path: Path, how: signal.Signals
+) -> None:
+    """SIGTERM: the driver cancels its tasks, the runs end interrupted; SIGKILL: Ray ends the dead driver's tasks."""
+    path = tmp_path / "rayplugin.toml"
+    path.write_text(STUDY.format(model="sleepy", epochs=200))
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": _with_path(plugin_site)}
+    command = [sys.executable, "-m", "suite", "run", str(path), "--out", str(out), "--quiet", "--no-check"]
+    driver = subprocess.Popen([*command, "--executor", "ray", "--address", address], env=env, stderr=subprocess.PIPE)
+    try:
+        workers = _wait_for_workers(str(out), count=2)
+        time.sleep(1.0)
+        driver.send_signal(how)
+        driver.wait(timeout=60)
+        _, alive = psutil.wait_procs(workers, timeout=15)
+        assert not alive, "a worker outlived its Ray driver"
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    results = [store.read_result(directory) for directory in (out / store.RUNS_DIR).iterdir()]
+    expected = statuses.INTERRUPTED if how == signal.SIGTERM else statuses.RUNNING  # running + no lock: interrupted
+    assert [result["status"] for result in results] == [expected, expected]
+    assert driver.returncode == (130 if how == signal.SIGTERM else -signal.SIGKILL)
 
 
 def _suite_run(spec: Path, out: Path, env: dict[str, str], *options: str) -> Path:
@@ -262,28 +357,24 @@ def test_missing_ray_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert str(caught.value) == 'the ray executor needs Ray: pip install "tlbench[ray]"'
 
 
-def test_resume_state_travels_and_stale_files_are_dropped(tmp_path: Path) -> None:
-    run = tmp_path / "run"
-    old_state = executor_ray.RESUME_DIR / "epoch-0001-aa" / "core.json"
-    for name, text in {store.SPEC_FILE: "spec", store.RESULT_FILE: "{}", str(old_state): "old", ".lock": ""}.items():
-        store.write_text(run / name, text)
-    sent = executor_ray._pack(run)
-    assert set(sent) == {store.SPEC_FILE, store.RESULT_FILE, old_state.as_posix()}
-    new_state = (executor_ray.RESUME_DIR / "epoch-0002-bb" / "core.json").as_posix()
-    returned = {**sent, store.RESULT_FILE: b'{"status": "completed"}', new_state: b"new", "history.csv": b"h"}
-    del returned[old_state.as_posix()]
-    executor_ray._unpack_returned(run, returned, sent)
-    assert (run / new_state).read_text() == "new" and (run / "history.csv").read_text() == "h"
-    assert not old_state.parent.exists() and not (run / old_state).parent.exists()
-    assert (run / ".lock").exists() and json.loads((run / store.RESULT_FILE).read_text())["status"] == "completed"
-
-
-def test_the_node_keeps_its_own_paths_threads_and_gpus() -> None:
+def test_the_node_keeps_its_own_paths_and_gpus_and_sizes_threads_to_the_task() -> None:
     driver = {"PATH": "/driver/bin", "HOME": "/home/d", "OMP_NUM_THREADS": "8", "GONE": "x"}
     job_env = {**driver, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": "3", "KERAS_BACKEND": "jax"}
     del job_env["GONE"]
     changed, unset = executor_ray._run_environment(job_env, driver)
     assert changed == {"KERAS_BACKEND": "jax"} and unset == ("GONE",)
+    task = NodeTask("r", "/d", None, changed, unset, 2.0, 1.0, None, [])
+    node = {"PATH": "/node/bin", "CUDA_VISIBLE_DEVICES": "0", "GONE": "y", "OMP_NUM_THREADS": "2"}
+    env = node_environment(task, node)
+    assert env["PATH"] == "/node/bin" and env["CUDA_VISIBLE_DEVICES"] == "0" and "GONE" not in env
+    assert env["KERAS_BACKEND"] == "jax" and env["OMP_NUM_THREADS"] == env["TF_NUM_INTRAOP_THREADS"] == "2"
+    cpu_only = NodeTask("r", "/d", None, changed, unset, 1.0, 0.0, None, [])
+    assert node_environment(cpu_only, {"CUDA_VISIBLE_DEVICES": "0,1"})["CUDA_VISIBLE_DEVICES"] == ""
+
+
+def test_progress_bars_get_only_the_latest_batch_count() -> None:
+    batch = [{"event": "batch_end", "batches_done": n} for n in (1, 2, 3)] + [{"event": "epoch_end", "epoch": 0}]
+    assert thin_events(batch + batch[:1]) == [batch[2], batch[3], batch[0]]
 
 
 def test_a_cluster_that_wants_a_token_says_so() -> None:
