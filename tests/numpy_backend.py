@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from suite.runners.protocol import GroupFacts, InitSlot, ModelDescription, ParamCounts
 
 HIDDEN = 16
+STATE_FILE = "state.npz"
 SLEEPY_STEP_SECONDS = 0.05
 
 
@@ -114,6 +116,27 @@ class NumpySession:
 
     def close(self) -> None:
         self.calls.append(("close",))
+
+    def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:
+        arrays = {f"weights/{key}": value for key, value in self.weights.items()}
+        for name, snapshot in snapshots.items():
+            arrays.update({f"snapshot/{name}/{key}": value for key, value in snapshot.items()})
+        np.savez(directory / STATE_FILE, **arrays)
+
+    def load_state(self, directory: Path) -> dict[str, Any]:
+        self.calls.append(("load_state",))
+        with np.load(directory / STATE_FILE, allow_pickle=False) as loaded:
+            arrays = {key: loaded[key] for key in loaded.files}
+        self.weights = {key.split("/")[1]: value for key, value in arrays.items() if key.startswith("weights/")}
+        snapshots: dict[str, Any] = {}
+        for key, value in arrays.items():
+            if key.startswith("snapshot/"):
+                _, name, weight = key.split("/")
+                snapshots.setdefault(name, {})[weight] = value
+        return snapshots
+
+    def weights_finite(self) -> bool:
+        return all(np.isfinite(value).all() for value in self.weights.values())
 
 
 class NumpyRunner:

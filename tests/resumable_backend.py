@@ -16,15 +16,13 @@ from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import spec_to_toml
 from suite.training.run import execute
 
-STATE_FILE = "state.npz"
-
 
 class Interrupted(BaseException):
     """Stands for SIGKILL in-process: raised from a training step, nothing after it runs."""
 
 
 class ResumableSession(NumpySession):
-    """NumpySession that saves its weights and named snapshots; it can be told to die at the n-th step or when
+    """NumpySession that can be told to die at the n-th step or when
     early stopping restores the best weights."""
 
     die_at_step: int | None = None
@@ -44,27 +42,6 @@ class ResumableSession(NumpySession):
         if self.die_on_restore:
             raise Interrupted
         super().restore(snapshot)
-
-    def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:
-        arrays = {f"weights/{key}": value for key, value in self.weights.items()}
-        for name, snapshot in snapshots.items():
-            arrays.update({f"snapshot/{name}/{key}": value for key, value in snapshot.items()})
-        np.savez(directory / STATE_FILE, **arrays)
-
-    def load_state(self, directory: Path) -> dict[str, Any]:
-        self.calls.append(("load_state",))
-        with np.load(directory / STATE_FILE) as loaded:
-            arrays = {key: loaded[key] for key in loaded.files}
-        self.weights = {key.split("/")[1]: value for key, value in arrays.items() if key.startswith("weights/")}
-        snapshots: dict[str, Any] = {}
-        for key, value in arrays.items():
-            if key.startswith("snapshot/"):
-                _, name, weight = key.split("/")
-                snapshots.setdefault(name, {})[weight] = value
-        return snapshots
-
-    def weights_finite(self) -> bool:
-        return all(np.isfinite(value).all() for value in self.weights.values())
 
 
 class ResumableRunner(NumpyRunner):

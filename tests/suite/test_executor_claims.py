@@ -182,27 +182,46 @@ def _wait_for_worker(parent: psutil.Process, timeout: float = 60) -> psutil.Proc
     raise AssertionError("no worker started")
 
 
+def _wait_for_resume_state(out: Path, epoch: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pointer in out.glob("runs/*/checkpoints/resume/resume.json"):
+            try:
+                if json.loads(pointer.read_text())["epoch"] >= epoch:
+                    return
+            except (OSError, ValueError, KeyError):
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"no resume state for epoch {epoch}")
+
+
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
-def test_workers_never_outlive_their_executor(plugin_path: Path, tmp_path: Path, how: signal.Signals) -> None:
-    spec = write_study(tmp_path, "sleepy", epochs=30)
+def test_workers_never_outlive_their_executor_and_the_run_resumes(
+    plugin_path: Path, tmp_path: Path, how: signal.Signals
+) -> None:
+    spec = write_study(tmp_path, "sleepy", epochs=4).read_text().split("[[experiments]]")
+    (tmp_path / "one.toml").write_text("[[experiments]]".join(spec[:2]))  # only run "a"
     out = tmp_path / "out"
-    executor = _suite_run(spec, out)
+    executor = _suite_run(tmp_path / "one.toml", out)
     try:
         worker = _wait_for_worker(psutil.Process(executor.pid))
-        time.sleep(1.0)
+        _wait_for_resume_state(out, 1)
         os.kill(executor.pid, how)
         executor.wait(timeout=30)
-        gone, alive = psutil.wait_procs([worker], timeout=10)
+        _, alive = psutil.wait_procs([worker], timeout=10)
         assert not alive, "the worker outlived its executor"
     finally:
         if executor.poll() is None:
             executor.kill()
-    [directory] = [d for d in (out / "runs").iterdir() if (d / store.RESULT_FILE).exists()][:1]
-    result = store.read_result(directory)
-    assert result["status"] in {statuses.RUNNING, statuses.INTERRUPTED}  # never failed/killed: it is resumable
+    [directory] = list((out / "runs").iterdir())
+    assert store.read_result(directory)["status"] in {statuses.RUNNING, statuses.INTERRUPTED}  # resumable
     from suite.run_lock import is_claimed
 
     assert not is_claimed(directory)
+    [record] = run_study(load_study(tmp_path / "one.toml"), out, quiet=True)
+    result = store.read_result(directory)
+    assert record.status == "completed" and result["resumes"] == 1 and result["resumed_from_epoch"] >= 2
+    assert len(store.load_history(directory)) == 4
 
 
 def test_a_killed_worker_is_recorded_with_its_signal(plugin_path: Path, tmp_path: Path) -> None:
