@@ -22,10 +22,13 @@ from typing import Any
 
 from suite import run_transfer
 from suite.launch import WorkerExit, run_worker_process
+from suite.run_lock import RunLock
 from suite.slots import THREAD_VARIABLES
 
 EVENT_BATCH_SECONDS = 0.25
 """Events are sent back in batches at most this often (a progress bar gets its latest count only)."""
+SCRATCH_PREFIX = "tlbench-ray-"
+SCRATCH_GRACE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,9 @@ def run_on_node(task: NodeTask) -> Iterator[tuple[Any, ...]]:
     import ray
 
     shared = sees_probe(task.probe)
-    scratch = None if shared else Path(tempfile.mkdtemp(prefix="tlbench-ray-"))
+    scratch = None if shared else _Scratch()
     try:
-        directory = Path(task.directory) if scratch is None else scratch / task.run_id
+        directory = Path(task.directory) if scratch is None else scratch.path / task.run_id
         if scratch is not None:
             run_transfer.write_files(directory, ray.get(task.files[0]))
         where = "shared filesystem" if shared else "run directory copied to the node"
@@ -66,7 +69,40 @@ def run_on_node(task: NodeTask) -> Iterator[tuple[Any, ...]]:
         yield from _run_and_report(directory, task, copied=scratch is not None)
     finally:
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            scratch.remove()
+
+
+class _Scratch:
+    """A temp directory for one copied run, claimed with a lock while its task lives.
+
+    A task whose Ray worker was killed cannot remove its directory; the next copied run on the node does (its
+    lock is free), after ``SCRATCH_GRACE_SECONDS``.
+    """
+
+    def __init__(self) -> None:
+        sweep_scratch()
+        self.path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+        self._claim = RunLock(self.path)
+        self._claim.acquire()
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._claim.release()
+
+
+def sweep_scratch(grace: float = SCRATCH_GRACE_SECONDS) -> None:
+    """Remove the temp directories of copied runs whose task is gone (unlocked, older than ``grace`` seconds)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        try:
+            fresh = time.time() - path.stat().st_mtime < grace
+        except OSError:
+            continue
+        if fresh or not path.is_dir() or path.is_symlink():
+            continue
+        claim = RunLock(path)
+        if claim.acquire():
+            shutil.rmtree(path, ignore_errors=True)
+            claim.release()
 
 
 def sees_probe(probe: tuple[str, str] | None) -> bool:

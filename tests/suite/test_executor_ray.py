@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +26,9 @@ import pytest
 from suite import executor_ray, run_transfer, statuses, store
 from suite.executor import result_header, run_resources, worker_environment
 from suite.executor_ray import FORCE_COPY_ENV, RayLauncher, RayUnavailableError, make_ray_launcher
-from suite.executor_ray_node import NodeTask, node_environment, thin_events
+from suite.executor_ray_node import SCRATCH_PREFIX, NodeTask, node_environment, sweep_scratch, thin_events
 from suite.launch import LOG_FILE, LocalLauncher, WorkerExit, WorkerJob
+from suite.run_lock import RunLock
 from suite.slots import THREAD_VARIABLES
 from suite.spec.loader import load_study
 from suite.spec.models import ExperimentSpec
@@ -381,3 +383,19 @@ def test_a_cluster_that_wants_a_token_says_so() -> None:
     log = "[2026-01-01 W 1 1] gcs_client.cc:210: Failed to get cluster ID from GCS server: Unauthenticated: RPC error"
     assert "RAY_AUTH_MODE=token" in executor_ray._connect_failure(log, ConnectionError("Failed to connect"))
     assert executor_ray._connect_failure("", ConnectionError("Failed to connect\nmore")) == "Failed to connect"
+
+
+def test_the_copies_of_dead_tasks_are_swept_live_ones_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead, live, fresh = (tmp_path / f"{SCRATCH_PREFIX}{name}" for name in ("dead", "live", "fresh"))
+    for folder in (dead, live, fresh):
+        store.write_text(folder / "run" / store.SPEC_FILE, "spec")
+    for folder in (dead, live):
+        os.utime(folder, (time.time() - 600, time.time() - 600))
+    claim = RunLock(live)  # its task still runs
+    assert claim.acquire()
+    try:
+        sweep_scratch()
+    finally:
+        claim.release()
+    assert not dead.exists() and live.exists() and fresh.exists()
