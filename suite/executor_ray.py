@@ -148,21 +148,23 @@ def make_ray_launcher(address: str | None, out_dir: Path) -> RayLauncher:
         import ray
     except ImportError:
         raise RayUnavailableError(RAY_INSTALL_HINT) from None
-    if address not in (None, "auto", "local"):
-        _check_reachable(address)
+    target = address or os.environ.get("RAY_ADDRESS") or None
+    if target not in (None, "auto", "local"):
+        _check_reachable(target)
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    _connect(ray, address)
+    _connect(ray, address, target)
     out_dir.mkdir(parents=True, exist_ok=True)
     return RayLauncher(ray, out_dir, force_copy=os.environ.get(FORCE_COPY_ENV) == "1")
 
 
-def _connect(ray: Any, address: str | None) -> None:
-    """``ray.init`` without Ray's log lines; a failure becomes one :class:`RayUnavailableError` line.
+def _connect(ray: Any, address: str | None, target: str | None) -> None:
+    """``ray.init(address)`` without Ray's log lines; a failure becomes one :class:`RayUnavailableError` line.
 
-    Connecting to an address, the native client's retry warnings (one a second) go to a file, not the
-    terminal, and name the cause when the cluster wants a token. A new local cluster starts without a dashboard.
+    Connecting to an address (``target``: ``address`` or ``RAY_ADDRESS``), the native client's retry warnings
+    (one a second) go to a file, not the terminal, and name the cause when the cluster wants a token. A new
+    local cluster starts without a dashboard.
     """
-    local = address in (None, "local")
+    local = target in (None, "local")
     options = {"include_dashboard": False} if local else {}
     with tempfile.TemporaryFile() as native_log:
         try:
@@ -177,7 +179,7 @@ def _connect(ray: Any, address: str | None) -> None:
         except Exception as exc:  # noqa: BLE001 - whatever Ray raises, the user gets one line
             native_log.seek(0)
             cause = _connect_failure(native_log.read().decode(errors="replace"), exc)
-            where = f" at {address}" if address else ""
+            where = f" at {target}" if target else ""
             raise RayUnavailableError(f"cannot connect to the Ray cluster{where}: {cause}") from None
 
 

@@ -344,12 +344,15 @@ def test_torch_and_keras_runs_through_ray_match_local(address: str, tmp_path: Pa
         assert status == statuses.COMPLETED and metrics == local_outcomes[rid][1], rid
 
 
-def test_an_unreachable_address_is_one_line(tmp_path: Path) -> None:
+def test_an_unreachable_address_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("ray", reason='ray is not installed (pip install "tlbench[ray]")')
     with pytest.raises(RayUnavailableError, match=r"^cannot reach the Ray cluster at 127\.0\.0\.1:\d+: .+$"):
         make_ray_launcher(f"127.0.0.1:{_free_port()}", tmp_path)
     with pytest.raises(RayUnavailableError, match="expected HOST:PORT"):
         make_ray_launcher("nowhere", tmp_path)
+    monkeypatch.setenv("RAY_ADDRESS", f"127.0.0.1:{_free_port()}")  # what Ray connects to without --address
+    with pytest.raises(RayUnavailableError, match="^cannot reach the Ray cluster at 127.0.0.1:"):
+        make_ray_launcher(None, tmp_path)
 
 
 def test_missing_ray_names_the_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
