@@ -1,8 +1,10 @@
-"""The Ray launcher on a real local Ray cluster: same results as the local launcher, files back without a shared
-filesystem, a killed Ray worker is a lost run (and takes its worker process with it), clear errors.
+"""The Ray executor on a real local Ray cluster: ``suite run --executor ray`` gives the runs, statuses and metrics
+of ``--executor local``; files come back without a shared filesystem; a killed Ray worker is a lost run that takes
+its worker process with it (and, copied, resumes from the state it sent back); a killed or stopped driver leaves
+no worker behind; Ray missing or out of reach is one line.
 
-The cluster is started once for the module with ``ray start --head`` (2 CPUs, no dashboard) and always stopped
-with ``ray stop --force``; every wait is bounded.
+The cluster is started once for the module with ``ray start --head`` (2 CPUs, no dashboard, a free port) and
+always stopped with ``ray stop --force``; every wait is bounded.
 """
 
 from __future__ import annotations
