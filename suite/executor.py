@@ -269,10 +269,15 @@ def worker_environment(spec: ExperimentSpec, progress_fd: int | None = None) -> 
     return env
 
 
-def run_resources(spec: ExperimentSpec) -> dict[str, float]:
-    """What one run asks of a cluster slot: ``training.resources``, defaults from ``training.device``."""
+def run_resources(spec: ExperimentSpec) -> dict[str, float | None]:
+    """What one run asks of a cluster slot: ``training.resources``, defaults from ``training.device``.
+
+    GPUs: ``cuda`` asks for one, ``cpu`` for none; ``auto`` gives None, "one if the cluster has GPUs", which
+    the launcher that knows the cluster decides.
+    """
     wanted = spec.training.resources
-    gpus = wanted.gpus if wanted.gpus is not None else (1.0 if spec.training.device == "cuda" else 0.0)
+    defaults = {"cuda": 1.0, "cpu": 0.0, "auto": None}
+    gpus = wanted.gpus if wanted.gpus is not None else defaults[spec.training.device]
     return {"cpus": wanted.cpus if wanted.cpus is not None else 1.0, "gpus": gpus}
 
 

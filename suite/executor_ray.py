@@ -102,10 +102,18 @@ class RayLauncher:
             Path(self._probe[0]).unlink(missing_ok=True)
         self._ray.shutdown()
 
+    def _cluster_gpus(self) -> float:
+        """GPUs in the whole cluster (what ``training.device = "auto"`` asks one of, when there are any)."""
+        try:
+            return float(self._ray.cluster_resources().get("GPU", 0.0))
+        except Exception:  # noqa: BLE001 - an unanswerable cluster query means: ask for none
+            return 0.0
+
     def _submit(self, job: WorkerJob, directory: Path, sent: dict[str, bytes]) -> Any:
         """Start the task (None once the launcher is closed); the files go by reference, fetched only to copy."""
         env, unset = _run_environment(job.env, os.environ)
-        cpus, gpus = float(job.resources.get("cpus", 1.0)), float(job.resources.get("gpus", 0.0))
+        cpus, gpus = float(job.resources.get("cpus") or 1.0), job.resources.get("gpus")
+        gpus = float(gpus) if gpus is not None else (1.0 if self._cluster_gpus() > 0 else 0.0)
         files = self._ray.put(sent)
         task = NodeTask(job.run_id, str(directory), self._probe, env, unset, cpus, gpus, job.time_limit, [files])
         options = {

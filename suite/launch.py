@@ -34,7 +34,7 @@ class WorkerJob:
     name: str
     directory: Path
     env: dict[str, str]
-    resources: dict[str, float] = field(default_factory=dict)
+    resources: dict[str, float | None] = field(default_factory=dict)
     time_limit: float | None = None
     cpu_cores: tuple[int, ...] = ()
 

@@ -238,3 +238,17 @@ def test_a_killed_worker_is_recorded_with_its_signal(plugin_path: Path, tmp_path
     assert records[0].status == statuses.KILLED
     result = store.read_result(records[0].directory)
     assert result["signal"] == signal.SIGKILL and "SIGKILL" in result["error"]
+
+
+def test_run_resources_follow_the_device_unless_given(plugin_path: Path, tmp_path: Path) -> None:
+    from suite.executor import run_resources
+
+    def resources(training: str) -> dict:
+        spec = write_study(tmp_path).read_text().replace("training = { epochs = 3 }", f"training = {{ {training} }}")
+        (tmp_path / "r.toml").write_text(spec)
+        return run_resources(load_study(tmp_path / "r.toml").runs[0])
+
+    assert resources('epochs = 1, device = "cuda"') == {"cpus": 1.0, "gpus": 1.0}
+    assert resources('epochs = 1, device = "cpu"') == {"cpus": 1.0, "gpus": 0.0}
+    assert resources("epochs = 1") == {"cpus": 1.0, "gpus": None}  # auto: one if the cluster has any
+    assert resources("epochs = 1, resources = { cpus = 4, gpus = 0.5 }") == {"cpus": 4.0, "gpus": 0.5}
