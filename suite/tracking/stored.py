@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from suite import store
+from suite.run_status import observed_status
 
 PLAN_FILE = "plan.json"
 LOG_FILE = "worker.log"
@@ -56,6 +57,7 @@ def read_stored_run(directory: Path) -> StoredRun | None:
     if not (directory / store.RESULT_FILE).exists():
         return None
     result = store.load_result(directory)
+    result = {**result, "status": observed_status(directory, result)}  # a stale "running" is interrupted
     history = read_history(directory / store.HISTORY_FILE)
     metrics = result.get("metrics") or {}
     return StoredRun(
@@ -63,7 +65,7 @@ def read_stored_run(directory: Path) -> StoredRun | None:
         run_id=str(result.get("run_id") or directory.name),
         name=str(result.get("name") or directory.name),
         study=str(result.get("study") or ""),
-        status=str(result.get("status") or "running"),
+        status=str(result["status"]),
         error=result.get("error"),
         params=flatten(result.get("spec") or {}),
         tags=run_tags(result),
