@@ -57,6 +57,7 @@ def _assert_same(found: dict[str, list[str]]) -> None:
     assert all(value == values[0] for value in values), found
 
 
+@pytest.mark.slow
 def test_every_pixel_augmentation_gives_the_same_batches_in_torch_and_tensorflow(tmp_path: Path) -> None:
     _assert_same(_fingerprints(tmp_path, PIXELS, ["torch", "keras"]))
 

@@ -33,6 +33,7 @@ def test_same_group_vocabulary_and_init_layout(model: str, input_shape: tuple) -
     ]
 
 
+@pytest.mark.slow
 def test_parity_on_tensorflow_keras() -> None:
     rows = run_parity(["mlp", "simple_cnn"], None, ["torch", "keras/tensorflow"])
     assert [row.other for row in rows] == ["keras/tensorflow", "keras/tensorflow"], rows
@@ -66,6 +67,7 @@ def _pair(tmp_path: Path, defaults: dict) -> list[Path]:
     return [record.directory for record in records]
 
 
+@pytest.mark.slow
 def test_shared_init_mlp_trains_alike_in_torch_and_keras(tmp_path: Path) -> None:
     defaults = {
         "dataset": {"source": "digits"},
@@ -85,6 +87,7 @@ def test_shared_init_mlp_trains_alike_in_torch_and_keras(tmp_path: Path) -> None
     assert np.abs(probes[0] - probes[1]).max() <= LOGIT_TOLERANCE
 
 
+@pytest.mark.slow
 def test_seed004_recipe_has_identical_lrs_and_trainable_counts(tmp_path: Path) -> None:
     defaults = {
         "dataset": {

@@ -40,6 +40,7 @@ def _efficiency_rows(report: str) -> list[str]:
     return [line for line in section.splitlines() if line.startswith("| ") and "[" in line]
 
 
+@pytest.mark.slow
 def test_shrunk_study_torch_half_in_process(tmp_path):
     pytest.importorskip("peft")
     study = load_study(SPEC, SHRINK)

@@ -144,6 +144,7 @@ def _resume_case(tmp_path: Path, spec: ExperimentSpec, engine: str | None) -> tu
     return result, store.read_result(plain)
 
 
+@pytest.mark.slow
 @_needs("torch")
 def test_torch_run_killed_after_an_epoch_resumes_to_the_same_result(tmp_path: Path) -> None:
     result, plain = _resume_case(tmp_path, _spec("torch", None, epochs=10), None)

@@ -4,6 +4,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "benchmarks" / "quickstart.toml"
 
@@ -31,6 +33,7 @@ def test_run_refuses_bad_spec_before_training(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_quickstart_run_and_report(tmp_path: Path) -> None:
     out = tmp_path / "quick"
     shrink = ["--set", "training.epochs=2", "--set", "dataset.subset.train=300", "--quiet"]

@@ -173,6 +173,7 @@ def _completed_metrics(directory: Path) -> dict[str, Any]:
     return result["metrics"]
 
 
+@pytest.mark.slow
 def test_without_a_shared_filesystem_the_files_come_back(
     plugin_path: Path, address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -197,6 +198,7 @@ def test_without_a_shared_filesystem_the_files_come_back(
     assert store.outputs_problem(job.directory) is None and metrics["test_accuracy"] > 0.5
 
 
+@pytest.mark.slow
 def test_a_killed_ray_worker_is_a_lost_run_and_its_worker_dies(
     plugin_path: Path, launcher: RayLauncher, tmp_path: Path
 ) -> None:
@@ -281,6 +283,7 @@ def _wait_for_workers(*parts: str, count: int, timeout: float = 60) -> list[psut
     raise AssertionError(f"fewer than {count} workers started with {parts} in their run directory")
 
 
+@pytest.mark.slow
 def test_suite_run_with_ray_matches_local(address: str, plugin_site: Path, tmp_path: Path) -> None:
     """Same run ids, statuses and metrics; the Ray runs copy their directories (as on nodes without shared storage)."""
     path = tmp_path / "rayplugin.toml"
@@ -293,6 +296,7 @@ def test_suite_run_with_ray_matches_local(address: str, plugin_site: Path, tmp_p
     assert not list(ray_out.glob(".ray-probe-*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
 def test_workers_never_outlive_a_ray_driver(
     address: str, plugin_site: Path, tmp_path: Path, how: signal.Signals

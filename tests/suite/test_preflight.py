@@ -102,6 +102,7 @@ def test_every_problem_of_a_torch_and_keras_study_at_once(tmp_path: Path) -> Non
     assert "'conv9'" in lines[2] and "is 99 but the model has only 3 groups" in lines[4]
 
 
+@pytest.mark.slow
 def test_a_valid_torch_and_keras_study_passes(tmp_path: Path) -> None:
     path = tmp_path / "valid.toml"
     valid = MULTI.split('[[experiments]]\nname = "typo"')[0]
@@ -142,7 +143,7 @@ def test_a_plugin_backend_is_checked_in_its_child(plugin_path: Path) -> None:
     )
     assert check_study(study) == [
         "blocks: strategy.freeze_blocks: is 5 but the model has only 1 groups before the head (hidden)",
-        "typo: model.name: unknown model 'mlp3' for backend centroid; did you mean 'mlp2'? "
+        "typo: model.name: unknown model 'mlp3' for backend centroid; did you mean 'mlp'? "
         "(suite list shows every model)",
     ]
 

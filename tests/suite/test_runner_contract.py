@@ -66,6 +66,7 @@ def test_runner_contract(backend: str, tmp_path: Path) -> None:
     assert result["environment"]["frameworks"] and result["environment"]["cpu"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not all(_installed(b) for b in BACKENDS), reason="needs both torch and keras installed")
 def test_both_backends_see_the_same_samples(tmp_path: Path) -> None:
     raw = _study("torch", "mlp")

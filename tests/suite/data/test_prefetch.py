@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from suite.cli import app
@@ -73,6 +74,7 @@ def test_everything_present_exits_zero(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.output.startswith("present")
 
 
+@pytest.mark.slow
 def test_weights_files_come_from_each_backends_cache(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     torch_file = tmp_path / "torch_home" / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
     torch_file.parent.mkdir(parents=True)

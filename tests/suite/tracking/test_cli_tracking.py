@@ -32,6 +32,7 @@ def test_mlflow_alone_means_the_local_store(args: list[str], expected: list[str]
     assert with_mlflow_default(args) == expected
 
 
+@pytest.mark.slow
 def test_without_mlflow_one_line_names_the_pip_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setitem(sys.modules, "mlflow", None)  # import mlflow now raises ImportError
     out = tmp_path / "out"
