@@ -195,7 +195,7 @@ def _wait_for_resume_state(out: Path, epoch: int, timeout: float = 120) -> None:
     raise AssertionError(f"no resume state for epoch {epoch}")
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGKILL, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)])
 def test_workers_never_outlive_their_executor_and_the_run_resumes(
     plugin_path: Path, tmp_path: Path, how: signal.Signals
 ) -> None:
