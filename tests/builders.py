@@ -83,3 +83,13 @@ PIXEL_AUGMENTATIONS: dict[str, Any] = {
 """Every pixel augmentation on (a ``dataset.augment`` table)."""
 EVERY_AUGMENTATION: dict[str, Any] = {**PIXEL_AUGMENTATIONS, "mixup": 0.2, "cutmix": 1.0}
 """Every augmentation on, label mixing included."""
+
+
+def train_steps(session: Any, data: DataBundle, count: int, start: int = 0) -> list[float]:
+    """Losses of ``count`` training steps of 8 training images each, from batch ``start`` on."""
+    images = data.preprocessing.apply(data.train.images)
+    losses = []
+    for index in range(start, start + count):
+        rows = slice(8 * index, 8 * index + 8)
+        losses.append(session.train_step(images[rows], data.train.labels[rows])[0])
+    return losses

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from builders import digits_bundle
 from numpy_backend import NumpyRunner, NumpySession
 
 from suite import store
+from suite.runners import registry
 from suite.runners.progress import NullProgress
 from suite.runners.protocol import RunOutput
 from suite.spec.models import ExperimentSpec
@@ -87,3 +90,13 @@ def run_in(directory: Path, spec: ExperimentSpec, runner: NumpyRunner | None = N
 def comparable(output: RunOutput) -> list[dict[str, Any]]:
     """The history without wall-clock seconds."""
     return [{key: value for key, value in row.items() if key != "seconds"} for row in output.history]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def numpy_backend_registered() -> Iterator[None]:
+    """The resumable numpy backend registered as ``numpy`` for a test module (import this fixture there);
+    only for that module (other tests list the real backends)."""
+    registry.discover()
+    registry._RUNNERS["numpy"] = registry.RunnerEntry("numpy", ResumableRunner, (), "plain numpy")
+    yield
+    registry._RUNNERS.pop("numpy", None)

@@ -7,21 +7,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from builders import keras_spec
+from builders import keras_spec, train_steps
 
 CASES = {
     "mlp": ({"name": "mlp", "dropout": 0.3}, "digits"),  # dropout: SeedGenerator state
     "mobilenet_v2": ({"name": "mobilenet_v2", "weights": "none"}, "digits_rgb32"),  # BatchNorm statistics
 }
-
-
-def _steps(session, data, count: int, start: int = 0) -> list[float]:
-    images = data.preprocessing.apply(data.train.images)
-    losses = []
-    for index in range(start, start + count):
-        rows = slice(8 * index, 8 * index + 8)
-        losses.append(session.train_step(images[rows], data.train.labels[rows])[0])
-    return losses
 
 
 def _opened(session, spec, data):
@@ -37,15 +28,15 @@ def test_a_fresh_session_continues_exactly_from_the_saved_state(case, request, s
     data = request.getfixturevalue(data_name)
     spec = keras_spec(model, optimizer={"name": "adamw", "lr": 1e-3, "weight_decay": 0.01})
     first = _opened(session, spec, data)
-    _steps(first, data, 3)
+    train_steps(first, data, 3)
     best = first.snapshot()
     first.save_state(tmp_path, {"best": best})
-    expected = _steps(first, data, 3, start=3)
+    expected = train_steps(first, data, 3, start=3)
     expected_logits = first.predict(data.preprocessing.apply(data.val.images[:16]))
     first.close()
     second = _opened(session, spec, data)
     snapshots = second.load_state(tmp_path)
-    assert _steps(second, data, 3, start=3) == expected
+    assert train_steps(second, data, 3, start=3) == expected
     np.testing.assert_array_equal(second.predict(data.preprocessing.apply(data.val.images[:16])), expected_logits)
     assert second.weights_finite()
     second.restore(snapshots["best"])

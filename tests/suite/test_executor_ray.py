@@ -105,8 +105,7 @@ def ray_address(plugin_site: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     """A local Ray head on a free port (its workers see the ``centroid`` test backend); stopped afterwards."""
     pytest.importorskip("ray", reason='ray is not installed (pip install "tlbench[ray]")')
     ray_bin = Path(sys.executable).parent / "ray"
-    if not ray_bin.exists():
-        pytest.skip(f"no ray command beside {sys.executable}")
+    assert ray_bin.exists(), f"ray is importable but its command is not beside {sys.executable}"
     port = _free_port()
     env = {**os.environ, **CLUSTER_ENV, "PYTHONPATH": _with_path(plugin_site)}
     start = [

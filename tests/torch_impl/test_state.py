@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from builders import train_steps
 
 from suite.runners.protocol import TrainableSet
 from suite.training.run import plan_for
@@ -16,15 +17,6 @@ CASES = {
     "mlp": ({"name": "mlp", "dropout": 0.3}, ("hidden1", "hidden2", "head"), "digits"),
     "resnet18": ({"name": "resnet18"}, ("layer3", "layer4", "head"), "tiny_rgb"),  # BatchNorm statistics
 }
-
-
-def _steps(session, data, count: int, start: int = 0) -> list[float]:
-    images = data.preprocessing.apply(data.train.images)
-    losses = []
-    for index in range(start, start + count):
-        rows = slice(8 * index, 8 * index + 8)
-        losses.append(session.train_step(images[rows], data.train.labels[rows])[0])
-    return losses
 
 
 def _opened(spec, data):
@@ -42,10 +34,10 @@ def test_a_fresh_session_continues_exactly_from_the_saved_state(case, request, s
     spec = spec_for(model, optimizer={"name": "adamw", "lr": 1e-3, "weight_decay": 0.01})
     first = _opened(spec, data)
     try:
-        _steps(first, data, 3)
+        train_steps(first, data, 3)
         best = first.snapshot()
         first.save_state(tmp_path, {"best": best})
-        expected = _steps(first, data, 3, start=3)
+        expected = train_steps(first, data, 3, start=3)
         expected_logits = first.predict(data.preprocessing.apply(data.val.images[:16]))
     finally:
         first.close()
@@ -53,7 +45,7 @@ def test_a_fresh_session_continues_exactly_from_the_saved_state(case, request, s
     second = _opened(spec, data)
     try:
         snapshots = second.load_state(tmp_path)
-        assert _steps(second, data, 3, start=3) == expected
+        assert train_steps(second, data, 3, start=3) == expected
         np.testing.assert_array_equal(second.predict(data.preprocessing.apply(data.val.images[:16])), expected_logits)
         assert second.weights_finite()
         second.restore(snapshots["best"])

@@ -5,29 +5,26 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from resumable_backend import Interrupted, Messages, ResumableRunner, comparable, prepared, run_in
+from resumable_backend import (  # noqa: F401 - numpy_backend_registered is an autouse fixture
+    Interrupted,
+    Messages,
+    ResumableRunner,
+    comparable,
+    numpy_backend_registered,
+    prepared,
+    run_in,
+)
 
 from suite.plan import EarlyStopper, PlateauController
-from suite.runners import registry
 from suite.spec.models import EarlyStoppingSpec, ExperimentSpec, SchedulerSpec
 from suite.timing import ThroughputMeter
 from suite.training.resume import POINTER_FILE, RESUME_DIR, ResumeStore
 
 STEPS_PER_EPOCH = 17  # 1078 digits training samples in batches of 64
-
-
-@pytest.fixture(autouse=True, scope="module")
-def numpy_backend_registered() -> Iterator[None]:
-    """The numpy backend is registered for these tests only (other tests list the real backends)."""
-    registry.discover()
-    registry._RUNNERS["numpy"] = registry.RunnerEntry("numpy", ResumableRunner, (), "plain numpy")
-    yield
-    registry._RUNNERS.pop("numpy", None)
 
 
 def _spec(**training) -> ExperimentSpec:

@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from resumable_backend import ResumableRunner, ResumableSession, prepared, run_in
+from resumable_backend import (  # noqa: F401 - numpy_backend_registered is an autouse fixture
+    ResumableRunner,
+    ResumableSession,
+    numpy_backend_registered,
+    prepared,
+    run_in,
+)
 
-from suite.runners import registry
 from suite.spec.models import ExperimentSpec
 from suite.training.stops import Deadline, RunStopped
-
-
-@pytest.fixture(autouse=True, scope="module")
-def numpy_backend_registered() -> Iterator[None]:
-    """The numpy backend is registered for these tests only (other tests list the real backends)."""
-    registry.discover()
-    registry._RUNNERS["numpy"] = registry.RunnerEntry("numpy", ResumableRunner, (), "plain numpy")
-    yield
-    registry._RUNNERS.pop("numpy", None)
 
 
 def _spec(lr: float = 0.5, epochs: int = 3) -> ExperimentSpec:
