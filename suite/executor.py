@@ -8,6 +8,7 @@ executed exactly once, and a run whose executor died is ``interrupted`` and resu
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import signal
 import threading
@@ -26,6 +27,7 @@ from suite import statuses, store
 from suite.executor_display import Display
 from suite.launch import LOG_FILE, Launcher, LocalLauncher, WorkerExit, WorkerJob
 from suite.run_lock import RunLock
+from suite.runners.progress import PROGRESS_FD_ENV
 from suite.runners.registry import get_runner_entry
 from suite.slots import Slot, make_slots
 from suite.spec.loader import Study
@@ -252,10 +254,6 @@ def _killed_reason(exit_info: WorkerExit) -> str:
 
 def worker_environment(spec: ExperimentSpec, progress_fd: int | None = None) -> dict[str, str]:
     """Environment for the child: what its backend's engine needs, quieter TensorFlow logs, passive OpenMP."""
-    import os
-
-    from suite.runners.progress import PROGRESS_FD_ENV
-
     env = dict(os.environ)
     if progress_fd is not None:
         env[PROGRESS_FD_ENV] = str(progress_fd)
