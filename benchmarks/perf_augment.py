@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as suite.executor's workers: no OpenMP spin-wait fight
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as suite.execution.executor's workers: no OpenMP spin-wait fight
 
 import numpy as np  # noqa: E402
 

@@ -107,7 +107,7 @@ def _bare_fit(spec, data, batch_size: int) -> tuple[float, float]:
 
     from keras_impl.freezing import apply_trainable
     from keras_impl.models import build_model
-    from suite.groups import HEAD_GROUP
+    from suite.architectures.groups import HEAD_GROUP
     from suite.runners.protocol import TrainableSet
 
     keras.backend.clear_session()

@@ -140,7 +140,7 @@ def metrics_of(out: Path) -> dict[str, tuple[float, bytes]]:
 
 
 class WorkerWatch:
-    """Samples the process table: live ``suite.worker`` processes per run directory (duplicates = executed twice)."""
+    """Samples the process table: live worker processes per run directory (duplicates = executed twice)."""
 
     def __init__(self, out: Path) -> None:
         self.out = str(out)
@@ -162,7 +162,7 @@ class WorkerWatch:
         found = []
         for process in psutil.process_iter(["cmdline"]):
             cmdline = process.info.get("cmdline") or []
-            if "suite.worker" in cmdline and cmdline[-1].startswith(self.out):
+            if "suite.execution.worker" in cmdline and cmdline[-1].startswith(self.out):
                 try:
                     if process.status() != psutil.STATUS_ZOMBIE:
                         found.append(cmdline[-1])
@@ -278,7 +278,7 @@ def _first_worker(process: subprocess.Popen[str], timeout: float = 120.0) -> psu
             return None
         for child in children:
             try:
-                if "suite.worker" in child.cmdline():
+                if "suite.execution.worker" in child.cmdline():
                     return child
             except psutil.NoSuchProcess:
                 continue

@@ -14,7 +14,7 @@ from keras_impl.environment import DEFAULT_ENGINE, engine_name, gpu_names
 from keras_impl.models import build_model, get_model_entry
 from keras_impl.params import group_facts
 from keras_impl.peft import peft_problems
-from suite.groups import initially_frozen
+from suite.architectures.groups import initially_frozen
 from suite.spec.models import ExperimentSpec, ModelSpec
 
 _CHECK_INPUT_SHAPE = (32, 32, 3)  # smallest size every keras.applications model builds at

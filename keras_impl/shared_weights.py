@@ -1,4 +1,4 @@
-"""The neutral weight layout (:mod:`suite.shared_init`) on a Keras model: slots, loading and export.
+"""The neutral weight layout (:mod:`suite.architectures.shared_init`) on a Keras model: slots, loading and export.
 
 Slots follow the groups in order and, within a group, its layers in forward order: Dense -> ``dense_kernel``
 (in, out) and ``bias``; Conv2D -> ``conv_kernel`` (kh, kw, in, out) and ``bias``; DepthwiseConv2D ->

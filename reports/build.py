@@ -18,7 +18,7 @@ from reports.tables_core import efficiency_table, leaderboard_table, runs_table
 from reports.tables_status import DAMAGED_TITLE, damaged_table, status_table
 from reports.tidy import runs_frame
 from reports.uncertainty import methods_section
-from suite import statuses
+from suite.store import statuses
 
 FORMATS = ("md", "csv", "parquet")
 FIGURES_DIR = "figures"

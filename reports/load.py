@@ -14,8 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from suite import statuses, store
-from suite.run_status import observed_status
+from suite import store
+from suite.store import statuses
+from suite.store.run_status import observed_status
 
 
 @dataclass

@@ -10,7 +10,7 @@ import pandas as pd
 from reports import fmt
 from reports.fmt import Table
 from reports.load import Damage
-from suite import statuses
+from suite.store import statuses
 
 DAMAGED_TITLE = "Damaged runs"
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from reports.load import RunRecord, load_runs, study_name
 from reports.uncertainty import run_intervals
-from suite.run_status import last_error_line, status_reason
+from suite.store.run_status import last_error_line, status_reason
 
 __all__ = ["backend_label", "config_key", "last_error_line", "load_results", "runs_frame"]
 

@@ -9,7 +9,7 @@ while the opposite order works. So when both are installed, torchvision is impor
 import importlib.util
 import os
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see suite.executor.worker_environment
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see suite.execution.executor.worker_environment
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TLBENCH_CACHE", "off")  # tests that use the decoded-data cache point it at tmp
 

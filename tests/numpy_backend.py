@@ -185,7 +185,7 @@ class NumpyRunner:
             os._exit(3)
         description = self.describe(spec.model, input_shape, num_classes)
         if initial_weights is None:
-            from suite.shared_init import draw_initial_weights
+            from suite.architectures.shared_init import draw_initial_weights
 
             initial_weights = draw_initial_weights(description.init_slots, spec.seed + 1)
         weights = dict(zip(("w1", "b1", "w2", "b2"), (w.astype(np.float64) for w in initial_weights), strict=True))

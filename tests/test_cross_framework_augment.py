@@ -7,7 +7,7 @@ import pytest
 from builders import PIXEL_AUGMENTATIONS
 
 from suite import store
-from suite.executor import run_study
+from suite.execution.executor import run_study
 from suite.runners.registry import discover
 from suite.spec.loader import build_study
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from suite import store
-from suite.executor import run_study
-from suite.parity import LOGIT_TOLERANCE, WEIGHT_TOLERANCE, run_parity
+from suite.execution.executor import run_study
+from suite.parity.compare import LOGIT_TOLERANCE, WEIGHT_TOLERANCE, run_parity
 from suite.runners.registry import create_runner, discover
 from suite.spec.loader import build_study
 from suite.spec.models import ModelSpec

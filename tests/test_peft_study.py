@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from suite import store, worker
-from suite.executor import result_header
+from suite import store
+from suite.execution import worker
+from suite.execution.executor import result_header
 from suite.spec.loader import load_study
 from suite.spec.serialize import run_id, spec_to_toml
 

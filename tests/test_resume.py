@@ -1,7 +1,7 @@
 """Mid-run resume through the real worker: a run killed with SIGKILL after an epoch and started again on the same
 directory ends with exactly the metrics and predictions of a run never interrupted (``training.deterministic``).
 
-Each case runs ``python -m suite.worker RUN_DIR`` three times: uninterrupted in one directory and, alongside it in
+Each case runs the worker three times: uninterrupted in one directory and, alongside it in
 a fresh one, killed once the resume pointer shows an epoch >= 1; then the killed one is started again.
 """
 
@@ -71,7 +71,7 @@ def _start(directory: Path, engine: str | None) -> subprocess.Popen:
     env["KERAS_BACKEND"] = engine or "tensorflow"
     log = open(directory / "worker.log", "ab")  # noqa: SIM115 - closed with the process below
     return subprocess.Popen(
-        [sys.executable, "-m", "suite.worker", str(directory)], cwd=ROOT, env=env, stdout=log, stderr=log
+        [sys.executable, "-m", "suite.execution.worker", str(directory)], cwd=ROOT, env=env, stdout=log, stderr=log
     )
 
 

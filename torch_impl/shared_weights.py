@@ -1,4 +1,4 @@
-"""The neutral weight layout (:mod:`suite.shared_init`) and torch's own: slots, loading and export.
+"""The neutral weight layout (:mod:`suite.architectures.shared_init`) and torch's own: slots, loading and export.
 
 Slots follow the forward pass, group by group, layer by layer (found by running the model once with hooks):
 Linear -> ``dense_kernel`` (in, out) and ``bias``; Conv2d -> ``conv_kernel`` (kh, kw, in, out), or
@@ -150,7 +150,7 @@ def slot_bindings(built: BuiltModel, input_shape: InputShape) -> list[SlotBindin
 
 
 def init_slots(built: BuiltModel, input_shape: InputShape) -> list[InitSlot]:
-    """The neutral layout of ``built`` (what :func:`suite.shared_init.draw_initial_weights` fills)."""
+    """The neutral layout of ``built`` (what :func:`suite.architectures.shared_init.draw_initial_weights` fills)."""
     return [binding.slot for binding in slot_bindings(built, input_shape)]
 
 

@@ -1,4 +1,7 @@
-"""Keras model builders; importing this package fills the registry."""
+"""The Keras runner's models: the registry and its builders; importing this package fills the registry.
+
+Mirrors ``torch_impl/models/`` module by module; imported in the worker and in child processes only.
+"""
 
 from keras_impl.models import applications, simple  # noqa: F401 - registers the builders
 from keras_impl.models.registry import (

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from suite.groups import HEAD_GROUP as HEAD_GROUP  # re-exported: one name for the head everywhere
+from suite.architectures.groups import HEAD_GROUP as HEAD_GROUP  # re-exported: one name for the head everywhere
 from suite.spec.models import ModelSpec
 
 

@@ -1,4 +1,10 @@
-"""The neutral training plan and the run-time controllers both backends share."""
+"""The neutral training plan: everything a runner executes, decided once from the spec, typed and frozen.
+
+Owns :func:`~suite.plan.plan.build_plan` (phases, trainable groups and each group's LR per epoch, optimizer and
+loss hyper-parameters, precision, BatchNorm policy, PEFT, feature-cache decision), the LR schedule, the
+early-stopping and plateau controllers, and the plan's display. Runs in the worker, preflight and parity
+processes; pure Python. May import ``suite.spec`` and ``suite.architectures``.
+"""
 
 from suite.plan.controllers import EarlyStopper, PlateauController
 from suite.plan.plan import EpochPlan, PhasePlan, TrainingPlan, build_plan

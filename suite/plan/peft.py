@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from suite.groups import HEAD_GROUP, expand_group_names
+from suite.architectures.groups import HEAD_GROUP, expand_group_names
 from suite.spec.models import LORA_KINDS, StrategySpec
 
 LORA_INIT = {"a": "he_uniform", "b": "zeros"}

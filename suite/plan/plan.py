@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from suite.groups import initially_frozen, unfreeze_targets
+from suite.architectures.groups import initially_frozen, unfreeze_targets
 from suite.plan.peft import peft_plan
 from suite.plan.schedule import base_rates, scheduled_lr
 from suite.runners.protocol import ModelDescription, TrainableSet

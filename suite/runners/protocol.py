@@ -57,7 +57,7 @@ class GroupFacts:
 
 @dataclass(frozen=True)
 class InitSlot:
-    """One learnable array of a shared architecture, in the neutral layout (see :mod:`suite.shared_init`).
+    """One learnable array of a shared architecture, in the neutral layout (see :mod:`suite.architectures.shared_init`).
 
     ``kind`` is ``dense_kernel`` (in, out), ``conv_kernel`` (kh, kw, in, out), ``depthwise_kernel``
     (kh, kw, in, 1), ``bias``, ``bn_gamma``, ``bn_beta``, ``bn_mean`` or ``bn_var``; ``fan_in`` sets the

@@ -26,7 +26,7 @@ INSTALL_HINT = 'MLflow is not installed: pip install "tlbench[mlflow]"'
 RUN_ID_TAG = TAG_PREFIX + "run_id"
 FINGERPRINT_TAG = TAG_PREFIX + "fingerprint"
 MLFLOW_STATUS = {"completed": "FINISHED", "running": "KILLED", "interrupted": "KILLED", "killed": "KILLED"}
-"""MLflow's run status for each of suite.statuses (any other, e.g. diverged or timeout, is FAILED)."""
+"""MLflow's run status for each of suite.store.statuses (any other, e.g. diverged or timeout, is FAILED)."""
 _MAX_PARAM = 6000  # MLflow's limits on a param and a tag value
 _MAX_TAG = 8000
 

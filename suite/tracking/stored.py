@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from suite import store
-from suite.run_status import observed_status
+from suite.store.run_status import observed_status
 
 PLAN_FILE = "plan.json"
 LOG_FILE = "worker.log"
@@ -34,7 +34,7 @@ class StoredRun:
     run_id: str
     name: str
     study: str
-    status: str  # as stored: one of suite.statuses (a stale "running" is an interrupted run)
+    status: str  # as stored: one of suite.store.statuses (a stale "running" is an interrupted run)
     error: str | None
     params: dict[str, str]
     tags: dict[str, str]

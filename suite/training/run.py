@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from suite import store
+from suite.architectures.shared_init import draw_initial_weights
 from suite.data.bundle import DataBundle
 from suite.plan import TrainingPlan, build_plan
 from suite.runners.progress import ProgressReporter
 from suite.runners.protocol import ModelDescription, Runner, RunOutput, Timing, TrainingSession
-from suite.shared_init import draw_initial_weights
 from suite.spec.models import ExperimentSpec
 from suite.timing import WARMUP_EVAL_BATCHES, ThroughputMeter
 from suite.training.batches import (

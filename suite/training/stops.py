@@ -1,7 +1,7 @@
 """Why a run stops before its plan ends: divergence (non-finite numbers) and the wall-clock limit.
 
 The loop raises :class:`RunStopped`; the worker records it as status ``diverged`` or ``timeout`` with the
-history so far (see ``suite.worker``).
+history so far (see ``suite.execution.worker``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from suite import statuses
+from suite.store import statuses
 
 
 class RunStopped(Exception):

@@ -51,7 +51,7 @@ def run(runner, tmp_path: Path) -> Callable[..., RunOutput]:
 @pytest.fixture
 def session(runner, tmp_path: Path) -> Iterator[Callable]:
     """Open a KerasSession for a spec (plan and shared weights as the executor makes them); closed afterwards."""
-    from suite.shared_init import draw_initial_weights
+    from suite.architectures.shared_init import draw_initial_weights
 
     opened = []
 

@@ -6,7 +6,7 @@ from keras_impl.freezing import apply_trainable
 from keras_impl.models import HEAD_GROUP, build_model, model_entries
 from keras_impl.models.families import APPLICATIONS
 from keras_impl.params import count_params, group_facts
-from suite.groups import body_groups
+from suite.architectures.groups import body_groups
 from suite.runners.protocol import TrainableSet
 from suite.spec.models import ModelSpec
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from suite import store
-from suite.executor import result_header
+from suite.execution.executor import result_header
 from suite.metrics import classification_metrics, history_metrics
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_toml

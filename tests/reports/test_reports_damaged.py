@@ -15,7 +15,7 @@ from reports import build_report
 from reports.load import load_store
 from reports.plan import plan_seeds
 from suite import store
-from suite.run_lock import RunLock
+from suite.execution.run_lock import RunLock
 
 ROOT = Path(__file__).resolve().parents[2]
 HEALTHY = ["good[seed=0]", "good[seed=1]", "cnn"]

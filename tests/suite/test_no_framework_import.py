@@ -11,7 +11,8 @@ FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "torchvision")
 
 def test_importing_suite_and_cli_loads_no_framework() -> None:
     code = (
-        "import sys, suite, suite.cli, suite.executor, suite.worker, suite.metrics, suite.spec.loader, "
+        "import sys, suite, suite.cli, suite.execution.executor, suite.execution.worker, suite.metrics, "
+        "suite.spec.loader, "
         "suite.data.loading, suite.runners.registry; "
         "suite.runners.registry.discover(); "
         f"print([m for m in {FRAMEWORKS!r} if m in sys.modules])"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from suite import store
-from suite.executor import run_study
+from suite.execution.executor import run_study
 from suite.runners.registry import discover
 from suite.spec.loader import build_study
 

@@ -89,7 +89,7 @@ def test_each_method_beats_chance_on_digits(method, digits, spec_for, run, tmp_p
 
 
 def test_describe_lora_rank_counts_each_method(capsys):
-    from suite.introspect import main
+    from suite.preflight.introspect import main
 
     assert main(["describe", "torch", '{"name": "mlp"}', "8", "8", "1", "10", "8"]) == 0
     counts = json.loads(capsys.readouterr().out)["peft"]

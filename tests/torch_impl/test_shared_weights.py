@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
+from suite.architectures.shared_init import draw_initial_weights
 from suite.data.preprocess import Preprocessing
-from suite.shared_init import draw_initial_weights
 from suite.spec.models import ModelSpec
 from torch_impl.models import BuiltModel
 from torch_impl.runner import TorchRunner

@@ -1,4 +1,7 @@
-"""Model registry and factory: hand-written models plus every torchvision classifier."""
+"""The torch runner's models: the registry and factory, hand-written models and every torchvision classifier.
+
+Mirrors ``keras_impl/models/`` module by module; imported in the worker and in child processes only.
+"""
 
 from __future__ import annotations
 

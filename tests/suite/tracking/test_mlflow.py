@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from suite import store
 from suite.cli import app
-from suite.executor import run_study
+from suite.execution.executor import run_study
 from suite.spec.loader import load_study
 from suite.tracking import export_study
 from suite.tracking.stored import flatten

@@ -144,7 +144,7 @@ def test_a_damaged_run_is_skipped_with_one_line(tmp_path: Path, file: str, conte
 
 
 def test_a_stale_running_run_is_tracked_as_interrupted(tmp_path: Path) -> None:
-    from suite.run_lock import RunLock
+    from suite.execution.run_lock import RunLock
 
     directory = _run_dir(tmp_path, {**HEADER, "status": "running"})
     assert read_stored_run(directory).status == "interrupted"

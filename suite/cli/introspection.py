@@ -1,0 +1,19 @@
+"""Asking a backend about models from the ``suite`` command: the answer, or its one line and exit status 1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from suite.cli.app import err_console
+from suite.preflight.ask import BackendQuestionError, ask_backend
+
+
+def introspect(args: list[str], extra_env: dict[str, str] | None = None) -> Any:
+    """The backend's JSON answer to ``args``; on failure print ``QUESTION: reason`` and exit with status 1."""
+    try:
+        return ask_backend(args, extra_env)
+    except BackendQuestionError as exc:
+        err_console.print(f"{' '.join(args[:2])}: {exc}", highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None

@@ -1,0 +1,206 @@
+"""Study commands of ``suite``: ``run`` (execute a study), ``export`` (to MLflow), ``report`` and ``plan-seeds``.
+
+Runs in the ``suite`` process; reaches ``reports/`` through its package entry point only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from suite.cli.app import MlflowOption, SetOption, app, err_console, out_console
+from suite.cli.spec_loading import exit_on_preflight_problems, load_or_exit
+
+if TYPE_CHECKING:
+    from suite.execution.launch import Launcher
+    from suite.tracking import StudyTracker
+
+
+@app.command()
+def run(
+    spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output directory.")] = None,  # noqa: UP045
+    overrides: SetOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    mlflow: MlflowOption = None,
+    jobs: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--jobs", "-j", min=1, help="Runs at once (local: 1; ray: as many as the cluster fits)."),
+    ] = None,
+    only: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option("--only", help="Run only the runs whose name matches this glob (repeatable)."),
+    ] = None,
+    seeds: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--seeds", help="Repeat every run with these seeds, e.g. 0,1,2 (replaces [study] seeds)."),
+    ] = None,
+    retry_failed: Annotated[
+        bool, typer.Option("--retry-failed", help="Also rerun failed, diverged, timed-out and killed runs.")
+    ] = False,
+    executor: Annotated[str, typer.Option("--executor", help="local or ray.")] = "local",
+    address: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--address", help="Ray cluster address (--executor ray); default: a local Ray."),
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check/--no-check", help="Check every run with its backend before training.")
+    ] = True,
+) -> None:
+    """Run every experiment of a study, each in its own process; completed runs are skipped.
+
+    Exits 0 only when every selected run completed.
+    """
+    from suite.execution.executor import run_study, select_runs, status_counts
+
+    if executor not in {"local", "ray"}:
+        err_console.print(f"--executor: must be local or ray, got {executor!r}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    study = load_or_exit(spec, overrides, seeds)
+    study = dataclasses.replace(study, runs=select_runs(study.runs, only or []))
+    if not study.runs:
+        err_console.print(f"--only: no run matches {', '.join(only or [])}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    if check:
+        exit_on_preflight_problems(study)
+    out_dir = out or Path("results") / study.name
+    command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
+    tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
+    launcher = _launcher_or_exit(executor, address, out_dir)
+    try:
+        records = run_study(
+            study,
+            out_dir,
+            quiet=quiet,
+            command=command,
+            tracker=tracker,
+            jobs=jobs or (len(study.runs) if executor == "ray" else 1),
+            launcher=launcher,
+            retry_failed=retry_failed,
+        )
+    except KeyboardInterrupt:
+        err_console.print("interrupted: rerun the same command to resume", highlight=False, markup=False)
+        raise typer.Exit(code=130) from None
+    finally:
+        launcher.close()
+    unfinished = [record for record in records if record.status not in {"completed", "skipped"}]
+    for line in status_counts(records):
+        err_console.print(line, highlight=False, markup=False)
+    if not quiet:
+        err_console.print(f"results in {out_dir}", highlight=False, markup=False)
+        if tracker.mlflow is not None:
+            err_console.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
+    for record in unfinished:
+        last = (record.error or "").strip().splitlines()[-1:] or [record.status]
+        err_console.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
+    if _print_problems(tracker, out_dir) or unfinished:
+        raise typer.Exit(code=1)
+
+
+def _launcher_or_exit(executor: str, address: str | None, out_dir: Path) -> Launcher:
+    from suite.execution.launch import LocalLauncher
+
+    if executor == "local":
+        if address:
+            err_console.print("--address: only with --executor ray", highlight=False, markup=False)
+            raise typer.Exit(code=2)
+        return LocalLauncher()
+    from suite.execution.ray_launcher import RayUnavailableError, make_ray_launcher
+
+    try:
+        return make_ray_launcher(address, out_dir)
+    except RayUnavailableError as exc:
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(help="A study's output directory (what suite run --out wrote).")],
+    mlflow: MlflowOption = None,
+) -> None:
+    """Log a stored study to MLflow; runs already there and unchanged are not logged again."""
+    from suite.tracking import TrackingUnavailableError, export_study
+
+    if not mlflow:
+        err_console.print("export: say where to: --mlflow (OUT/mlflow.db) or --mlflow URI, e.g. http://127.0.0.1:5000")
+        raise typer.Exit(code=2)
+    try:
+        tracker = export_study(out, mlflow)
+    except (FileNotFoundError, TrackingUnavailableError) as exc:
+        err_console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+    out_console.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
+    if _print_problems(tracker, out):
+        raise typer.Exit(code=1)
+
+
+def _tracker_or_exit(out_dir: Path, study: str, mlflow: str | None) -> StudyTracker:
+    from suite.tracking import StudyTracker, TrackingUnavailableError
+
+    try:
+        return StudyTracker(out_dir, study, mlflow)
+    except TrackingUnavailableError as exc:
+        err_console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+
+
+def _print_problems(tracker: StudyTracker, out_dir: Path) -> bool:
+    for problem in tracker.problems:
+        err_console.print(problem, highlight=False, markup=False, soft_wrap=True)
+    if tracker.mlflow is not None and any(problem.startswith("mlflow:") for problem in tracker.problems):
+        hint = f"the results are stored; log them later: suite export {out_dir} --mlflow={tracker.mlflow.uri}"
+        err_console.print(hint, highlight=False, markup=False, soft_wrap=True)
+    return bool(tracker.problems)
+
+
+@app.command()
+def report(
+    dirs: Annotated[list[Path], typer.Argument(help="One or more study output directories.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output file.")] = None,  # noqa: UP045
+    fmt: Annotated[str, typer.Option("--format", help="md, csv or parquet.")] = "md",
+) -> None:
+    """Merge stored results into a markdown report with plots (or a CSV/Parquet table)."""
+    from reports import build_report
+
+    missing = [d for d in dirs if not d.is_dir()]
+    if missing:
+        err_console.print(f"not a directory: {missing[0]}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    if fmt not in {"md", "csv", "parquet"}:
+        err_console.print(f"--format: must be md, csv or parquet, got {fmt!r}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    try:
+        path = build_report(
+            list(dirs), out=out, fmt=fmt, on_problem=lambda line: err_console.print(line, highlight=False, markup=False)
+        )
+    except (FileNotFoundError, ValueError) as exc:
+        err_console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+    out_console.print(f"wrote {path}", highlight=False)
+
+
+@app.command("plan-seeds")
+def plan_seeds(
+    out_dir: Annotated[Path, typer.Argument(help="A study output directory.")],
+    target_diff: Annotated[
+        float, typer.Option("--target-diff", help="Accuracy difference to detect, in percentage points.")
+    ] = 0.5,
+) -> None:
+    """Seeds and test samples a target accuracy difference needs, from the study's own spread."""
+    from reports import plan_seeds as plan
+
+    if not out_dir.is_dir():
+        err_console.print(f"not a directory: {out_dir}", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    try:
+        text = plan(out_dir, target_diff)
+    except (FileNotFoundError, ValueError) as exc:
+        err_console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+    out_console.print(text, highlight=False, markup=False, soft_wrap=True)

@@ -1,0 +1,77 @@
+"""Executor: one child process per run, failures and hard crashes recorded, study goes on, resume."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from suite import store
+from suite.execution.executor import config_name, run_study
+from suite.spec.loader import load_study
+
+SPEC = """
+[study]
+name = "plugin"
+
+[defaults]
+backend = "centroid"
+dataset = { source = "digits", normalization = "unit" }
+optimizer = { name = "sgd", lr = 0.5 }
+training = { epochs = 4 }
+
+[[experiments]]
+name = "ok"
+model = { name = "mlp2" }
+
+[[experiments]]
+name = "raises"
+model = { name = "raise" }
+
+[[experiments]]
+name = "crashes"
+model = { name = "crash" }
+"""
+
+
+def test_failures_are_recorded_and_the_study_goes_on(plugin_path: Path, tmp_path: Path) -> None:
+    spec_file = tmp_path / "plugin.toml"
+    spec_file.write_text(SPEC)
+    study = load_study(spec_file)
+    out = tmp_path / "out"
+    records = run_study(study, out, quiet=True, command="suite run plugin.toml")
+    assert [r.status for r in records] == ["completed", "failed", "failed"]
+    ok, raised, crashed = (store.read_result(r.directory) for r in records)
+    assert ok["metrics"]["test_accuracy"] > 0.8  # numpy MLP on digits
+    assert ok["backend"] == "centroid" and ok["run_id"] == records[0].run_id
+    assert len(ok["metrics"]["confusion_matrix"]) == 10
+    samples = ok["extra"]["samples"]
+    assert sum(samples.values()) == 1797 and abs(samples["test"] - 0.2 * 1797) <= 1
+    assert "RuntimeError: boom: the runner failed on purpose" in raised["error"]
+    assert "worker exited with status 3" in crashed["error"]
+    for name in (store.SPEC_FILE, store.HISTORY_FILE, store.PREDICTIONS_FILE):
+        assert (records[0].directory / name).stat().st_size > 0
+    assert np.load(records[0].directory / store.PREDICTIONS_FILE)["scores"].shape == (samples["test"], 10)
+    assert json.loads((out / store.STUDY_FILE).read_text())["command"] == "suite run plugin.toml"
+
+    again = run_study(study, out, quiet=True)
+    assert [r.status for r in again] == ["skipped", "failed", "failed"]
+
+
+def test_config_name_strips_seed() -> None:
+    assert config_name("mlp[backend=torch,seed=1]") == "mlp[backend=torch]"
+    assert config_name("mlp[seed=0]") == "mlp"
+    assert config_name("mlp") == "mlp"
+
+
+def test_missing_framework_is_reported_unavailable(plugin_path: Path, tmp_path: Path) -> None:
+    spec_file = tmp_path / "missing.toml"
+    spec_file.write_text(
+        SPEC.replace('backend = "centroid"', 'backend = "missing"').split("[[experiments]]")[0]
+        + '[[experiments]]\nname = "m"\nmodel = { name = "mlp2" }\n'
+    )
+    [record] = run_study(load_study(spec_file), tmp_path / "out", quiet=True)
+    result = store.read_result(record.directory)
+    assert record.status == result["status"] == "unavailable"
+    assert result["error"] == (
+        "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz (pip install no_such_framework_xyz)"
+    )
