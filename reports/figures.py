@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports import plots_run, plots_study
+from reports import plots_study
 from reports.fmt import is_missing
 from reports.load import RunRecord
 from reports.markdown import FigureRef
-from reports.plot_style import run_colour, short
 from reports.plots_study import Curve
 from reports.tidy import backend_label
+from suite.plots import run_plots as plots_run
+from suite.plots.style import run_colour, short
 
 MAX_OVERLAID_RUNS = 10
 MAX_CROSS_LR_FIGURES = 3

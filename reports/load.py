@@ -84,14 +84,6 @@ def find_run_dirs(study_dir: Path) -> list[Path]:
     return sorted(path.parent for path in study_dir.rglob(store.RESULT_FILE))
 
 
-def read_study(study_dir: Path) -> dict[str, Any]:
-    """Contents of ``study.json`` (empty when absent or damaged; :func:`load_store` reports the damage)."""
-    try:
-        return store.load_study(Path(study_dir))
-    except store.StoreError:
-        return {}
-
-
 def study_name(study: dict[str, Any], study_dir: Path) -> str:
     """Name of a study: ``study.json``'s ``study`` (or ``name``) field, else the directory name."""
     return str(study.get("study") or study.get("name") or Path(study_dir).name)

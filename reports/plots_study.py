@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter
 
-from reports.plot_style import backend_colour, new_figure, save, short
+from suite.plots.style import backend_colour, new_figure, save, short
 
 ANNOTATE_MAX_POINTS = 12
 LOG_SCALE_SPAN = 10.0  # a cost axis spanning at least this factor is drawn on a log scale

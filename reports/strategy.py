@@ -1,53 +1,25 @@
-"""Recognise reference strategies in tidy rows: the linear probe and full fine-tuning."""
+"""Reference strategies in tidy rows: the linear probe and full fine-tuning, as the runs recorded them.
+
+Each run stores its ``strategy_class`` (``probe``, ``full`` or ``other``), decided by the strategy declarations
+(:mod:`suite.strategies`); the report never guesses it from labels or spec keys.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from reports.fmt import is_missing
-
-LINEAR_PROBE = "freeze=all_but_head"
-FULL_FINETUNE = "freeze=none"
 # Rows compared against a reference strategy must share these (same model on the same data and backend).
 SAME_SETUP = ("model", "weights", "dataset", "backend_label")
 
 
-def _has_any(row: pd.Series, prefix: str) -> bool:
-    """True when a flattened spec section (e.g. ``spec.strategy.finetune``) holds a value."""
-    return any(
-        (column == prefix or column.startswith(prefix + ".")) and not is_missing(row[column]) for column in row.index
-    )
-
-
-def _has_spec(row: pd.Series) -> bool:
-    return "spec.strategy.freeze" in row.index and not is_missing(row["spec.strategy.freeze"])
-
-
-_EXTRAS = ("finetune", "unfreeze_schedule", "train_only", "lora")  # what makes a frozen backbone more than a probe
-
-
-def _no_extras(row: pd.Series) -> bool:
-    return not any(_has_any(row, f"spec.strategy.{key}") for key in _EXTRAS)
-
-
 def is_linear_probe(row: pd.Series) -> bool:
-    """Backbone frozen, only the head trains, no later unfreezing."""
-    if not _has_spec(row):
-        return row.get("strategy") == LINEAR_PROBE
-    return row["spec.strategy.freeze"] == "all_but_head" and _no_extras(row)
+    """Backbone frozen, only the head trains, no later unfreezing (the strategy declarations decide)."""
+    return row.get("strategy_class") == "probe"
 
 
 def is_full_finetune(row: pd.Series) -> bool:
-    """Every parameter trains from the first epoch at one learning rate."""
-    if not _has_spec(row):
-        return row.get("strategy") == FULL_FINETUNE
-    blocks = row.get("spec.strategy.freeze_blocks")
-    return (
-        row["spec.strategy.freeze"] == "none"
-        and (is_missing(blocks) or int(blocks) == 0)
-        and _no_extras(row)
-        and not _has_any(row, "spec.strategy.discriminative_lr")
-    )
+    """Every parameter trains from the first epoch at one learning rate (the strategy declarations decide)."""
+    return row.get("strategy_class") == "full"
 
 
 def setup_key(row: pd.Series) -> tuple[str, ...]:

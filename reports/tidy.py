@@ -12,7 +12,9 @@ import pandas as pd
 
 from reports.load import RunRecord, load_runs, study_name
 from reports.uncertainty import run_intervals
+from suite.spec.models import StrategySpec
 from suite.store.run_status import last_error_line, status_reason
+from suite.strategies import ReferenceClass, reference_class
 
 __all__ = ["backend_label", "config_key", "last_error_line", "load_results", "runs_frame"]
 
@@ -30,6 +32,7 @@ ID_COLUMNS = (
     "weights",
     "dataset",
     "strategy",
+    "strategy_class",
     "study",
     "started_at",
     "finished_at",
@@ -76,6 +79,7 @@ def _row(record: RunRecord) -> dict[str, Any]:
     row: dict[str, Any] = {"key": record.key}
     for column in ID_COLUMNS:
         row[column] = result.get(column)
+    row["strategy_class"] = result.get("strategy_class") or _strategy_class(result.get("spec"))
     row["status"] = record.status  # running without a live lock reads as interrupted
     row["status_reason"] = status_reason(result, record.status)
     row["name"] = row["name"] or row["run_id"] or record.run_dir.name
@@ -118,3 +122,13 @@ def _per_million(accuracy: Any, trainable: Any) -> float:
     if accuracy is None or trainable is None or not np.isfinite(float(trainable)) or float(trainable) <= 0:
         return float("nan")
     return float(accuracy) / (float(trainable) / 1e6)
+
+
+def _strategy_class(spec: Any) -> ReferenceClass | None:
+    """The reference class of a result stored before runs recorded it, from its stored spec's strategy section."""
+    if not isinstance(spec, dict):
+        return None
+    try:
+        return reference_class(StrategySpec.model_validate(spec.get("strategy") or {}))
+    except ValueError:
+        return None

@@ -8,7 +8,6 @@ test-set sampling noise is larger.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -119,8 +118,3 @@ def methods_section() -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def standard_error(accuracy: float, n: float) -> float:
-    """Binomial standard error √(p(1−p)/n) of an accuracy on ``n`` test samples."""
-    return math.sqrt(accuracy * (1 - accuracy) / n) if n else float("nan")

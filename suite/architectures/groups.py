@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-from suite.spec.models import StrategySpec
+from typing import Any
 
 HEAD_GROUP = "head"
 _LAST = re.compile(r"^last:(\d+)$")
@@ -41,12 +40,7 @@ def expand_group_names(requested: Iterable[str], names: list[str], where: str) -
     return expanded
 
 
-def require_known(requested: Iterable[str], names: list[str], where: str) -> None:
-    """ValueError naming the valid groups when ``requested`` holds an unknown one."""
-    expand_group_names(requested, names, where)
-
-
-def initially_frozen(strategy: StrategySpec, names: list[str]) -> list[str]:
+def initially_frozen(strategy: Any, names: list[str]) -> list[str]:
     """Groups frozen at the start, in network order.
 
     ``freeze="none"`` -> none; ``"all_but_head"`` -> every group but the head; a list -> those groups;

@@ -32,8 +32,9 @@ from suite.runners.progress import PROGRESS_FD_ENV
 from suite.runners.registry import get_runner_entry
 from suite.spec.loader import Study
 from suite.spec.models import ExperimentSpec
-from suite.spec.serialize import run_id, spec_to_data, spec_to_toml, strategy_label
+from suite.spec.serialize import run_id, spec_to_data, spec_to_toml
 from suite.store import statuses
+from suite.strategies import reference_class, strategy_label
 from suite.tracking import StudyTracker
 
 __all__ = ["LOG_FILE", "RunRecord", "config_name", "result_header", "run_study", "select_runs", "status_counts"]
@@ -76,7 +77,8 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
         "model": spec.model.name,
         "weights": spec.model.weights,
         "dataset": spec.dataset.display_name,
-        "strategy": strategy_label(spec),
+        "strategy": strategy_label(spec.strategy),
+        "strategy_class": reference_class(spec.strategy),
         "spec": spec_to_data(spec),
     }
 

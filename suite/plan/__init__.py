@@ -8,7 +8,7 @@ processes; pure Python. May import ``suite.spec`` and ``suite.architectures``.
 
 from suite.plan.controllers import EarlyStopper, PlateauController
 from suite.plan.plan import EpochPlan, PhasePlan, TrainingPlan, build_plan
-from suite.plan.schedule import base_rates, scheduled_lr
+from suite.plan.schedule import scheduled_lr
 
 __all__ = [
     "EarlyStopper",
@@ -16,7 +16,6 @@ __all__ = [
     "PhasePlan",
     "PlateauController",
     "TrainingPlan",
-    "base_rates",
     "build_plan",
     "scheduled_lr",
 ]

@@ -23,57 +23,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from suite.architectures.groups import HEAD_GROUP, expand_group_names
-from suite.spec.models import LORA_KINDS, StrategySpec
+from suite.strategies import PlanContribution
+from suite.strategies.peft import DEPTHWISE_RULE, LORA_INIT, lora_param_count
 
-LORA_INIT = {"a": "he_uniform", "b": "zeros"}
-DEPTHWISE_RULE = "skipped (no depthwise LoRA in Keras)"
+__all__ = ["DEPTHWISE_RULE", "LORA_INIT", "lora_param_count", "peft_section"]
 
 
-def peft_plan(strategy: StrategySpec, names: list[str], frozen: list[str]) -> dict[str, Any] | None:
-    """The plan's ``peft`` entry for a strategy whose ``frozen`` groups stay frozen all run; None without PEFT."""
-    if strategy.train_only is None and strategy.lora is None:
+def peft_section(contributions: list[PlanContribution], names: list[str]) -> dict[str, Any] | None:
+    """The plan's ``peft`` entry from the PEFT strategies' contributions; None without PEFT."""
+    parts = [contribution.peft for contribution in contributions if contribution.peft]
+    if not parts:
         return None
-    body = [name for name in frozen if name != HEAD_GROUP]
-    return {
-        "train_only": sorted(strategy.train_only) if strategy.train_only else [],
-        "train_only_groups": body if strategy.train_only else [],
-        "lora": _lora_plan(strategy, names, body),
-        "groups": [name for name in names if name in set(body) and _touches(strategy, name, names, body)],
-    }
-
-
-def _lora_plan(strategy: StrategySpec, names: list[str], frozen: list[str]) -> dict[str, Any] | None:
-    lora = strategy.lora
-    if lora is None:
-        return None
-    if all(target in LORA_KINDS for target in lora.targets):
-        kinds, groups = sorted(lora.targets), list(frozen)
-    else:
-        kinds, groups = list(LORA_KINDS), expand_group_names(lora.targets, names, "strategy.lora.targets")
-        thawed = [name for name in groups if name not in frozen]
-        if thawed:
-            raise ValueError(f"strategy.lora.targets: LoRA adapts frozen groups only; {', '.join(thawed)} train fully")
-    return {
-        "rank": lora.rank,
-        "alpha": lora.alpha,
-        "scaling": lora.alpha / lora.rank,
-        "dropout": lora.dropout,
-        "kinds": kinds,
-        "groups": groups,
-        "init": dict(LORA_INIT),
-        "depthwise": DEPTHWISE_RULE,
-        "merge_for_test": True,
-    }
-
-
-def _touches(strategy: StrategySpec, name: str, names: list[str], frozen: list[str]) -> bool:
-    if strategy.train_only:
-        return True
-    plan = _lora_plan(strategy, names, frozen)
-    return plan is not None and name in plan["groups"]
-
-
-def lora_param_count(rank: int, fan_in: int, fan_out: int) -> int:
-    """Adapter size of one layer: ``rank * (fan_in + fan_out)`` (``fan_in = c_in * k * k`` for a convolution)."""
-    return rank * (fan_in + fan_out)
+    merged: dict[str, Any] = {"train_only": [], "train_only_groups": [], "lora": None}
+    touched: set[str] = set()
+    for part in parts:
+        merged.update({key: value for key, value in part.items() if key != "touched_groups"})
+        touched |= set(part.get("touched_groups", []))
+    return {**merged, "groups": [name for name in names if name in touched]}

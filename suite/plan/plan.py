@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from suite.architectures.groups import initially_frozen, unfreeze_targets
-from suite.plan.peft import peft_plan
-from suite.plan.schedule import base_rates, scheduled_lr
+from suite.plan.peft import peft_section
+from suite.plan.schedule import scheduled_lr
 from suite.runners.protocol import ModelDescription, TrainableSet
 from suite.spec.models import ExperimentSpec
+from suite.strategies import PlanContribution, plan_contributions
 
 PLAN_VERSION = 1
 
@@ -77,11 +77,11 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
     """The plan for ``spec`` on a model with these groups; ValueError naming the spec key when it cannot run."""
     names = model.group_names
     group_params = {group.name: group.params for group in model.groups}
-    phases = _phases(spec)
-    epochs = _epochs(spec, names, phases, group_params)
+    contributions = plan_contributions(spec.strategy, names, spec.training.epochs)
+    phases = _phases(spec, contributions)
+    epochs = _epochs(spec, names, phases, group_params, contributions)
     training = spec.training
-    frozen = [name for name in names if epochs and name not in epochs[0].trainable]
-    peft = peft_plan(spec.strategy, names, frozen)
+    peft = peft_section(contributions, names)
     if peft is not None:  # PEFT trains parts of frozen groups: the runner counts them
         epochs = [replace(epoch, trainable_params=None) for epoch in epochs]
     return TrainingPlan(
@@ -100,36 +100,37 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
         batch_order={"source": "suite", "seed": spec.seed, "batch_size": training.batch_size, "shuffle": True},
         early_stopping=training.early_stopping.model_dump() if training.early_stopping else None,
         plateau=training.scheduler.model_dump() if training.scheduler.name == "plateau" else None,
-        notes=_notes(spec) + _batchnorm_note(model),
+        notes=[note for part in contributions for note in part.notes] + _notes(spec) + _batchnorm_note(model),
         peft=peft,
     )
 
 
-def _phases(spec: ExperimentSpec) -> list[PhasePlan]:
+def _phases(spec: ExperimentSpec, contributions: list[PlanContribution]) -> list[PhasePlan]:
     phases = [PhasePlan(1, 0, spec.training.epochs, spec.optimizer.lr)]
-    finetune = spec.strategy.finetune
-    if finetune is not None:
-        phases.append(PhasePlan(2, spec.training.epochs, finetune.epochs, finetune.lr, finetune.unfreeze_last_layers))
+    for second in [part.second_phase for part in contributions if part.second_phase is not None]:
+        phases.append(PhasePlan(2, spec.training.epochs, second.epochs, second.lr, second.unfreeze_last_layers))
     return phases
 
 
 def _epochs(
-    spec: ExperimentSpec, names: list[str], phases: list[PhasePlan], group_params: dict[str, int]
+    spec: ExperimentSpec,
+    names: list[str],
+    phases: list[PhasePlan],
+    group_params: dict[str, int],
+    contributions: list[PlanContribution],
 ) -> list[EpochPlan]:
-    strategy = spec.strategy
-    frozen = set(initially_frozen(strategy, names))
-    schedule = {
-        epoch: unfreeze_targets(groups, names, f"strategy.unfreeze_schedule[{epoch}]")
-        for epoch, groups in (strategy.unfreeze_schedule or {}).items()
-    }
-    finetune_targets = []
-    if strategy.finetune is not None and strategy.finetune.unfreeze is not None:
-        finetune_targets = unfreeze_targets(strategy.finetune.unfreeze, names, "strategy.finetune.unfreeze")
+    frozen = {name for part in contributions for name in part.frozen_at_start or []}
+    schedule: dict[int, list[str]] = {}
+    for part in contributions:
+        for epoch, groups in part.unfreeze_at.items():
+            schedule.setdefault(epoch, []).extend(groups)
+    second_targets = [name for part in contributions if part.second_phase for name in part.second_phase.unfreeze]
+    multipliers = _lr_multipliers(names, contributions)
     plans: list[EpochPlan] = []
     for phase in phases:
-        rates = base_rates(names, phase.lr, strategy.discriminative_lr)
+        rates = {name: phase.lr * multipliers[name] for name in names}
         for local in range(phase.epochs):
-            unfreezing = schedule.get(local, []) if phase.number == 1 else (finetune_targets if local == 0 else [])
+            unfreezing = schedule.get(local, []) if phase.number == 1 else (second_targets if local == 0 else [])
             newly = [name for name in names if name in frozen and name in set(unfreezing)]
             frozen -= set(newly)
             trainable = [name for name in names if name not in frozen]
@@ -149,6 +150,15 @@ def _epochs(
                 )
             )
     return plans
+
+
+def _lr_multipliers(names: list[str], contributions: list[PlanContribution]) -> dict[str, float]:
+    """Each group's factor on the phase LR: the product of every strategy's multiplier (1 when none)."""
+    multipliers = dict.fromkeys(names, 1.0)
+    for part in contributions:
+        for name, factor in part.lr_multipliers.items():
+            multipliers[name] *= factor
+    return multipliers
 
 
 def _feature_cache(
@@ -210,11 +220,8 @@ def _batchnorm_note(model: ModelDescription) -> list[str]:
 
 
 def _notes(spec: ExperimentSpec) -> list[str]:
-    """Schedule entries a short run never reaches (not errors: ``--set training.epochs=1`` is a quick check)."""
+    """A warm-up that a short run never leaves (not an error: ``--set training.epochs=1`` is a quick check)."""
     notes, epochs = [], spec.training.epochs
-    late = sorted(epoch for epoch in spec.strategy.unfreeze_schedule or {} if epoch >= epochs)
-    if late:
-        notes.append(f"unfreeze_schedule epoch(s) {', '.join(map(str, late))} fall after the last epoch ({epochs - 1})")
     if spec.training.scheduler.warmup_epochs >= epochs:
         notes.append(f"warm-up ({spec.training.scheduler.warmup_epochs} epochs) lasts the whole run ({epochs} epochs)")
     return notes

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from suite.spec.models import DiscriminativeLRSpec, SchedulerSpec
+from suite.spec.models import SchedulerSpec
 
 
 def scheduled_lr(spec: SchedulerSpec, base_lr: float, epoch: int, phase_epochs: int) -> float:
@@ -29,8 +29,3 @@ def scheduled_lr(spec: SchedulerSpec, base_lr: float, epoch: int, phase_epochs: 
     return base_lr
 
 
-def base_rates(names: list[str], base_lr: float, discriminative: DiscriminativeLRSpec | None) -> dict[str, float]:
-    """Head at ``base_lr``; with discriminative LRs the k-th group before the head gets ``base_lr * lr_mult**k``."""
-    if discriminative is None:
-        return {name: base_lr for name in names}
-    return {name: base_lr * discriminative.lr_mult ** (len(names) - 1 - index) for index, name in enumerate(names)}

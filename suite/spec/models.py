@@ -7,49 +7,28 @@ Construction has no side effects; every model serialises back to plain data
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, field_validator, model_validator
 
-SEED_MAX = 2**32 - 1
-"""Largest seed: numpy's ``default_rng``/``RandomState`` and the frameworks' seeding take 32-bit seeds."""
-
-
-def _not_a_bool(kind: str, message: str, context: dict[str, Any] | None = None) -> BeforeValidator:
-    """A before-validator rejecting ``True``/``False`` where a number is expected (pydantic reads True as 1)."""
-
-    def check(value: Any) -> Any:
-        if isinstance(value, bool):
-            raise PydanticCustomError(kind, message, context)
-        return value
-
-    return BeforeValidator(check)
-
-
-Int = Annotated[int, _not_a_bool("int_type", "Input should be a valid integer")]
-"""An integer: booleans are refused; integral floats (2.0) and ints are taken, non-integral floats refused."""
-Float = Annotated[float, _not_a_bool("float_type", "Input should be a valid number")]
-"""A finite number (the config refuses inf/nan); ints are taken, booleans refused."""
-Bool = Annotated[bool, Strict()]
-"""``true`` or ``false`` only (not 0/1 or "yes")."""
-Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
-Channels = Annotated[Literal[1, 3], _not_a_bool("literal_error", "Input should be {expected}", {"expected": "1 or 3"})]
-Source = Literal["digits", "mnist", "cifar10", "folder", "hf"]
-Normalization = Literal["none", "unit", "half", "imagenet"]
-PositiveFloat = Annotated[Float, Field(gt=0)]
-
+from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are part of this module's API
+    SEED_MAX,
+    Bool,
+    Channels,
+    Float,
+    Int,
+    Normalization,
+    PositiveFloat,
+    Seed,
+    Source,
+    StrictModel,
+)
+from suite.strategies.spec_model import build_strategy_spec
 
 SHARED_ARCHITECTURES = ("mlp", "simple_cnn", "mobilenet_v2")
 """Models built layer for layer alike in every backend: shared initial weights and ``suite parity`` apply."""
 GRAYSCALE_MODELS = ("mlp", "simple_cnn")
 """Models that take 1-channel input; every other model takes 3-channel images."""
-
-
-class StrictModel(BaseModel):
-    """Base for every spec section: unknown keys are errors, numbers are finite, values are checked on assignment."""
-
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
 
 
 class SubsetSpec(StrictModel):
@@ -208,94 +187,8 @@ class ModelSpec(StrictModel):
         return self
 
 
-class DiscriminativeLRSpec(StrictModel):
-    """Head trains at optimizer.lr; each earlier group gets lr * lr_mult**distance."""
-
-    lr_mult: Float = Field(gt=0, le=1)
-
-
-class FinetuneSpec(StrictModel):
-    """Second phase of a two-phase recipe: unfreeze, lower the LR, train again."""
-
-    epochs: Int = Field(ge=1)
-    lr: PositiveFloat
-    unfreeze: Literal["all"] | list[str] | None = None
-    unfreeze_last_layers: Int | None = Field(None, ge=1)
-
-    @model_validator(mode="after")
-    def _says_what_to_unfreeze(self) -> FinetuneSpec:
-        if (self.unfreeze is None) == (self.unfreeze_last_layers is None):
-            raise ValueError("give exactly one of unfreeze or unfreeze_last_layers")
-        return self
-
-
-LORA_KINDS = ("conv", "linear")
-"""Layer kinds ``strategy.lora.targets`` may name (any other entry is a layer-group name)."""
-
-
-class LoraSpec(StrictModel):
-    """Low-rank adapters on the frozen groups' convolutions and linear layers (see :mod:`suite.plan.peft`).
-
-    ``targets``: layer kinds (``"conv"``, ``"linear"``) or layer-group names (``"last:N"`` allowed), not both.
-    The update is ``(alpha / rank) * A @ B`` with A He-uniform and B zeros, in every backend.
-    """
-
-    rank: Int = Field(8, ge=1)
-    alpha: PositiveFloat = 16.0
-    dropout: Float = Field(0.0, ge=0, lt=1)
-    targets: list[str] = Field(default_factory=lambda: list(LORA_KINDS), min_length=1)
-
-    @model_validator(mode="after")
-    def _kinds_or_groups(self) -> LoraSpec:
-        kinds = [target for target in self.targets if target in LORA_KINDS]
-        if kinds and len(kinds) != len(self.targets):
-            raise ValueError(f"targets: give layer kinds ({', '.join(LORA_KINDS)}) or group names, not both")
-        if len(set(self.targets)) != len(self.targets):
-            raise ValueError("targets: duplicate entries")
-        return self
-
-
-class StrategySpec(StrictModel):
-    """Which parameters train, when, and at what learning rate.
-
-    ``train_only`` (BitFit / norm-only) and ``lora`` act inside the groups ``freeze`` leaves frozen; the head
-    always trains fully.
-    """
-
-    freeze: Literal["none", "all_but_head"] | list[str] = "none"
-    freeze_blocks: Int | None = Field(None, ge=0)
-    bn_mode: Literal["frozen", "train"] = "frozen"
-    discriminative_lr: DiscriminativeLRSpec | None = None
-    unfreeze_schedule: dict[Int, list[str]] | None = None
-    finetune: FinetuneSpec | None = None
-    train_only: list[Literal["bias", "norm"]] | None = Field(None, min_length=1)
-    lora: LoraSpec | None = None
-
-    @model_validator(mode="after")
-    def _peft_on_a_fixed_freeze(self) -> StrategySpec:
-        peft = [key for key in ("train_only", "lora") if getattr(self, key) is not None]
-        if not peft:
-            return self
-        if self.train_only is not None and len(set(self.train_only)) != len(self.train_only):
-            raise ValueError("train_only: duplicate entries")
-        if self.freeze == "none" and not self.freeze_blocks:
-            raise ValueError(f"{peft[0]} acts on frozen groups: set freeze or freeze_blocks")
-        if self.unfreeze_schedule or self.finetune is not None:
-            raise ValueError(f"{peft[0]} cannot be combined with unfreeze_schedule or finetune")
-        return self
-
-    @model_validator(mode="after")
-    def _one_way_to_freeze(self) -> StrategySpec:
-        if self.freeze_blocks is not None and self.freeze != "none":
-            raise ValueError("give freeze or freeze_blocks, not both")
-        return self
-
-    @field_validator("unfreeze_schedule")
-    @classmethod
-    def _schedule_epochs_non_negative(cls, value: dict[int, list[str]] | None) -> dict[int, list[str]] | None:
-        if value is not None and any(epoch < 0 for epoch in value):
-            raise ValueError("unfreeze_schedule epochs must be >= 0")
-        return value
+StrategySpec = build_strategy_spec()
+"""The ``[strategy]`` section: one key per declared strategy (:mod:`suite.strategies`)."""
 
 
 class OptimizerSpec(StrictModel):

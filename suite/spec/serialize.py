@@ -42,27 +42,3 @@ def run_id(spec: ExperimentSpec) -> str:
         data[section] = {key: value for key, value in data.get(section, {}).items() if key not in keys}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:12]
-
-
-def strategy_label(spec: ExperimentSpec) -> str:
-    """Short human label of the fine-tuning strategy, e.g. ``freeze=all_but_head`` or ``freeze_blocks=3``."""
-    strategy = spec.strategy
-    if strategy.freeze_blocks is not None:
-        parts = [f"freeze_blocks={strategy.freeze_blocks}"]
-    elif isinstance(strategy.freeze, list):
-        parts = [f"freeze={'+'.join(strategy.freeze) or 'none'}"]
-    else:
-        parts = [f"freeze={strategy.freeze}"]
-    if strategy.train_only is not None:
-        parts.append(f"train_only={'+'.join(strategy.train_only)}")
-    if strategy.lora is not None:
-        parts.append(f"lora_r={strategy.lora.rank}")
-    if strategy.discriminative_lr is not None:
-        parts.append(f"disc_lr={strategy.discriminative_lr.lr_mult:g}")
-    if strategy.unfreeze_schedule:
-        parts.append("gradual_unfreeze")
-    if strategy.finetune is not None:
-        target = strategy.finetune.unfreeze_last_layers or strategy.finetune.unfreeze
-        label = target if isinstance(target, (int, str)) else "+".join(target)
-        parts.append(f"finetune={label}@{strategy.finetune.lr:g}")
-    return ",".join(parts)

@@ -3,8 +3,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports import plots_run, plots_study
+from reports import plots_study
 from reports.plots_study import Curve
+from suite.plots import run_plots as plots_run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

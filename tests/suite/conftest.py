@@ -1,9 +1,12 @@
 """Fixtures shared by the core's tests: the plain-numpy backend installed as an entry-point plugin."""
 
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+
+from suite.runners import registry
 
 PLUGIN = '''
 """A plugin backend: the plain-numpy backend of tests/numpy_backend.py, plus one whose framework is missing."""
@@ -37,6 +40,10 @@ def install_plugin(site: Path) -> Path:
 @pytest.fixture
 def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Backends ``centroid`` (numpy) and ``missing`` registered for this test and its worker processes."""
+    # The plugin's backends stay registered for this test only: later tests see the installed backends alone.
+    monkeypatch.setattr(registry, "_RUNNERS", dict(registry.discover()))
+    for module in ("centroid_plugin", "numpy_backend"):
+        monkeypatch.delitem(sys.modules, module, raising=False)
     site = install_plugin(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("PYTHONPATH", str(site))

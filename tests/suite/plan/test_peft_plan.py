@@ -5,8 +5,8 @@ from pydantic import ValidationError
 from tests_plan_helpers import make_spec, model_description
 
 from suite.plan import build_plan
-from suite.plan.peft import lora_param_count
 from suite.spec.models import StrategySpec
+from suite.strategies.peft import lora_param_count
 
 
 def test_train_only_plan_is_neutral_data_and_stops_the_feature_cache() -> None:

@@ -2,8 +2,9 @@ import math
 
 import pytest
 
-from suite.plan.schedule import base_rates, scheduled_lr
-from suite.spec.models import DiscriminativeLRSpec, SchedulerSpec
+from suite.plan.schedule import scheduled_lr
+from suite.spec.models import SchedulerSpec
+from suite.strategies.rates import layer_multipliers
 
 
 def test_warmup_then_cosine_matches_the_closed_form_by_hand() -> None:
@@ -31,7 +32,6 @@ def test_step_and_none() -> None:
     assert scheduled_lr(SchedulerSpec(), 0.3, 5, 10) == 0.3
 
 
-def test_discriminative_base_rates() -> None:
-    rates = base_rates(["stem", "layer1", "head"], 0.1, DiscriminativeLRSpec(lr_mult=0.1))
-    assert rates == pytest.approx({"stem": 1e-3, "layer1": 1e-2, "head": 0.1})
-    assert base_rates(["a", "head"], 0.1, None) == {"a": 0.1, "head": 0.1}
+def test_discriminative_multipliers() -> None:
+    multipliers = layer_multipliers(["stem", "layer1", "head"], 0.1)
+    assert multipliers == pytest.approx({"stem": 1e-2, "layer1": 0.1, "head": 1.0})

@@ -3,7 +3,8 @@
 from pathlib import Path
 
 from suite.spec.loader import build_study, load_study
-from suite.spec.serialize import run_id, spec_from_toml, spec_to_toml, strategy_label
+from suite.spec.serialize import run_id, spec_from_toml, spec_to_toml
+from suite.strategies import strategy_label
 
 STUDY = {
     "study": {"name": "s", "seeds": [0, 1]},
@@ -101,7 +102,8 @@ def test_strategy_labels() -> None:
         },
         Path("s.toml"),
     ).runs
-    assert [strategy_label(r) for r in runs] == ["freeze=all_but_head", "freeze_blocks=3", "freeze=stem,disc_lr=0.1"]
+    labels = [strategy_label(r.strategy) for r in runs]
+    assert labels == ["freeze=all_but_head", "freeze_blocks=3", "freeze=stem,disc_lr=0.1"]
 
 
 def test_shipped_quickstart_validates() -> None:

@@ -102,7 +102,7 @@ def test_params_tags_and_metric_histories_are_the_stored_results(tracked: Simple
 def test_artifacts_are_the_stored_files_plus_figures(tracked: SimpleNamespace, tmp_path: Path) -> None:
     run = _runs(tracked)["discriminative"]
     names = {artifact.path for artifact in tracked.client.list_artifacts(run.info.run_id)}
-    assert names == {*STORED, *DERIVED}
+    assert names == {*STORED, *DERIVED, "group_learning_rates.png"}  # discriminative LRs: one rate per group
     local = Path(tracked.client.download_artifacts(run.info.run_id, "confusion_matrix.csv", str(tmp_path)))
     rows = [[int(cell) for cell in row[1:]] for row in list(csv.reader(local.open()))[1:]]
     assert rows == _stored(tracked, run)["metrics"]["confusion_matrix"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from suite import store
-from suite.tracking.figures import CONFUSION_CSV, CONFUSION_PNG, CURVES_PNG, write_figures
+from suite.tracking.figures import CONFUSION_CSV, CONFUSION_PNG, CURVES_PNG, GROUP_RATES_PNG, write_figures
 from suite.tracking.stored import epoch_series, final_metrics, flatten, read_stored_run, run_tags
 
 HISTORY = (
@@ -108,9 +108,9 @@ def test_figures(tmp_path: Path) -> None:
     out = tmp_path / "figures"
     out.mkdir()
     paths = write_figures(run, out)
-    assert [path.name for path in paths] == [CONFUSION_CSV, CONFUSION_PNG, CURVES_PNG]
+    assert [path.name for path in paths] == [CONFUSION_CSV, CONFUSION_PNG, CURVES_PNG, GROUP_RATES_PNG]
     assert (out / CONFUSION_CSV).read_text().splitlines() == ["true \\ predicted,cat,dog", "cat,2,1", "dog,0,1"]
-    for name in (CONFUSION_PNG, CURVES_PNG):
+    for name in (CONFUSION_PNG, CURVES_PNG, GROUP_RATES_PNG):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
-from reports.plot_style import new_figure, save, short
+from suite.plots.style import new_figure, save, short
 
 ANNOTATE_MAX_CLASSES = 15
 

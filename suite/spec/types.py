@@ -1,0 +1,45 @@
+"""The spec's value types: strict numbers and the strict base model every spec section derives from.
+
+Imported by :mod:`suite.spec.models` and by the strategy declarations (:mod:`suite.strategies`), which the spec
+models are built from.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict
+from pydantic_core import PydanticCustomError
+
+SEED_MAX = 2**32 - 1
+"""Largest seed: numpy's ``default_rng``/``RandomState`` and the frameworks' seeding take 32-bit seeds."""
+
+
+def _not_a_bool(kind: str, message: str, context: dict[str, Any] | None = None) -> BeforeValidator:
+    """A before-validator rejecting ``True``/``False`` where a number is expected (pydantic reads True as 1)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool):
+            raise PydanticCustomError(kind, message, context)
+        return value
+
+    return BeforeValidator(check)
+
+
+Int = Annotated[int, _not_a_bool("int_type", "Input should be a valid integer")]
+"""An integer: booleans are refused; integral floats (2.0) and ints are taken, non-integral floats refused."""
+Float = Annotated[float, _not_a_bool("float_type", "Input should be a valid number")]
+"""A finite number (the config refuses inf/nan); ints are taken, booleans refused."""
+Bool = Annotated[bool, Strict()]
+"""``true`` or ``false`` only (not 0/1 or "yes")."""
+Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
+Channels = Annotated[Literal[1, 3], _not_a_bool("literal_error", "Input should be {expected}", {"expected": "1 or 3"})]
+Source = Literal["digits", "mnist", "cifar10", "folder", "hf"]
+Normalization = Literal["none", "unit", "half", "imagenet"]
+PositiveFloat = Annotated[Float, Field(gt=0)]
+
+
+class StrictModel(BaseModel):
+    """Base for every spec section: unknown keys are errors, numbers are finite, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False, allow_inf_nan=False)
