@@ -6,6 +6,11 @@
   finished) at both ends of each step.
 - **eval img/s**: the test-set pass with the final weights (no prefix cache), excluding the first
   ``WARMUP_EVAL_BATCHES`` batch, synchronised the same way.
+- **warm-up and steady seconds**: the seconds of the excluded warm-up steps (where a GPU run's fixed cost
+  sits: CUDA/cuDNN start-up, kernel selection, XLA compilation) and of the measured steps, recorded apart
+  for training and for the test pass (``timing.train_warmup_seconds``, ``train_steady_seconds``,
+  ``eval_warmup_seconds``, ``eval_steady_seconds``). A short run's report says where its time went: the
+  rest of ``train_seconds`` is validation, batch assembly and the feature-cache pass.
 - **epoch seconds**: wall time of one epoch's training steps plus its validation pass, batch assembly included.
 - **train seconds**: the sum of epoch seconds plus the one-off feature-cache pass.
 - **resumed runs**: a run that continues from a resume state (see :mod:`suite.training.resume`) carries its
@@ -42,6 +47,7 @@ class ThroughputMeter:
         self._seconds = 0.0
         self._all_images = 0
         self._all_seconds = 0.0
+        self._warmup_seconds = 0.0
         self._started: float | None = None
 
     def rewarm(self) -> None:
@@ -65,6 +71,7 @@ class ThroughputMeter:
         if self._warmup_left > 0:
             self._warmup_left -= 1
             self._excluded += 1
+            self._warmup_seconds += elapsed
             return
         self._images += images
         self._seconds += elapsed
@@ -78,6 +85,7 @@ class ThroughputMeter:
             "seconds": self._seconds,
             "all_images": self._all_images,
             "all_seconds": self._all_seconds,
+            "warmup_seconds": self._warmup_seconds,
         }
 
     def from_state(self, state: dict[str, Any]) -> None:
@@ -88,6 +96,7 @@ class ThroughputMeter:
         self._seconds = float(state["seconds"])
         self._all_images = int(state["all_images"])
         self._all_seconds = float(state["all_seconds"])
+        self._warmup_seconds = float(state.get("warmup_seconds", 0.0))  # absent from states saved before it existed
 
     @property
     def _has_steady_state(self) -> bool:
@@ -97,6 +106,16 @@ class ThroughputMeter:
     def excluded_batches(self) -> int:
         """How many batches were left out as warm-up (0 when too few batches ran to exclude any)."""
         return self._excluded if self._has_steady_state else 0
+
+    @property
+    def warmup_seconds(self) -> float:
+        """Seconds of the steps left out as warm-up (0 when too few ran to leave any out, like the count)."""
+        return self._warmup_seconds if self._has_steady_state else 0.0
+
+    @property
+    def steady_seconds(self) -> float:
+        """Seconds of the steady-state steps (every step's when too few ran to leave out the warm-up)."""
+        return self._seconds if self._has_steady_state else self._all_seconds
 
     @property
     def images_per_second(self) -> float:
