@@ -5,7 +5,9 @@
   where frameworks retrace or rebuild their step). The clock is read after ``synchronize()`` (device work
   finished) at both ends of each step.
 - **eval img/s**: the test-set pass with the final weights (no prefix cache), excluding the first
-  ``WARMUP_EVAL_BATCHES`` batch, synchronised the same way.
+  ``WARMUP_EVAL_BATCHES`` batch and the first batch of every other size (the partial last batch: XLA compiles
+  and cuDNN searches kernels once per shape, a one-off cost that is the framework's), synchronised the same
+  way. On an accelerator the device feed pads evaluation batches to one shape, so that cost is not paid.
 - **warm-up and steady seconds**: the seconds of the excluded warm-up steps (where a GPU run's fixed cost
   sits: CUDA/cuDNN start-up, kernel selection, XLA compilation) and of the measured steps, recorded apart
   for training and for the test pass (``timing.train_warmup_seconds``, ``train_steady_seconds``,
@@ -35,11 +37,14 @@ class ThroughputMeter:
 
     Call :meth:`start_batch` before and :meth:`end_batch` after each step; ``synchronize``
     (e.g. ``torch.cuda.synchronize``) runs before every clock read so asynchronous devices
-    are measured honestly.
+    are measured honestly. With ``warm_new_sizes`` the first batch of every batch size is warm-up too.
     """
 
-    def __init__(self, warmup_batches: int = 2, synchronize: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, warmup_batches: int = 2, synchronize: Callable[[], None] | None = None, warm_new_sizes: bool = False
+    ) -> None:
         self.warmup_batches = warmup_batches
+        self._sizes: set[int] | None = set() if warm_new_sizes else None
         self._synchronize = synchronize or (lambda: None)
         self._warmup_left = warmup_batches
         self._excluded = 0
@@ -68,8 +73,11 @@ class ThroughputMeter:
         self._started = None
         self._all_images += images
         self._all_seconds += elapsed
-        if self._warmup_left > 0:
-            self._warmup_left -= 1
+        new_size = self._sizes is not None and images not in self._sizes
+        if self._sizes is not None:
+            self._sizes.add(images)
+        if self._warmup_left > 0 or new_size:
+            self._warmup_left = max(0, self._warmup_left - 1)
             self._excluded += 1
             self._warmup_seconds += elapsed
             return

@@ -14,8 +14,9 @@ augmentation, is copied once and each batch is gathered on the device in the cor
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -132,7 +133,8 @@ class DeviceFeed:
         self, host: Iterator[tuple[np.ndarray, np.ndarray]], table: torch.Tensor, pad: int
     ) -> Iterator[tuple[DeviceBatch, np.ndarray]]:
         """Pinned host batches (staged by a thread) copied on the side stream while the previous batch trains."""
-        staged = prefetched((_staging_task(pixels, labels, self.cuda) for pixels, labels in host), workers=1, ahead=2)
+        tasks = (functools.partial(stage, pixels, labels, self.cuda) for pixels, labels in host)
+        staged = prefetched(tasks, workers=1, ahead=2)
         pending: tuple[DeviceBatch, np.ndarray] | None = None
         for pixels, labels, numpy_labels in staged:
             with torch.cuda.stream(self._stream) if self._stream is not None else contextlib.nullcontext():
@@ -162,16 +164,12 @@ class DeviceFeed:
         return batch
 
 
-def _staging_task(pixels: np.ndarray, labels: np.ndarray, pin: bool) -> Any:
-    """A task copying one host batch into (pinned, on CUDA) tensors; runs in the staging thread."""
-
-    def stage() -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
-        images, targets = torch.from_numpy(np.ascontiguousarray(pixels)), _label_host(labels)
-        if pin:
-            images, targets = images.pin_memory(), targets.pin_memory()
-        return images, targets, labels
-
-    return stage
+def stage(pixels: np.ndarray, labels: np.ndarray, pin: bool) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+    """One host batch as (pinned, with ``pin``) tensors ready for a non-blocking copy, and the numpy labels."""
+    images, targets = torch.from_numpy(np.ascontiguousarray(pixels)), _label_host(labels)
+    if pin:
+        images, targets = images.pin_memory(), targets.pin_memory()
+    return images, targets, labels
 
 
 def _label_host(labels: np.ndarray) -> torch.Tensor:

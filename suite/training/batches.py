@@ -25,10 +25,10 @@ import numpy as np
 
 from suite.data.bundle import Split
 from suite.data.preprocess import Preprocessing
-from suite.runners.protocol import TrainingSession
 
 if TYPE_CHECKING:
     from suite.augment import Augmenter
+    from suite.runners.protocol import TrainingSession
 
 T = TypeVar("T")
 

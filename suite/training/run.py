@@ -159,7 +159,7 @@ def _train_and_test(
             logger.close()
     session.use_prefix_cache(None)
     unmerged = _unmerged_eval_speed(plan, session, test_inputs, eval_batch)
-    test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
+    test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
     if unmerged is not None:
@@ -195,7 +195,7 @@ def _unmerged_eval_speed(
     prepare = getattr(session, "prepare_for_inference", None)
     if not (plan.peft and plan.peft.get("lora")) or prepare is None:
         return None
-    meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
+    meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     predict_all(session, test_inputs, batch_size, meter)
     return meter.images_per_second if prepare() else None
 

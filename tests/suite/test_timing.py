@@ -40,3 +40,15 @@ def test_warmup_seconds_survive_a_resume_state_and_old_states_load() -> None:
     old = {key: value for key, value in meter.to_state().items() if key != "warmup_seconds"}
     again.from_state(old)
     assert again.warmup_seconds == 0.0 and again.steady_seconds == meter.steady_seconds
+
+
+def test_the_first_batch_of_a_new_size_is_warm_up_when_asked() -> None:
+    meter = ThroughputMeter(1, warm_new_sizes=True)
+    for images in (8, 8, 8, 3, 8, 3):
+        _step(meter, 0.001, images)
+    assert meter.excluded_batches == 2  # the first batch, and the first of size 3
+    assert abs(meter.images_per_second * meter.steady_seconds - (8 + 8 + 8 + 3)) < 1e-6
+    plain = ThroughputMeter(1)
+    for images in (8, 8, 3):
+        _step(plain, 0.001, images)
+    assert plain.excluded_batches == 1

@@ -1,0 +1,41 @@
+"""benchmarks/perf_gpu.py runs as it is, with tiny arguments: the feed part everywhere, every part on CUDA."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "perf_gpu.py"
+TINY = ["--images", "40", "--eval-images", "12", "--size", "24", "--keras-size", "16", "--batch-size", "16",
+        "--repeats", "1", "--epochs", "2", "--bare-epochs", "1", "--skip-compile"]  # fmt: skip
+
+
+def _perf_gpu():
+    spec = importlib.util.spec_from_file_location("perf_gpu", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_tiny_run_measures_the_feed_and_says_what_it_skipped(capsys) -> None:
+    import torch
+
+    report = _perf_gpu().main([*TINY, "--skip-keras"])
+    assert set(report["feed"]) >= {"float32_today", "uint8_staged", "uint8_streamed_normalised"}
+    assert all(value["feed_ips"] > 0 for value in report["feed"].values())
+    printed = capsys.readouterr().out
+    assert "feed uint8_staged:" in printed and "x today's float32 feed" in printed
+    if torch.cuda.is_available():
+        assert report["ratios"]["runner_vs_bare_bf16_cl"] > 0 and report["keras_jax"] == {"skipped": "--skip-keras"}
+    else:
+        assert "gpu" not in report and "no CUDA device" in report["skipped"] and "no CUDA device" in printed
+
+
+@pytest.mark.slow
+def test_every_part_runs_on_the_cpu_when_forced() -> None:
+    report = _perf_gpu().main([*TINY, "--all-on-cpu"])
+    parts = {"bare_fp32", "bare_bf16_cl", "runner_full", "runner_frozen_cached", "runner_simple_cnn"}
+    assert set(report["gpu"]) == parts
+    assert report["gpu"]["runner_full"]["train_warmup_s"] > 0 and report["ratios"]["runner_epoch_rate_vs_steady"] > 0
+    keras = report["keras_jax"]
+    assert "skipped" in keras or keras["eval_ips"] > 0
