@@ -1,8 +1,10 @@
 """Does the GPU wait for the suite? The device feed, the runners against bare loops, and a run's fixed cost.
 
 On a CUDA machine, in one run with interleaved repeats (each number is the best of ``--repeats``):
-(a) the feed's own images/s at ``--size`` px: today's float32 batches copied from pageable memory, against the
-    device feed (uint8 from pinned buffers on a side stream, normalised on the GPU; and device-resident);
+(a) the feed's own images/s at ``--size`` px: today's float32 batches (preloaded, or normalised batch by batch
+    when the split's float32 form is over the core's preload limit) copied from pageable memory, against the
+    device feed's CPU side (gather uint8, stage in pinned memory, copy) and, on CUDA, the whole feed
+    (normalised on the GPU; streamed on a side stream, and device-resident);
 (b) a bare torchvision ResNet18 loop with the data resident on the GPU (fp32; bf16 + channels_last; the same
     with torch.compile) against the torch runner on the same work (bf16 + channels_last): full fine-tune, and
     frozen all but the head with the feature cache; runner/bare ratios, the runner's epoch rate (train + val)
@@ -143,13 +145,10 @@ def feed_rates(data: DataBundle, batch_size: int, device: Any) -> dict[str, Call
             stage(x, y, cuda)[0].to(device, non_blocking=True) for x, y in pixels.host_batches(batch_size, order, 0)
         )
 
-    def streamed() -> Any:  # the whole streamed feed, normalised on the device (on a CPU machine: the CPU)
-        return DeviceFeed(numerics, 0).batches(pixels, batch_size, order, 0)
-
-    measures = {"float32_today": lambda: timed(today_feed), "uint8_staged": lambda: timed(staged),
-                "uint8_streamed_normalised": lambda: timed(streamed)}  # fmt: skip
-    if cuda:
-        resident = DeviceFeed(numerics, 2**40)
+    measures = {"float32_today": lambda: timed(today_feed), "uint8_staged": lambda: timed(staged)}
+    if cuda:  # the whole feed, normalised on the GPU (a CPU run never normalises through the feed)
+        streamed, resident = DeviceFeed(numerics, 0), DeviceFeed(numerics, 2**40)
+        measures["uint8_streamed_normalised"] = lambda: timed(lambda: streamed.batches(pixels, batch_size, order, 0))
         measures["uint8_resident_normalised"] = lambda: timed(lambda: resident.batches(pixels, batch_size, order, 0))
     return measures
 
