@@ -13,6 +13,10 @@
   for training and for the test pass (``timing.train_warmup_seconds``, ``train_steady_seconds``,
   ``eval_warmup_seconds``, ``eval_steady_seconds``). A short run's report says where its time went: the
   rest of ``train_seconds`` is validation, batch assembly and the feature-cache pass.
+- **what is the framework's**: CUDA and cuDNN/cuBLAS start-up in the first steps, and cuDNN's kernel search
+  (benchmark mode) or XLA's compilation once per new input shape. Training meets the partial last batch's
+  shape once per run (it is not padded: padding would change BatchNorm's batch statistics); evaluation meets
+  one shape on an accelerator (the device feed pads it) and its other sizes are warm-up here.
 - **epoch seconds**: wall time of one epoch's training steps plus its validation pass, batch assembly included.
 - **train seconds**: the sum of epoch seconds plus the one-off feature-cache pass.
 - **resumed runs**: a run that continues from a resume state (see :mod:`suite.training.resume`) carries its
