@@ -69,13 +69,26 @@ def digits_bundle(size: int, n_train: int, n_eval: int) -> DataBundle:
     return DataBundle(train, val, test, [str(d) for d in range(10)], prep, "digits")
 
 
-def best_of(measures: dict[str, Callable[[], dict[str, float]]], repeats: int) -> dict[str, dict[str, float]]:
-    """Run every measure once per repeat, interleaved, and summarise each key over the repeats (:func:`_best`)."""
+def best_of(measures: dict[str, Callable[[], dict[str, float]]], repeats: int) -> dict[str, dict[str, Any]]:
+    """Run every measure once per repeat, interleaved, and summarise each key over the repeats (:func:`_best`).
+
+    A measure that raises is recorded as ``{"error": ...}`` and not run again; the others go on.
+    """
     tries: dict[str, list[dict[str, float]]] = {name: [] for name in measures}
+    errors: dict[str, dict[str, Any]] = {}
     for _ in range(repeats):
         for name, measure in measures.items():
-            tries[name].append(measure())
-    return {name: {key: _best(key, [run[key] for run in runs]) for key in runs[0]} for name, runs in tries.items()}
+            if name in errors:
+                continue
+            try:
+                tries[name].append(measure())
+            except Exception as error:  # a benchmark records what failed and goes on
+                errors[name] = {"error": f"{type(error).__name__}: {str(error)[:300]}"}
+                print(f"{name} failed: {errors[name]['error']}", flush=True)
+    summary = {
+        name: {key: _best(key, [run[key] for run in runs]) for key in runs[0]} for name, runs in tries.items() if runs
+    }
+    return {**summary, **errors}
 
 
 def _best(key: str, values: list[float]) -> float:
@@ -296,22 +309,18 @@ def gpu_parts(args: argparse.Namespace, device: Any) -> dict[str, Any]:
 
 
 def ratios(gpu: dict[str, Any], keras: dict[str, Any]) -> dict[str, float]:
-    """The ratios the issue asks about."""
-    runner, bare = gpu["runner_full"], gpu["bare_bf16_cl"]
-    found = {
-        "runner_vs_bare_bf16_cl": runner["train_ips"] / bare["train_ips"],
-        "runner_epoch_rate_vs_steady": runner["epoch_ips"] / runner["train_ips"],
-        "runner_eval_vs_train": runner["eval_ips"] / runner["train_ips"],
+    """The ratios the issue asks about (those whose measures ran)."""
+    rate = {name: value.get("train_ips") for name, value in {**gpu, "keras_jax": keras}.items()}
+    pairs = {
+        "runner_vs_bare_bf16_cl": (rate.get("runner_full"), rate.get("bare_bf16_cl")),
+        "runner_vs_bare_compiled": (rate.get("runner_full"), rate.get("bare_bf16_cl_compile")),
+        "compile_speedup_bare": (rate.get("bare_bf16_cl_compile"), rate.get("bare_bf16_cl")),
+        "runner_epoch_rate_vs_steady": (gpu.get("runner_full", {}).get("epoch_ips"), rate.get("runner_full")),
+        "runner_eval_vs_train": (gpu.get("runner_full", {}).get("eval_ips"), rate.get("runner_full")),
+        "keras_jax_eval_vs_train": (keras.get("eval_ips"), rate.get("keras_jax")),
+        "keras_jax_vs_torch_simple_cnn": (rate.get("keras_jax"), rate.get("runner_simple_cnn")),
     }
-    if "bare_bf16_cl_compile" in gpu:
-        compiled = gpu["bare_bf16_cl_compile"]["train_ips"]
-        found.update(
-            runner_vs_bare_compiled=runner["train_ips"] / compiled, compile_speedup_bare=compiled / bare["train_ips"]
-        )
-    if "train_ips" in keras:
-        found["keras_jax_eval_vs_train"] = keras["eval_ips"] / keras["train_ips"]
-        found["keras_jax_vs_torch_simple_cnn"] = keras["train_ips"] / gpu["runner_simple_cnn"]["train_ips"]
-    return found
+    return {name: top / bottom for name, (top, bottom) in pairs.items() if top and bottom}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -372,12 +381,16 @@ def print_summary(report: dict[str, Any]) -> None:
         print(report["skipped"])
         return
     for name, value in report["gpu"].items():
-        print(f"{name}: " + ", ".join(f"{key} {number:.3g}" for key, number in value.items()))
+        print(f"{name}: " + ", ".join(f"{key} {_shown(number)}" for key, number in value.items()))
     keras = report["keras_jax"]
     print("keras_jax: " + (keras["skipped"] if "skipped" in keras else
                            ", ".join(f"{k} {v:.3g}" for k, v in keras.items() if isinstance(v, float))))  # fmt: skip
     for name, value in report["ratios"].items():
         print(f"ratio {name}: {value:.2f}")
+
+
+def _shown(value: Any) -> str:
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
 if __name__ == "__main__":

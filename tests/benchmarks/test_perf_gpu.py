@@ -39,3 +39,23 @@ def test_every_part_runs_on_the_cpu_when_forced() -> None:
     assert report["gpu"]["runner_full"]["train_warmup_s"] > 0 and report["ratios"]["runner_epoch_rate_vs_steady"] > 0
     keras = report["keras_jax"]
     assert "skipped" in keras or keras["eval_ips"] > 0
+
+
+def test_a_failing_measure_is_recorded_and_the_others_go_on() -> None:
+    perf_gpu, calls = _perf_gpu(), []
+
+    def fails() -> dict:
+        raise RuntimeError("no compiler")
+
+    def works() -> dict:
+        calls.append(1)
+        n = float(len(calls))
+        return {"train_ips": n, "warmup_s": 10.0 - n, "peak_gib": 1.0, "train_s": 5.0 - n}
+
+    summary = perf_gpu.best_of({"compiled": fails, "runner_full": works}, repeats=3)
+    assert summary["compiled"] == {"error": "RuntimeError: no compiler"} and len(calls) == 3
+    assert summary["runner_full"] == {"train_ips": 3.0, "warmup_s": 9.0, "peak_gib": 1.0, "train_s": 2.0}
+    gpu = {"runner_full": {"train_ips": 2.0, "epoch_ips": 1.0, "eval_ips": 4.0}, "bare_bf16_cl": {"train_ips": 4.0},
+           "bare_bf16_cl_compile": summary["compiled"]}  # fmt: skip
+    found = perf_gpu.ratios(gpu, {"skipped": "keras is not installed"})
+    assert found == {"runner_vs_bare_bf16_cl": 0.5, "runner_epoch_rate_vs_steady": 0.5, "runner_eval_vs_train": 2.0}
