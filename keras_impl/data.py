@@ -6,8 +6,8 @@ Float32 NHWC numpy goes to Keras as it is, after the model's own ``preprocess_in
 On an accelerator the session offers a :class:`DeviceFeed` (the protocol's ``device_feed``): pixels travel
 as uint8 through the engine's own transfer (:func:`keras_impl.environment.to_device`), one batch ahead of
 the step, and are normalised on the device by :func:`normalize` with ``keras.ops``, a lookup in the core's
-table. A split whose uint8 form fits in :data:`RESIDENT_SHARE` of the free device memory, and that has
-no per-epoch augmentation, is copied once and each batch is gathered there in the core's order. Evaluation
+table. A split whose uint8 form fits in the core's ``RESIDENT_SHARE`` of the free device memory, and that
+has no per-epoch augmentation, is copied once and each batch is gathered there in the core's order. Evaluation
 batches are padded to one shape, so XLA compiles the predict step once.
 """
 
@@ -21,9 +21,7 @@ import numpy as np
 
 from keras_impl import environment
 from keras_impl.models.registry import BuiltModel
-from suite.training.batches import PixelInputs, ResidentSplits
-
-RESIDENT_SHARE = 0.25  # of the device's free memory at the first batch, for every resident split together
+from suite.training.batches import RESIDENT_SHARE, PixelInputs, ResidentSplits
 
 
 class DeviceBatch(NamedTuple):
@@ -55,8 +53,8 @@ def normalize(pixels: Any, table: Any) -> Any:
 class DeviceFeed:
     """The Keras session's :class:`~suite.runners.protocol.DeviceFeed` (see the module docstring).
 
-    ``resident_bytes``: bytes of uint8 splits that may stay on the device (None: :data:`RESIDENT_SHARE` of
-    the free memory the engine reports); ``pad_eval``: pad the last evaluation batch to full size.
+    ``resident_bytes``: bytes of uint8 splits that may stay on the device (None: ``RESIDENT_SHARE`` of the
+    free memory the engine reports); ``pad_eval``: pad the last evaluation batch to full size.
     """
 
     def __init__(self, resident_bytes: int | None = None, pad_eval: bool = True) -> None:

@@ -7,8 +7,8 @@ device. Cached prefix features arrive in the layout :func:`features_array` gave 
 On CUDA the session offers a :class:`DeviceFeed` (the protocol's ``device_feed``): pixels travel as uint8
 from pinned staging buffers, copied on a side stream one batch ahead of the step (timm's prefetcher
 pattern), and are normalised on the GPU by :func:`normalize`, a lookup in the core's table. A split
-whose uint8 form fits in :data:`RESIDENT_SHARE` of the free device memory, and that has no per-epoch
-augmentation, is copied once and each batch is gathered on the device in the core's order.
+whose uint8 form fits in the core's ``RESIDENT_SHARE`` of the free device memory, and that has no
+per-epoch augmentation, is copied once and each batch is gathered on the device in the core's order.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from suite.training.batches import PixelInputs, ResidentSplits, prefetched
+from suite.training.batches import RESIDENT_SHARE, PixelInputs, ResidentSplits, prefetched
 from torch_impl.precision import Numerics
 
-RESIDENT_SHARE = 0.25  # of the device's free memory at the first batch, for every resident split together
 EVAL_PAD_DEVICES = ("cuda",)  # evaluation batches padded to one shape: a new shape re-runs cuDNN's kernel search
 
 
@@ -79,8 +78,8 @@ def normalize(pixels: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
 class DeviceFeed:
     """The torch session's :class:`~suite.runners.protocol.DeviceFeed` (see the module docstring).
 
-    ``resident_bytes``: how many bytes of uint8 splits may stay on the device (None: :data:`RESIDENT_SHARE`
-    of the free memory on CUDA, none elsewhere); ``pad_eval``: pad the last evaluation batch to full size.
+    ``resident_bytes``: how many bytes of uint8 splits may stay on the device (None: ``RESIDENT_SHARE`` of
+    the free memory on CUDA, none elsewhere); ``pad_eval``: pad the last evaluation batch to full size.
     """
 
     def __init__(self, numerics: Numerics, resident_bytes: int | None = None, pad_eval: bool | None = None) -> None:

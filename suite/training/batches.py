@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 PRELOAD_LIMIT_BYTES = int(1.5 * 2**30)
+RESIDENT_SHARE = 0.25  # of a device's free memory (at a feed's first request) that resident uint8 splits may take
 _ORDER_STREAM = 0x0BA7C4  # separates the batch-order stream from every other use of the seed
 
 
