@@ -141,3 +141,29 @@ def test_a_run_through_the_feed_equals_the_cpu_path(case, tmp_path):
     if dataset:
         assert plain.extra["batch_fingerprints"] == fed.extra["batch_fingerprints"]
     assert fed.extra["feature_cache"]["active"] == bool(strategy)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("resident", [False, True])
+def test_the_cuda_feed_equals_the_cpu_path_bit_for_bit(resident):
+    from suite.augment import Augmenter
+    from suite.spec.models import AugmentSpec
+
+    cuda = torch.device("cuda")
+    prep = Preprocessing(image_size=12, channels=3, normalization="imagenet")
+    augmenter = Augmenter(AugmentSpec.model_validate(PIXEL_AUGMENTATIONS), seed=1, num_classes=4)
+    split = _pixel_split()
+    pairs = [tuple(make_inputs(split, prep, pixels=flag) for flag in (False, True))]
+    pairs.append(tuple(make_train_inputs(split, prep, augmenter, pixels=flag) for flag in (False, True)))
+    order = epoch_order(0, 3, 37)
+    for floats, pixels in pairs:
+        feed = DeviceFeed(Numerics(cuda, "bf16", True), resident_bytes=10**9 if resident else 0)
+        for (a, la), (b, lb) in zip(floats.epoch_batches(8, order, 3), feed.batches(pixels, 8, order, 3), strict=True):
+            torch.cuda.current_stream().synchronize()
+            assert b.inputs.is_cuda and b.inputs.is_contiguous(memory_format=torch.channels_last)
+            np.testing.assert_array_equal(_bits(b.inputs.cpu()), _bits(torch.from_numpy(a).permute(0, 3, 1, 2)))
+            np.testing.assert_array_equal(b.labels.cpu().numpy(), la)
+            np.testing.assert_array_equal(lb, la)
+    padded = list(DeviceFeed(Numerics(cuda, "fp32", False)).batches(pairs[0][1], 8, None, None))
+    assert {tuple(batch.inputs.shape) for batch, _ in padded} == {(8, 3, 12, 12)} and len(padded[-1][1]) == 5
