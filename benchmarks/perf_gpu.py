@@ -127,6 +127,30 @@ def peak_gib() -> float:
 # (a) the feed ---------------------------------------------------------------------------------------------
 
 
+def feed_equals_cpu_path(data: DataBundle, batch_size: int, device: Any, batches: int = 3) -> dict[str, bool]:
+    """Whether the feed's first batches (streamed, resident) are bitwise the CPU path's normalised batches."""
+    import torch
+
+    from torch_impl.data import DeviceFeed
+    from torch_impl.precision import Numerics
+
+    numerics = Numerics(device, "bf16", True)
+    pixels = make_inputs(data.train, data.preprocessing, pixels=True)
+    order = epoch_order(0, 0, len(data.train))[: batches * batch_size]
+    expected = [
+        torch.from_numpy(data.preprocessing.normalize(x)).permute(0, 3, 1, 2)
+        for x, _ in pixels.batches(batch_size, order)
+    ]
+    found = {}
+    for name, budget in (("streamed", 0), ("resident", 2**40)):
+        fed = [b.inputs.cpu() for b, _ in DeviceFeed(numerics, budget).batches(pixels, batch_size, order, 0)]
+        found[f"{name}_bitwise"] = all(
+            np.array_equal(a.contiguous().numpy().view(np.uint32), b.contiguous().numpy().view(np.uint32))
+            for a, b in zip(expected, fed, strict=True)
+        )
+    return found
+
+
 def feed_rates(data: DataBundle, batch_size: int, device: Any) -> dict[str, Callable[[], dict[str, float]]]:
     """The feed's images/s: today's float32 path against the device feed's (streamed and, on CUDA, resident)."""
 
@@ -354,6 +378,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     feed_data = digits_bundle(args.size, args.images, 0)
     report: dict[str, Any] = {"device": torch.cuda.get_device_name() if cuda else "cpu", "torch": torch.__version__}
     report["feed"] = best_of(feed_rates(feed_data, args.batch_size, device), args.repeats)
+    report["feed_equals_cpu_path"] = feed_equals_cpu_path(feed_data, args.batch_size, device)
     del feed_data
     if cuda or args.all_on_cpu:
         report["gpu"] = gpu_parts(args, device)
@@ -377,6 +402,7 @@ def print_summary(report: dict[str, Any]) -> None:
     old = feed["float32_today"]["feed_ips"]
     for name, value in feed.items():
         print(f"feed {name}: {value['feed_ips']:.0f} img/s ({value['feed_ips'] / old:.2f}x today's float32 feed)")
+    print(f"feed batches bitwise equal to the CPU path's: {report['feed_equals_cpu_path']}")
     if "skipped" in report:
         print(report["skipped"])
         return

@@ -23,6 +23,7 @@ def test_tiny_run_measures_the_feed_and_says_what_it_skipped(capsys) -> None:
     report = _perf_gpu().main([*TINY, "--skip-keras"])
     assert set(report["feed"]) >= {"float32_today", "uint8_staged"}
     assert all(value["feed_ips"] > 0 for value in report["feed"].values())
+    assert report["feed_equals_cpu_path"] == {"streamed_bitwise": True, "resident_bitwise": True}
     printed = capsys.readouterr().out
     assert "feed uint8_staged:" in printed and "x today's float32 feed" in printed
     if torch.cuda.is_available():
