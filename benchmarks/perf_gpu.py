@@ -235,7 +235,8 @@ def bare_loop(
 
 def runner_spec(args: argparse.Namespace, model: str, backend: str = "torch", **sections: Any) -> ExperimentSpec:
     """A spec for the runners: Adam, ``--epochs`` epochs, ``--batch-size``, precision auto (bf16 on a GPU)."""
-    training = {"epochs": args.epochs, "batch_size": args.batch_size, **sections.pop("training", {})}
+    training = {"epochs": args.epochs, "batch_size": args.batch_size, "precision": "auto"}
+    training.update(sections.pop("training", {}))
     dataset = {"source": "digits", "normalization": "imagenet"}
     raw = {"name": "perf_gpu", "backend": backend, "seed": 0, "dataset": dataset, "model": {"name": model},
            "optimizer": {"name": "adam", "lr": 1e-4}, "training": training, **sections}  # fmt: skip
@@ -259,7 +260,8 @@ def runner_numbers(out: RunOutput, n_train: int, peak_gib: float) -> dict[str, f
 
 
 def torch_runner(spec: ExperimentSpec, data: DataBundle) -> Callable[[], dict[str, float]]:
-    """One run through the core and the torch runner, as a worker does it."""
+    """One run through the core and the torch runner, as a worker does it (its settings printed once)."""
+    told: list[bool] = []
 
     def measure() -> dict[str, float]:
         from suite.training.run import execute
@@ -268,6 +270,10 @@ def torch_runner(spec: ExperimentSpec, data: DataBundle) -> Callable[[], dict[st
         reset_peak()
         with tempfile.TemporaryDirectory() as run_dir:
             out = execute(spec, TorchRunner(), data, Path(run_dir), NullProgress())
+        if not told:
+            told.append(True)
+            settings = {key: out.extra.get(key) for key in ("precision", "channels_last", "device", "device_feed")}
+            print(f"torch runner {spec.model.name} {spec.strategy.freeze or ''}: {settings}", flush=True)
         return runner_numbers(out, len(data.train), peak_gib())
 
     return measure

@@ -151,7 +151,7 @@ class KerasSession:
 
     def details(self) -> dict[str, Any]:  # noqa: D102
         jit = getattr(self._active, "jit_compile", None) if self._optimizer is not None else None
-        return {**self._facts, **self.built.notes, "jit_compile": jit}
+        return {**self._facts, **self.built.notes, "jit_compile": jit, "device_feed": self.device_feed is not None}
 
     def environment(self) -> dict[str, Any]:  # noqa: D102
         return environment.environment()

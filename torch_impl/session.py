@@ -220,6 +220,7 @@ class TorchSession:
             "compile": self.spec.training.compile,
             "torch_threads": torch.get_num_threads(),
             "device": str(self.numerics.device),
+            "device_feed": self.device_feed is not None,
         }
 
     def environment(self) -> dict[str, Any]:
