@@ -75,7 +75,7 @@ class ArrayInputs:
 
     def batches(self, batch_size: int, order: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Consecutive batches of ``order`` (None: the stored order)."""
-        for start in range(0, len(self), batch_size):
+        for start in range(0, len(self) if order is None else len(order), batch_size):
             if order is None:
                 yield self.take(slice(start, start + batch_size))
             else:

@@ -97,3 +97,8 @@ def test_session_batches_go_through_the_feed_only_for_pixel_inputs() -> None:
     assert batch.dtype == np.float32
     batch, _ = next(session_batches(object(), pixels, 4, epoch_order(0, 0, 12), 0))
     assert batch.dtype == np.uint8
+
+
+def test_batches_of_a_partial_order_cover_that_order_only() -> None:
+    inputs = ArrayInputs(np.arange(10, dtype=np.float32)[:, None], np.arange(10))
+    assert [labels.tolist() for _, labels in inputs.batches(3, np.array([7, 2, 5, 1]))] == [[7, 2, 5], [1]]
