@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import numpy as np
+
 from suite.environment import base_environment, cpu_supports_bf16
 
 DEFAULT_ENGINE = "tensorflow"
@@ -74,6 +76,47 @@ def synchronize() -> None:
 
         if torch.cuda.is_available():
             torch.cuda.synchronize()
+
+
+def to_device(array: np.ndarray) -> Any:
+    """``array`` copied to the engine's default device by the engine's own transfer (asynchronous where it can be).
+
+    JAX: ``jax.device_put``; TensorFlow: a copy placed on the first GPU; torch: a pinned buffer copied with
+    ``non_blocking``. On a CPU-only machine the array stays in host memory as the engine's tensor.
+    """
+    name = engine_name()
+    if name == "jax":
+        import jax
+
+        return jax.device_put(array)
+    if name == "tensorflow":
+        import tensorflow as tf
+
+        with tf.device("/GPU:0" if gpu_names() else "/CPU:0"):
+            return tf.identity(array)
+    import torch
+
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    if not torch.cuda.is_available():
+        return tensor
+    return tensor.pin_memory().to("cuda", non_blocking=True)
+
+
+def device_free_bytes() -> int:
+    """Free memory of the accelerator the engine trains on (0 when unknown or on a CPU-only machine)."""
+    if not gpu_names():
+        return 0
+    name = engine_name()
+    if name == "jax":
+        import jax
+
+        stats = jax.devices()[0].memory_stats() or {}
+        return max(0, int(stats.get("bytes_limit", 0)) - int(stats.get("bytes_in_use", 0)))
+    if name == "torch":
+        import torch
+
+        return int(torch.cuda.mem_get_info()[0])
+    return 0  # TensorFlow reports what it uses, not what is free: its splits are copied batch by batch
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 
 from keras_impl import environment
-from keras_impl.data import model_input
+from keras_impl.data import DeviceBatch, DeviceFeed, model_input
 from keras_impl.feature_cache import prefix_model, suffix_model
 from keras_impl.freezing import apply_trainable, configure_batchnorm
 from keras_impl.models import BuildOptions, BuiltModel, build_model, get_model_entry
@@ -49,6 +49,7 @@ class KerasSession:
         self._optimizer: GroupOptimizer | None = None
         self._rates: dict[str, float] = dict.fromkeys(built.group_names, 0.0)
         self._group_of = {v.path: name for name, layers in built.groups.items() for x in layers for v in x.weights}
+        self.device_feed = _device_feed(spec, built)
 
     def track_new_variables(self) -> None:
         """Map variables created after construction (LoRA adapters) to their layer groups."""
@@ -94,17 +95,17 @@ class KerasSession:
         )
         self._optimizer = optimizer
 
-    def _inputs(self, inputs: np.ndarray) -> np.ndarray:
+    def _inputs(self, inputs: np.ndarray | DeviceBatch) -> Any:
         return inputs if self._cached is not None else model_input(self.built, inputs)
 
-    def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:  # noqa: D102
+    def train_step(self, inputs: np.ndarray | DeviceBatch, labels: np.ndarray) -> tuple[float, int]:  # noqa: D102
         logs = self._active.train_on_batch(self._inputs(inputs), labels, return_dict=True)
         return float(logs["loss"]), int(round(float(logs["accuracy"]) * len(labels)))
 
-    def predict(self, inputs: np.ndarray) -> np.ndarray:  # noqa: D102
+    def predict(self, inputs: np.ndarray | DeviceBatch) -> np.ndarray:  # noqa: D102
         return np.asarray(self._active.predict_on_batch(self._inputs(inputs)), dtype=np.float32)
 
-    def prefix_features(self, groups: list[str], inputs: np.ndarray) -> np.ndarray:  # noqa: D102
+    def prefix_features(self, groups: list[str], inputs: np.ndarray | DeviceBatch) -> np.ndarray:  # noqa: D102
         key = tuple(groups)
         if key not in self._prefixes:
             self._prefixes[key] = prefix_model(self.built, list(groups))
@@ -150,12 +151,14 @@ class KerasSession:
 
     def details(self) -> dict[str, Any]:  # noqa: D102
         jit = getattr(self._active, "jit_compile", None) if self._optimizer is not None else None
-        return {**self._facts, **self.built.notes, "jit_compile": jit}
+        return {**self._facts, **self.built.notes, "jit_compile": jit, "device_feed": self.device_feed is not None}
 
     def environment(self) -> dict[str, Any]:  # noqa: D102
         return environment.environment()
 
     def close(self) -> None:  # noqa: D102
+        if self.device_feed is not None:
+            self.device_feed.release()
         self._scope.close()
         keras.backend.clear_session()
 
@@ -185,6 +188,16 @@ def open_keras_session(
         raise
     facts = {"engine": environment.engine_name(), "dtype_policy": policy, "determinism": determinism}
     return KerasSession(spec, built, scope, facts)
+
+
+def _device_feed(spec: ExperimentSpec, built: BuiltModel) -> DeviceFeed | None:
+    """A device feed when the session trains on an accelerator and the model takes the core's normalised images.
+
+    A model with its own ``preprocess_input`` (keras.applications fed 0..255) keeps the float32 numpy batches.
+    """
+    if spec.training.device == "cpu" or built.preprocess is not None or not environment.gpu_names():
+        return None
+    return DeviceFeed()
 
 
 def _build(spec: ExperimentSpec, input_shape: tuple[int, int, int], num_classes: int) -> BuiltModel:

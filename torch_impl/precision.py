@@ -43,9 +43,12 @@ class Numerics:
         return torch.amp.GradScaler("cuda") if self.precision == "fp16" else None
 
     def synchronize(self) -> None:
-        """Wait for queued device work before a clock is read."""
+        """Wait for the work queued on the current stream before a clock is read.
+
+        Not the whole device: the feed's copy of the next batch, on its side stream, may still run.
+        """
         if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
+            torch.cuda.current_stream(self.device).synchronize()
 
 
 def resolve_device(training: TrainingSpec) -> torch.device:

@@ -16,7 +16,7 @@ from torch import nn
 
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec
-from torch_impl.data import features_array, input_tensor, label_tensor
+from torch_impl.data import DeviceBatch, DeviceFeed, batch_tensors, features_array, input_tensor
 from torch_impl.environment import environment
 from torch_impl.feature_cache import split_model
 from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_train_mode
@@ -86,6 +86,7 @@ class TorchSession:
         self._modes_applied = False
         self._cached_groups: list[str] = []
         self._forward = self._compiled(self.built.module)
+        self.device_feed = DeviceFeed(self.numerics) if self.numerics.device.type == "cuda" else None
 
     def _compiled(self, module: nn.Module) -> nn.Module:
         return torch.compile(module) if self.spec.training.compile else module
@@ -113,7 +114,7 @@ class TorchSession:
         """Set each layer group's learning rate (from the next step on)."""
         set_learning_rates(self._require_optimizer(), rates)
 
-    def train_step(self, inputs: np.ndarray, labels: np.ndarray) -> tuple[float, int]:
+    def train_step(self, inputs: np.ndarray | DeviceBatch, labels: np.ndarray) -> tuple[float, int]:
         """One optimisation step in training mode: (mean loss, correctly classified count).
 
         ``labels`` are (N,) class indices or (N, C) class probabilities (mixup/CutMix): cross-entropy against
@@ -121,8 +122,7 @@ class TorchSession:
         """
         optimizer = self._require_optimizer()
         self._apply_train_modes()
-        x = input_tensor(inputs, self.numerics, nhwc=not self._cached_groups)
-        y = label_tensor(labels, self.numerics.device)
+        x, y = batch_tensors(inputs, labels, self.numerics, nhwc=not self._cached_groups)
         optimizer.zero_grad(set_to_none=True)
         with self.numerics.autocast():
             logits = self._forward(x)
@@ -147,14 +147,14 @@ class TorchSession:
             nn.utils.clip_grad_norm_(self.built.module.parameters(), clip)
         optimizer.step()
 
-    def predict(self, inputs: np.ndarray) -> np.ndarray:
+    def predict(self, inputs: np.ndarray | DeviceBatch) -> np.ndarray:
         """Inference-mode float32 logits (N, C) for raw inputs, or for cached features while the cache is on."""
         self._eval_mode()
         with torch.no_grad(), self.numerics.autocast():
             logits = self._forward(input_tensor(inputs, self.numerics, nhwc=not self._cached_groups))
         return features_array(logits)
 
-    def prefix_features(self, groups: list[str], inputs: np.ndarray) -> np.ndarray:
+    def prefix_features(self, groups: list[str], inputs: np.ndarray | DeviceBatch) -> np.ndarray:
         """Output of the leading ``groups`` in inference mode, as float32 numpy (NCHW for feature maps)."""
         prefix, _ = split_model(self.built, groups)
         self._eval_mode()
@@ -220,6 +220,7 @@ class TorchSession:
             "compile": self.spec.training.compile,
             "torch_threads": torch.get_num_threads(),
             "device": str(self.numerics.device),
+            "device_feed": self.device_feed is not None,
         }
 
     def environment(self) -> dict[str, Any]:
@@ -229,6 +230,8 @@ class TorchSession:
     def close(self) -> None:
         """Drop the optimizer, restore the global determinism flags, release cached device memory."""
         self.optimizer = None
+        if self.device_feed is not None:
+            self.device_feed.release()
         self._restore_flags()
         self._restore_flags = _nothing
         if self.numerics.device.type == "cuda":

@@ -41,6 +41,15 @@ class Preprocessing:
             return images
         return np.stack([_resize_one(image, self.image_size) for image in images])
 
+    def pixel_table(self, channels: int) -> np.ndarray:
+        """(256, ``channels``) float32: row ``v`` is :meth:`normalize` of the pixel value ``v`` in each channel.
+
+        A device-side feed normalises uint8 pixels by looking them up here (``table[x, c]``), so its batch is
+        bitwise the CPU path's on every device: the arithmetic is this class's, done once for each value.
+        """
+        values = np.repeat(np.arange(256, dtype=np.uint8)[:, None], channels, axis=1)
+        return self.normalize(values)
+
     def normalize(self, images: np.ndarray) -> np.ndarray:
         """uint8 (already resized) -> normalised float32."""
         mean, std = _stats(self.normalization, images.shape[-1])

@@ -128,13 +128,21 @@ class TrainableSet:
 
 @dataclass
 class Timing:
-    """Measured one way everywhere (see :mod:`suite.timing`)."""
+    """Measured one way everywhere (see :mod:`suite.timing`).
+
+    ``*_warmup_seconds``: the steps left out as warm-up (first steps: start-up, kernel selection,
+    compilation); ``*_steady_seconds``: the steps the images/s are computed from.
+    """
 
     train_seconds: float
     train_images_per_second: float
     eval_images_per_second: float
     epoch_seconds_mean: float
     warmup_batches_excluded: int
+    train_warmup_seconds: float = 0.0
+    train_steady_seconds: float = 0.0
+    eval_warmup_seconds: float = 0.0
+    eval_steady_seconds: float = 0.0
 
     def to_dict(self) -> dict[str, float]:
         """Plain-data form for result.json."""
@@ -164,11 +172,33 @@ class RunOutput:
     resumes: int = 0
 
 
+class DeviceFeed(Protocol):
+    """How a session takes the core's pixel batches to its device (optional: ``session.device_feed``).
+
+    A session that trains on an accelerator may offer one; the core then hands it pixel inputs
+    (:class:`suite.training.batches.PixelInputs`): resized (and augmented) images as uint8 NHWC, and
+    ``source.table``, the (256, C) float32 normalised value of every pixel value in every channel, computed
+    by :meth:`suite.data.preprocess.Preprocessing.normalize`. The feed copies the pixels to the device and
+    normalises there by looking them up (``table[x, c]``), so the batch is bitwise the CPU path's. It keeps
+    ``source.inputs`` on the device when ``source.static`` and it fits, gathering each batch there in
+    ``order``; otherwise it copies ``source.host_batches`` ahead of the step.
+    Sample order, augmentation and resizing stay the core's.
+    """
+
+    def batches(self, source: Any, batch_size: int, order: np.ndarray | None, epoch: int | None) -> Any:
+        """Iterator of (device batch, numpy labels) for the session's ``train_step``/``predict``/``prefix_features``.
+
+        ``epoch`` set: training batches of that epoch in ``order``; None: evaluation batches, which may be
+        padded to ``batch_size`` rows (one compiled shape); the core keeps the first ``len(labels)`` outputs.
+        """
+
+
 class TrainingSession(Protocol):
     """One built model and its optimizer: the framework primitives the core's epoch loop drives.
 
     Inputs are float32 NHWC arrays (or cached prefix features) and int64 labels, in the order the core
-    chose; outputs are plain numpy. Every method acts at once and returns plain values.
+    chose; outputs are plain numpy. Every method acts at once and returns plain values. A session with a
+    ``device_feed`` (:class:`DeviceFeed`) also takes that feed's device batches as ``inputs``.
 
     ``train_step`` labels are either (N,) int64 class indices or, when ``dataset.augment`` sets mixup or
     CutMix, (N, C) float32 class probabilities (rows sum to 1): the loss is then the cross-entropy against

@@ -6,7 +6,7 @@ import numpy as np
 
 from suite.runners.protocol import TrainingSession
 from suite.timing import ThroughputMeter
-from suite.training.batches import ArrayInputs
+from suite.training.batches import ArrayInputs, session_batches
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -30,12 +30,15 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
 def predict_all(
     session: TrainingSession, inputs: ArrayInputs, batch_size: int, meter: ThroughputMeter | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Logits for every sample of ``inputs`` in stored order, optionally timed batch by batch."""
+    """Logits for every sample of ``inputs`` in stored order, optionally timed batch by batch.
+
+    A device feed may pad the last batch to ``batch_size`` rows (one compiled shape); its extra logits are dropped.
+    """
     outputs, labels = [], []
-    for batch, batch_labels in inputs.batches(batch_size):
+    for batch, batch_labels in session_batches(session, inputs, batch_size):
         if meter is not None:
             meter.start_batch()
-        outputs.append(np.asarray(session.predict(batch), dtype=np.float32))
+        outputs.append(np.asarray(session.predict(batch), dtype=np.float32)[: len(batch_labels)])
         if meter is not None:
             meter.end_batch(len(batch_labels))
         labels.append(batch_labels)

@@ -21,7 +21,7 @@ from suite.runners.progress import ProgressReporter
 from suite.runners.protocol import TrainingSession
 from suite.timing import WARMUP_TRAIN_BATCHES, ThroughputMeter
 from suite.training import resume
-from suite.training.batches import ArrayInputs, epoch_order
+from suite.training.batches import ArrayInputs, epoch_order, session_batches
 from suite.training.evaluation import evaluate_logits, predict_all
 from suite.training.stops import Deadline, RunStopped, check_loss, check_validation
 from suite.training.tensorboard import EpochLogger
@@ -237,7 +237,7 @@ def _run_epoch(state: _State, epoch: int, rates: dict[str, float], phase: int) -
     state.progress.epoch_start(epoch, len(state.plan.epochs), total_batches)
     started = time.perf_counter()
     loss_sum, correct = 0.0, 0
-    batches = state.train.epoch_batches(settings.batch_size, order, epoch)
+    batches = session_batches(session, state.train, settings.batch_size, order, epoch)
     lr = rates[state.plan.groups[-1]]
     for index, (inputs, labels) in enumerate(batches, start=1):
         state.result.meter.start_batch()

@@ -24,9 +24,11 @@ from suite.timing import WARMUP_EVAL_BATCHES, ThroughputMeter
 from suite.training.batches import (
     PRELOAD_LIMIT_BYTES,
     ArrayInputs,
+    has_device_feed,
     make_inputs,
     make_train_inputs,
     order_fingerprint,
+    session_batches,
 )
 from suite.training.evaluation import predict_all, probabilities
 from suite.training.loop import LoopResult, LoopSettings, train
@@ -125,9 +127,11 @@ def _train_and_test(
             f"dataset.augment: mixup/cutmix train on class probabilities, which the {spec.backend_label} session "
             "does not accept yet (TrainingSession.accepts_soft_labels)"
         )
-    ids = data.sample_ids.get("train")
-    train_inputs = make_train_inputs(data.train, data.preprocessing, augmenter, ids, spec.training.num_workers)
-    val_inputs, test_inputs = (make_inputs(split, data.preprocessing) for split in (data.val, data.test))
+    ids, pixels = data.sample_ids.get("train"), has_device_feed(session)
+    train_inputs = make_train_inputs(
+        data.train, data.preprocessing, augmenter, ids, spec.training.num_workers, pixels=pixels
+    )
+    val_inputs, test_inputs = (make_inputs(split, data.preprocessing, pixels=pixels) for split in (data.val, data.test))
     eval_batch = spec.training.eval_batch_size or spec.training.batch_size
     cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
     if cache["active"]:
@@ -155,7 +159,7 @@ def _train_and_test(
             logger.close()
     session.use_prefix_cache(None)
     unmerged = _unmerged_eval_speed(plan, session, test_inputs, eval_batch)
-    test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
+    test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
     if unmerged is not None:
@@ -191,7 +195,7 @@ def _unmerged_eval_speed(
     prepare = getattr(session, "prepare_for_inference", None)
     if not (plan.peft and plan.peft.get("lora")) or prepare is None:
         return None
-    meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
+    meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     predict_all(session, test_inputs, batch_size, meter)
     return meter.images_per_second if prepare() else None
 
@@ -243,8 +247,8 @@ def _prefix_outputs(
     session: TrainingSession, groups: list[str], split: ArrayInputs, batch_size: int, limit_bytes: int
 ) -> np.ndarray | None:
     outputs, used = [], 0
-    for batch, _ in split.batches(batch_size):
-        output = np.asarray(session.prefix_features(groups, batch), dtype=np.float32)
+    for batch, labels in session_batches(session, split, batch_size):
+        output = np.asarray(session.prefix_features(groups, batch), dtype=np.float32)[: len(labels)]
         used += output.nbytes
         if used > limit_bytes:
             return None
@@ -261,6 +265,10 @@ def _timing(result: LoopResult, test_meter: ThroughputMeter) -> Timing:
         eval_images_per_second=test_meter.images_per_second,
         epoch_seconds_mean=float(np.mean(epoch_seconds)) if epoch_seconds else 0.0,
         warmup_batches_excluded=result.meter.excluded_batches,
+        train_warmup_seconds=result.meter.warmup_seconds,
+        train_steady_seconds=result.meter.steady_seconds,
+        eval_warmup_seconds=test_meter.warmup_seconds,
+        eval_steady_seconds=test_meter.steady_seconds,
     )
 
 

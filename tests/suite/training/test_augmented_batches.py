@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import EVERY_AUGMENTATION, digits_bundle
+from builders import EVERY_AUGMENTATION, PIXEL_AUGMENTATIONS, digits_bundle
 from numpy_backend import NumpyRunner
 
 from suite.augment import Augmenter
@@ -133,3 +133,26 @@ def test_a_session_without_soft_labels_is_refused_before_training(numpy_backend:
 
     with pytest.raises(ValueError, match="mixup/cutmix train on class probabilities"):
         execute(_spec({"mixup": 0.2}), HardLabelsOnly(), digits_bundle(), tmp_path, NullProgress())
+
+
+@pytest.mark.parametrize("normalization", ["imagenet", "half", "none"])
+def test_pixel_batches_are_the_augmented_batches_before_normalisation(normalization: str) -> None:
+    rng = np.random.default_rng(0)
+    split = Split(rng.integers(0, 256, (21, 12, 12, 3), dtype=np.uint8), np.arange(21) % 5)
+    augmenter = Augmenter(AugmentSpec.model_validate(PIXEL_AUGMENTATIONS), seed=3, num_classes=5)
+    prep = Preprocessing(normalization=normalization)
+    floats = make_train_inputs(split, prep, augmenter, np.arange(21), workers=2)
+    pixels = make_train_inputs(split, prep, augmenter, np.arange(21), workers=2, pixels=True)
+    assert pixels.pixels and not pixels.static and not floats.pixels
+    order = epoch_order(3, 1, 21)
+    for (a, la), (b, lb) in zip(floats.epoch_batches(8, order, 1), pixels.epoch_batches(8, order, 1), strict=True):
+        assert b.dtype == np.uint8
+        np.testing.assert_array_equal(pixels.table[b, np.arange(3)].view(np.uint32), a.view(np.uint32))
+        np.testing.assert_array_equal(la, lb)
+    assert pixels.fingerprint == floats.fingerprint is not None
+
+
+def test_mixed_pixels_stay_normalised_floats() -> None:
+    split = Split(np.zeros((6, 4, 4, 3), dtype=np.uint8), np.arange(6) % 2)
+    augmenter = Augmenter(AugmentSpec.model_validate(SPEC), seed=0, num_classes=2)
+    assert not make_train_inputs(split, Preprocessing(), augmenter, pixels=True).pixels
