@@ -18,7 +18,11 @@ from suite.training.run import execute
 def numpy_backend_registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """The numpy backend is registered for these tests only (other tests list the real backends)."""
     registry.discover()
-    monkeypatch.setitem(registry._RUNNERS, "numpy", registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy"))
+    monkeypatch.setitem(
+        registry._RUNNERS,
+        "numpy",
+        registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy", NumpyRunner.capabilities),
+    )
 
 
 def _spec(**sections) -> ExperimentSpec:
