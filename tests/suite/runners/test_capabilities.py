@@ -7,9 +7,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from builders import digits_bundle
+from builders import digits_bundle, numpy_spec
 from numpy_backend import NUMPY_CAPABILITIES, NumpyRunner
-from resumable_backend import Messages, ResumableRunner, prepared
+from resumable_backend import Messages, ResumableRunner, numpy_backend_registered, prepared  # noqa: F401
 
 from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.registry import discover
@@ -20,17 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def _spec(**sections) -> ExperimentSpec:
-    base = {
-        "name": "t",
-        "backend": "torch",  # any registered name: the runner under test is handed to execute directly
-        "dataset": {"source": "digits"},
-        "model": {"name": "mlp2"},
-        "optimizer": {"name": "sgd", "lr": 0.5},
-        "training": {"epochs": 2, "batch_size": 64},
-    }
-    for key, value in sections.items():
-        base[key] = {**base.get(key, {}), **value}
-    return ExperimentSpec.model_validate(base)
+    return numpy_spec(training={"epochs": 2, **sections.pop("training", {})}, **sections)
 
 
 def test_every_backend_declares_its_capabilities_once() -> None:
@@ -63,7 +53,7 @@ def test_a_backend_without_resume_state_runs_but_does_not_resume(tmp_path: Path)
     messages = Messages()
     spec = _spec()
     execute(spec, NoResume(), digits_bundle(), prepared(tmp_path, spec), messages)
-    assert "not resumable: the torch backend declares no resume state" in messages.lines
+    assert "not resumable: the numpy backend declares no resume state" in messages.lines
     assert not (tmp_path / "resume").exists()
 
 
@@ -73,7 +63,7 @@ def test_a_feature_cache_the_backend_does_not_declare_is_planned_off(tmp_path: P
 
     runner, spec = NoCache(), _spec(strategy={"freeze": "all_but_head"})
     output = execute(spec, runner, digits_bundle(), tmp_path, Messages())
-    assert output.extra["feature_cache"] == {"active": False, "reason": "the torch backend declares no feature cache"}
+    assert output.extra["feature_cache"] == {"active": False, "reason": "the numpy backend declares no feature cache"}
     assert ("use_prefix_cache", ["hidden"]) not in runner.session.calls
     cached = execute(spec, NumpyRunner(), digits_bundle(), tmp_path / "declared", Messages())
     assert cached.extra["feature_cache"]["active"]
@@ -81,7 +71,7 @@ def test_a_feature_cache_the_backend_does_not_declare_is_planned_off(tmp_path: P
 
 def test_a_spec_asking_for_an_undeclared_ability_is_refused_before_training(tmp_path: Path) -> None:
     spec = _spec(strategy={"freeze": "all_but_head", "train_only": ["bias"]})
-    with pytest.raises(ValueError, match=r"^strategy.train_only: torch has no bias PEFT \(none\)$"):
+    with pytest.raises(ValueError, match=r"^strategy.train_only: numpy has no bias PEFT \(none\)$"):
         execute(spec, NumpyRunner(), digits_bundle(), tmp_path, Messages())
     assert not (tmp_path / "plan.json").exists()
 
