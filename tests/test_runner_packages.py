@@ -68,6 +68,13 @@ def test_no_runner_module_reads_the_spec_after_planning(package: str) -> None:
     assert not found, "runner modules reading the spec instead of the plan:\n" + "\n".join(found)
 
 
+@pytest.mark.parametrize("package", PACKAGES)
+def test_a_session_is_opened_from_the_build_request_and_the_plan(package: str) -> None:
+    tree = ast.parse((ROOT / package / "runner.py").read_text(encoding="utf-8"))
+    [opener] = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == "open_session"]
+    assert [arg.arg for arg in opener.args.args] == ["self", "request", "plan", "initial_weights", "run_dir"]
+
+
 def test_the_check_finds_a_spec_read_in_a_session() -> None:
     session = "class S:\n    def step(self):\n        return self.spec.training.grad_clip\n"
     assert spec_reads(ast.parse(session)) == ["3: spec.training"]
