@@ -30,6 +30,7 @@ from sklearn.datasets import load_digits
 
 from suite.data.bundle import DataBundle, Split
 from suite.data.preprocess import Preprocessing
+from suite.plan.sections import execution_plan
 from suite.runners.progress import NullProgress
 from suite.runners.protocol import RunOutput
 from suite.spec.models import ExperimentSpec
@@ -114,7 +115,7 @@ def runner_numbers(args: argparse.Namespace, data: DataBundle, **training: objec
 def part_a_and_c(args: argparse.Namespace, data: DataBundle) -> dict:
     """Interleave the three measurements ``repeats`` times; keep each one's best (noise only ever adds time)."""
     defaults_spec = spec(args, precision="auto", channels_last="auto")
-    numerics_default = resolve_numerics(defaults_spec, torchvision.models.resnet18())
+    numerics_default = resolve_numerics(execution_plan(defaults_spec), torchvision.models.resnet18())
     fp32 = Numerics(numerics_default.device, "fp32", False)
     measures = {
         "plain": lambda: bare_loop(data, fp32, args.batch_size),

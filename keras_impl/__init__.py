@@ -8,15 +8,28 @@ variables of :func:`keras_impl.environment.child_environment` (``KERAS_BACKEND``
 from __future__ import annotations
 
 from keras_impl.environment import DEFAULT_ENGINE, ENGINE_MODULES, child_environment
+from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.registry import register_runner
+
+CAPABILITIES = RunnerCapabilities(
+    resume_state=True,
+    feature_cache=True,
+    soft_labels=True,
+    peft=("bias", "norm", "lora"),
+    engines=ENGINE_MODULES,
+    default_engine=DEFAULT_ENGINE,
+    devices=("auto", "cpu", "cuda"),
+    precisions=("auto", "fp32", "bf16", "fp16"),
+    models="mlp, simple_cnn and keras.applications backbones",
+)
+"""What the Keras runner supports (its one declaration; :class:`keras_impl.runner.KerasRunner` carries it)."""
 
 
 @register_runner(
     "keras",
     requires=("keras",),
+    capabilities=CAPABILITIES,
     description="Keras 3 on the TensorFlow, JAX or torch engine; mlp, simple_cnn and keras.applications models",
-    engines=ENGINE_MODULES,
-    default_engine=DEFAULT_ENGINE,
     child_environment=child_environment,
     extra="keras",
 )

@@ -1,7 +1,10 @@
 """``KerasRunner.check``: the framework facts that stop a spec from running on Keras in this process.
 
+It runs before planning, so it is the one runner module besides the model builders that reads the spec.
 Framework-neutral rules (scheduler fields, group names, 3-channel input, ...) are the spec validators' and
-the plan's; only what is true of Keras, its engines and its models is checked here.
+the plan's; what the backend supports at all is its declared capabilities (``keras_impl.CAPABILITIES``).
+Only what is true of Keras, its engines and its models is checked here; ``torch_impl.checks`` is the same
+job for torch.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from pathlib import Path
 from keras_impl.environment import DEFAULT_ENGINE, engine_name, gpu_names
 from keras_impl.models import build_model, get_model_entry
 from keras_impl.params import group_facts
-from keras_impl.peft import peft_problems
 from suite.architectures.groups import initially_frozen
-from suite.spec.models import ExperimentSpec, ModelSpec
+from suite.architectures.parity_notes import KERAS_FROZEN_BATCHNORM, KERAS_LORA_DROPOUT
+from suite.spec.models import ExperimentSpec, ModelSpec, StrategySpec
 
 _CHECK_INPUT_SHAPE = (32, 32, 3)  # smallest size every keras.applications model builds at
 
@@ -81,6 +84,13 @@ def _training_problems(spec: ExperimentSpec) -> list[str]:
     return problems
 
 
+def peft_problems(strategy: StrategySpec) -> list[str]:
+    """What Keras cannot do of ``strategy``'s PEFT settings."""
+    if strategy.lora is not None and strategy.lora.dropout > 0:
+        return [f"strategy.lora.dropout: {KERAS_LORA_DROPOUT}; use 0.0 to compare frameworks"]
+    return []
+
+
 def _batchnorm_problems(spec: ExperimentSpec) -> list[str]:
     """bn_mode = "train" on a frozen group with BatchNorm: the one rule where the frameworks truly differ."""
     if spec.strategy.bn_mode != "train":
@@ -94,9 +104,8 @@ def _batchnorm_problems(spec: ExperimentSpec) -> list[str]:
     if not with_bn:
         return []
     return [
-        f"strategy.bn_mode = 'train' with frozen BatchNorm groups ({', '.join(with_bn)}): Keras 3 runs a "
-        "BatchNormalization layer whose weights are frozen in inference mode, so frozen groups cannot update "
-        "their statistics as torch's train() does; use bn_mode = 'frozen' or the torch backend"
+        f"strategy.bn_mode = 'train' with frozen BatchNorm groups ({', '.join(with_bn)}): "
+        f"{KERAS_FROZEN_BATCHNORM}; use bn_mode = 'frozen' or the torch backend"
     ]
 
 

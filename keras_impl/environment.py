@@ -1,20 +1,19 @@
-"""The Keras engine a process runs on: its child environment, versions, devices, bf16 support, determinism.
+"""The process's framework facts: the Keras engine (and the child variables that select it), versions, devices.
 
 Importable without Keras (the registry calls :func:`child_environment` in the parent process); every other
-function imports Keras, so call them only in the run's own process. The only module of this package that
-branches on the engine.
+function imports Keras, so call them only in the run's own process. ``torch_impl.environment`` is the same
+job for torch. Engine branches live here, in :mod:`keras_impl.precision` (bf16 support, device sync) and
+:mod:`keras_impl.seeding` (determinism switches).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from suite.environment import base_environment, cpu_supports_bf16
+from suite.environment import base_environment
 
 DEFAULT_ENGINE = "tensorflow"
 ENGINE_MODULES = {"tensorflow": ("tensorflow",), "jax": ("jax",), "torch": ("torch",)}
@@ -51,31 +50,6 @@ def gpu_names() -> list[str]:
     import torch
 
     return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-
-
-def accelerator_supports_bf16() -> bool:
-    """True when the device training runs on has native bf16 (Ampere+ GPU, or a CPU with AVX-512 BF16/AMX)."""
-    if not gpu_names():
-        return cpu_supports_bf16()
-    if engine_name() == "torch":
-        import torch
-
-        return bool(torch.cuda.is_bf16_supported())
-    if engine_name() == "tensorflow":
-        import tensorflow as tf
-
-        details = tf.config.experimental.get_device_details(tf.config.list_physical_devices("GPU")[0])
-        return tuple(details.get("compute_capability", (0, 0))) >= (8, 0)
-    return True  # jax on GPU/TPU: XLA emulates bf16 where the hardware lacks it
-
-
-def synchronize() -> None:
-    """Wait for queued device work: torch on CUDA queues kernels; TF and JAX results are read back by Keras."""
-    if engine_name() == "torch":
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
 
 
 def to_device(array: np.ndarray) -> Any:
@@ -117,42 +91,6 @@ def device_free_bytes() -> int:
 
         return int(torch.cuda.mem_get_info()[0])
     return 0  # TensorFlow reports what it uses, not what is free: its splits are copied batch by batch
-
-
-@contextmanager
-def determinism(enabled: bool) -> Iterator[str | None]:
-    """Turn on the engine's deterministic-ops switch for the block (a no-op when ``enabled`` is False).
-
-    The switch is process-global, so it is turned off again afterwards unless it was already on.
-    Yields a description of what was done (None when nothing was).
-    """
-    if not enabled:
-        yield None
-        return
-    name = engine_name()
-    if name == "jax":
-        yield "jax: deterministic on CPU; on GPU set XLA_FLAGS=--xla_gpu_deterministic_ops=true before start"
-        return
-    if name == "tensorflow":
-        # The public API can only switch determinism on; its off switch lives beside it (Keras uses it too).
-        from tensorflow.python.framework import config as tf_config
-
-        was_on = tf_config.is_op_determinism_enabled()
-        tf_config.enable_op_determinism()
-        try:
-            yield "tf.config.experimental.enable_op_determinism()"
-        finally:
-            if not was_on:
-                tf_config.disable_op_determinism()
-        return
-    import torch
-
-    was_on = torch.are_deterministic_algorithms_enabled()
-    torch.use_deterministic_algorithms(True, warn_only=True)
-    try:
-        yield "torch.use_deterministic_algorithms(True)"
-    finally:
-        torch.use_deterministic_algorithms(was_on)
 
 
 def environment() -> dict[str, Any]:

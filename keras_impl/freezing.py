@@ -13,11 +13,12 @@ import keras
 
 from keras_impl.models.registry import BuiltModel
 from keras_impl.peft import apply_peft_trainable
+from suite.plan.peft import PeftPlan
 from suite.runners.protocol import TrainableSet
 
 
-def apply_trainable(built: BuiltModel, trainable: TrainableSet) -> None:
-    """Layers of ``trainable.groups`` train, every other group is frozen.
+def apply_trainable(built: BuiltModel, trainable: TrainableSet, peft: PeftPlan | None = None) -> None:
+    """Layers of ``trainable.groups`` train, every other group is frozen; then the plan's ``peft`` applies.
 
     Then the backbone's last ``trainable.last_layers`` layers train too (seed 003 counts
     ``base_model.layers[-N:]``, weightless layers included). Recompile afterwards: Keras reads
@@ -30,7 +31,7 @@ def apply_trainable(built: BuiltModel, trainable: TrainableSet) -> None:
     if trainable.last_layers:
         for layer in built.backbone_layers[-trainable.last_layers :]:
             layer.trainable = True
-    apply_peft_trainable(built)  # the plan's train_only / LoRA variables inside frozen groups
+    apply_peft_trainable(built, peft)  # the plan's train_only / LoRA variables inside frozen groups
 
 
 def configure_batchnorm(built: BuiltModel, momentum: float, epsilon: float) -> None:

@@ -23,29 +23,28 @@ from typing import Any
 import keras
 from keras import ops
 
-from suite.spec.models import OptimizerSpec
+from suite.plan.sections import OptimizerPlan
 
-BETAS = (0.9, 0.999)  # torch.optim.Adam / AdamW defaults
 _SLOTS = {"adam": ("m", "v"), "adamw": ("m", "v"), "sgd": ("momentum",)}
 
 
 class GroupOptimizer(keras.optimizers.Optimizer):
     """torch-style Adam / AdamW / SGD with per-group learning rates and per-variable step counts.
 
-    ``group_of`` maps a model variable's ``path`` to its layer group; ``groups`` lists every group (each gets
-    an LR variable, 0 until :meth:`set_rates`).
+    ``plan`` is the plan's optimizer (its ``grad_clip`` included); ``group_of`` maps a model variable's
+    ``path`` to its layer group; ``groups`` lists every group (each gets an LR variable, 0 until
+    :meth:`set_rates`).
     """
 
-    def __init__(
-        self, spec: OptimizerSpec, groups: list[str], group_of: dict[str, str], grad_clip: float | None = None
-    ) -> None:
-        super().__init__(learning_rate=0.0, name=f"torch_{spec.name}")
-        self.kind = spec.name
-        self.decay = spec.weight_decay
-        self.mu = spec.momentum
-        self.nesterov = spec.nesterov
-        self.eps = spec.epsilon
-        self.grad_clip = grad_clip
+    def __init__(self, plan: OptimizerPlan, groups: list[str], group_of: dict[str, str]) -> None:
+        super().__init__(learning_rate=0.0, name=f"torch_{plan.name}")
+        self.kind = plan.name
+        self.decay = plan.weight_decay
+        self.mu = plan.momentum
+        self.nesterov = plan.nesterov
+        self.eps = plan.epsilon
+        self.betas = plan.betas
+        self.grad_clip = plan.grad_clip
         self.groups = list(groups)
         self.group_of = dict(group_of)
 
@@ -96,7 +95,7 @@ class GroupOptimizer(keras.optimizers.Optimizer):
             self._adam(index, grad, variable, lr, ops.cast(step, dtype))
 
     def _adam(self, index: int, grad: Any, variable: Any, lr: Any, step: Any) -> None:
-        beta_1, beta_2 = BETAS
+        beta_1, beta_2 = self.betas
         m, v = self.slots["m"][index], self.slots["v"][index]
         self.assign(m, m * beta_1 + grad * (1.0 - beta_1))
         self.assign(v, v * beta_2 + ops.square(grad) * (1.0 - beta_2))
@@ -135,6 +134,21 @@ class GroupOptimizer(keras.optimizers.Optimizer):
     def current_rates(self) -> dict[str, float]:
         """Every group's learning rate as a Python float."""
         return {group: float(ops.convert_to_numpy(variable)) for group, variable in self.rates.items()}
+
+
+def build_optimizer(
+    plan: OptimizerPlan,
+    groups: list[str],
+    group_of: dict[str, str],
+    variables: list[Any],
+    rates: dict[str, float],
+    state: dict[str, dict[str, Any]] | None = None,
+) -> GroupOptimizer:
+    """A :class:`GroupOptimizer` over ``variables`` at ``rates``; variables named in ``state`` keep theirs."""
+    optimizer = GroupOptimizer(plan, groups, group_of)
+    optimizer.build(variables)
+    optimizer.load_state(state or {}, rates)
+    return optimizer
 
 
 def _safe(name: str) -> str:

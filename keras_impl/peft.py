@@ -4,8 +4,9 @@ Follows the neutral convention of :mod:`suite.plan.peft`, which Keras 3.15 alrea
 lora_alpha, a_initializer="he_uniform", b_initializer="zeros")`` scales ``A @ B`` by ``alpha / rank``. Adapters go
 on ``Conv2D`` (``groups = 1``) and ``Dense`` layers of the targeted frozen groups; ``DepthwiseConv2D`` has no LoRA
 and is skipped (so does the torch runner). Keras has no LoRA dropout: a spec with ``lora.dropout > 0`` is
-refused before training. A layer with a training variable is set ``trainable`` (which also puts BatchNorm in
-training mode, as the torch runner does for tuned norms) and each of its other variables is frozen one by one.
+refused before training (:mod:`keras_impl.checks`). A layer with a training variable is set
+``trainable`` (which also puts BatchNorm in training mode, as the torch runner does for tuned norms) and each of
+its other variables is frozen one by one.
 """
 
 from __future__ import annotations
@@ -16,16 +17,9 @@ import keras
 from keras import ops
 
 from keras_impl.models.registry import BuiltModel
+from suite.plan.peft import PeftPlan
 
-PLAN_NOTE = "peft_plan"
 _NORMS = (keras.layers.BatchNormalization, keras.layers.LayerNormalization, keras.layers.GroupNormalization)
-
-
-def peft_problems(strategy: Any) -> list[str]:
-    """What Keras cannot do of ``strategy``'s PEFT settings."""
-    if strategy.lora is not None and strategy.lora.dropout > 0:
-        return ["strategy.lora.dropout: Keras' enable_lora has no dropout; use 0.0 to compare frameworks"]
-    return []
 
 
 def leaf_layers(built: BuiltModel, group: str) -> list[Any]:
@@ -38,35 +32,29 @@ def _is_lora_target(layer: Any, kinds: set[str]) -> bool:
     return (conv and "conv" in kinds) or (isinstance(layer, keras.layers.Dense) and "linear" in kinds)
 
 
-def attach_peft(built: BuiltModel, peft: dict[str, Any] | None) -> int:
-    """Remember the plan's PEFT entry on ``built`` and enable LoRA on its targets; returns how many layers got it."""
-    if not peft:
-        return 0
-    built.notes[PLAN_NOTE] = peft
-    lora = peft.get("lora")
-    if not lora:
+def attach_lora(built: BuiltModel, peft: PeftPlan | None) -> int:
+    """Enable LoRA on the plan's targets (``enable_lora``); returns how many layers got it."""
+    lora = peft.lora if peft else None
+    if lora is None:
         return 0
     count = 0
-    for group in lora["groups"]:
+    for group in lora.groups:
         for layer in leaf_layers(built, group):
-            if _is_lora_target(layer, set(lora["kinds"])):
-                layer.enable_lora(
-                    lora["rank"], lora_alpha=lora["alpha"], a_initializer="he_uniform", b_initializer="zeros"
-                )
+            if _is_lora_target(layer, set(lora.kinds)):
+                layer.enable_lora(lora.rank, lora_alpha=lora.alpha, a_initializer="he_uniform", b_initializer="zeros")
                 count += 1
     built.notes["lora_layers"] = count
     return count
 
 
-def apply_peft_trainable(built: BuiltModel) -> None:
+def apply_peft_trainable(built: BuiltModel, peft: PeftPlan | None) -> None:
     """After the groups' ``trainable`` flags: adapters, and biases / norm weights of ``train_only_groups``, train."""
-    peft = built.notes.get(PLAN_NOTE)
     if not peft:
         return
-    lora_groups = set((peft["lora"] or {}).get("groups", []))
-    kinds = set(peft["train_only"])
-    for group in dict.fromkeys([*peft["train_only_groups"], *lora_groups]):
-        only = kinds if group in peft["train_only_groups"] else set()
+    lora_groups = set(peft.lora.groups if peft.lora else [])
+    kinds = set(peft.train_only)
+    for group in dict.fromkeys([*peft.train_only_groups, *lora_groups]):
+        only = kinds if group in peft.train_only_groups else set()
         for layer in leaf_layers(built, group):
             chosen = _chosen_variables(layer, only, group in lora_groups)
             if not chosen:

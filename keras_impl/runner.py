@@ -8,27 +8,25 @@ from typing import Any
 import keras
 import numpy as np
 
+from keras_impl import CAPABILITIES
 from keras_impl.checks import check_spec
 from keras_impl.models import build_model, model_entries
 from keras_impl.models.families import application
 from keras_impl.models.weights import create_base, keras_models_dir
 from keras_impl.params import count_params, group_facts
-from keras_impl.peft import attach_peft
 from keras_impl.session import KerasSession, open_keras_session
 from keras_impl.shared_weights import init_slots
+from suite.architectures.parity_notes import model_note
+from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
-
-PARITY_NOTES = {
-    "mobilenet_v2": "keras.applications pads stride-2 convolutions asymmetrically (ZeroPadding2D ((0,1),(0,1))), "
-    "torchvision symmetrically: not the same function",
-}
 
 
 class KerasRunner:
     """Runner protocol implementation for Keras 3 on its configured engine (TensorFlow, JAX or torch)."""
 
     name = "keras"
+    capabilities = CAPABILITIES
 
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop ``spec`` from running here (empty when it can run)."""
@@ -61,27 +59,11 @@ class KerasRunner:
             groups=group_facts(built),
             sequential=built.sequential,
             init_slots=init_slots(built) if shared else [],
-            parity_note=PARITY_NOTES.get(model.name),
+            parity_note=model_note(model.name),
         )
 
     def open_session(
-        self,
-        spec: ExperimentSpec,
-        plan: dict[str, Any],
-        input_shape: tuple[int, int, int],
-        num_classes: int,
-        initial_weights: list[np.ndarray] | None,
-        run_dir: Path,
+        self, request: BuildRequest, plan: TrainingPlan, initial_weights: list[np.ndarray] | None, run_dir: Path
     ) -> KerasSession:
-        """Seed Keras, build ``spec.model`` with the plan's hyper-parameters and return its session."""
-        problems = self.check(spec)
-        if problems:
-            raise ValueError("spec cannot run on the keras runner: " + "; ".join(problems))
-        session = open_keras_session(spec, plan["hyperparameters"], input_shape, num_classes, initial_weights)
-        try:
-            if attach_peft(session.built, plan.get("peft")):
-                session.track_new_variables()
-        except BaseException:
-            session.close()
-            raise
-        return session
+        """Seed Keras, build ``request``'s model, apply ``plan`` (LoRA adapters included) and return its session."""
+        return open_keras_session(request, plan, initial_weights)

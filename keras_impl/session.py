@@ -14,19 +14,20 @@ from typing import Any
 import keras
 import numpy as np
 
-from keras_impl import environment
 from keras_impl.data import DeviceBatch, DeviceFeed, model_input
+from keras_impl.environment import engine_name, environment, gpu_names
 from keras_impl.feature_cache import prefix_model, suffix_model
 from keras_impl.freezing import apply_trainable, configure_batchnorm
 from keras_impl.models import BuildOptions, BuiltModel, build_model, get_model_entry
-from keras_impl.optim import GroupOptimizer
+from keras_impl.optim import GroupOptimizer, build_optimizer
 from keras_impl.params import count_params
-from keras_impl.peft import merge_lora
-from keras_impl.precision import dtype_policy, policy_name
+from keras_impl.peft import attach_lora, merge_lora
+from keras_impl.precision import dtype_policy, resolve_precision, synchronize
+from keras_impl.seeding import determinism_note, seed_framework
 from keras_impl.shared_weights import export_weights, load_weights
 from keras_impl.state import load_state, save_state, weights_finite
+from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ParamCounts, TrainableSet
-from suite.spec.models import ExperimentSpec
 
 
 class KerasSession:
@@ -36,10 +37,8 @@ class KerasSession:
     cross-entropy and accuracy against the arg-max class, as torch's cross-entropy takes probability targets.
     """
 
-    accepts_soft_labels = True
-
-    def __init__(self, spec: ExperimentSpec, built: BuiltModel, scope: contextlib.ExitStack, facts: dict) -> None:
-        self.spec = spec
+    def __init__(self, plan: TrainingPlan, built: BuiltModel, scope: contextlib.ExitStack, facts: dict) -> None:
+        self.plan = plan
         self.built = built
         self._scope = scope
         self._facts = facts
@@ -49,25 +48,21 @@ class KerasSession:
         self._optimizer: GroupOptimizer | None = None
         self._rates: dict[str, float] = dict.fromkeys(built.group_names, 0.0)
         self._group_of = {v.path: name for name, layers in built.groups.items() for x in layers for v in x.weights}
-        self.device_feed = _device_feed(spec, built)
-
-    def track_new_variables(self) -> None:
-        """Map variables created after construction (LoRA adapters) to their layer groups."""
-        self._group_of = {v.path: name for name, layers in self.built.groups.items() for x in layers for v in x.weights}
+        self.device_feed = _device_feed(plan, built)
 
     def prepare_for_inference(self) -> bool:  # noqa: D102
         return merge_lora(self.built)
 
     def synchronize(self) -> None:  # noqa: D102
-        environment.synchronize()
+        synchronize()
 
     def begin_phase(self, trainable: TrainableSet, rates: dict[str, float]) -> None:  # noqa: D102
-        apply_trainable(self.built, trainable)
+        apply_trainable(self.built, trainable, self.plan.peft)
         self._rates = dict(rates)
         self._compile(keep_state=False)
 
     def set_trainable(self, trainable: TrainableSet) -> None:  # noqa: D102
-        apply_trainable(self.built, trainable)
+        apply_trainable(self.built, trainable, self.plan.peft)
         self._compile(keep_state=True)
 
     def set_learning_rates(self, rates: dict[str, float]) -> None:  # noqa: D102
@@ -78,20 +73,18 @@ class KerasSession:
     def _compile(self, keep_state: bool) -> None:
         """Compile the active model around a fresh optimizer; with ``keep_state`` it takes over the old state."""
         state = self._optimizer.state_by_path() if keep_state and self._optimizer is not None else {}
-        optimizer = GroupOptimizer(
-            self.spec.optimizer, self.built.group_names, self._group_of, self.spec.training.grad_clip
+        variables = self._active.trainable_variables
+        optimizer = build_optimizer(
+            self.plan.optimizer, self.built.group_names, self._group_of, variables, self._rates, state
         )
-        optimizer.build(self._active.trainable_variables)
-        optimizer.load_state(state, self._rates)
-        augment = self.spec.dataset.augment
-        soft = augment is not None and augment.soft_labels
+        soft = self.plan.loss.soft_labels
         loss_class = keras.losses.CategoricalCrossentropy if soft else keras.losses.SparseCategoricalCrossentropy
         metric_class = keras.metrics.CategoricalAccuracy if soft else keras.metrics.SparseCategoricalAccuracy
         self._active.compile(
             optimizer=optimizer,
             loss=loss_class(from_logits=True),
             metrics=[metric_class(name="accuracy")],
-            jit_compile=True if self.spec.training.compile else "auto",
+            jit_compile=True if self.plan.execution.compile else "auto",
         )
         self._optimizer = optimizer
 
@@ -154,7 +147,7 @@ class KerasSession:
         return {**self._facts, **self.built.notes, "jit_compile": jit, "device_feed": self.device_feed is not None}
 
     def environment(self) -> dict[str, Any]:  # noqa: D102
-        return environment.environment()
+        return environment()
 
     def close(self) -> None:  # noqa: D102
         if self.device_feed is not None:
@@ -164,43 +157,46 @@ class KerasSession:
 
 
 def open_keras_session(
-    spec: ExperimentSpec,
-    hyperparameters: dict[str, float],
-    input_shape: tuple[int, int, int],
-    num_classes: int,
-    initial_weights: list[np.ndarray] | None,
+    request: BuildRequest, plan: TrainingPlan, initial_weights: list[np.ndarray] | None
 ) -> KerasSession:
     """Seed Keras, enter determinism / dtype policy / device for the session's life, build and set up the model."""
+    engine = plan.execution.engine
+    if engine is not None and engine != engine_name():
+        raise ValueError(f"the plan runs on Keras engine {engine!r}, this process on {engine_name()!r}")
     keras.backend.clear_session()
-    keras.utils.set_random_seed(spec.seed)
     scope = contextlib.ExitStack()
     try:
-        determinism = scope.enter_context(environment.determinism(spec.training.deterministic))
-        policy = scope.enter_context(dtype_policy(policy_name(spec.training.precision)))
-        if spec.training.device == "cpu":
+        scope.callback(seed_framework(plan.seed, plan.execution.deterministic))
+        policy = scope.enter_context(dtype_policy(resolve_precision(plan.execution.precision)))
+        if plan.execution.device == "cpu":
             scope.enter_context(keras.device("cpu"))  # "cpu:0" makes Keras-torch variables non-leaf copies
-        built = _build(spec, input_shape, num_classes)
-        configure_batchnorm(built, hyperparameters["bn_momentum"], hyperparameters["bn_epsilon"])
+        built = _build(request)
+        configure_batchnorm(built, plan.batchnorm.momentum, plan.batchnorm.epsilon)
         if initial_weights is not None:
             load_weights(built, initial_weights)
+        attach_lora(built, plan.peft)
     except BaseException:
         scope.close()
         raise
-    facts = {"engine": environment.engine_name(), "dtype_policy": policy, "determinism": determinism}
-    return KerasSession(spec, built, scope, facts)
+    facts = {
+        "engine": engine_name(),
+        "dtype_policy": policy,
+        "determinism": determinism_note(plan.execution.deterministic),
+    }
+    return KerasSession(plan, built, scope, facts)
 
 
-def _device_feed(spec: ExperimentSpec, built: BuiltModel) -> DeviceFeed | None:
+def _device_feed(plan: TrainingPlan, built: BuiltModel) -> DeviceFeed | None:
     """A device feed when the session trains on an accelerator and the model takes the core's normalised images.
 
     A model with its own ``preprocess_input`` (keras.applications fed 0..255) keeps the float32 numpy batches.
     """
-    if spec.training.device == "cpu" or built.preprocess is not None or not environment.gpu_names():
+    if plan.execution.device == "cpu" or built.preprocess is not None or not gpu_names():
         return None
     return DeviceFeed()
 
 
-def _build(spec: ExperimentSpec, input_shape: tuple[int, int, int], num_classes: int) -> BuiltModel:
-    pretrained = get_model_entry(spec.model.name).pretrained
-    options = BuildOptions(preprocess_input=pretrained and spec.dataset.normalization == "none")
-    return build_model(spec.model, input_shape, num_classes, options)
+def _build(request: BuildRequest) -> BuiltModel:
+    pretrained = get_model_entry(request.model.name).pretrained
+    options = BuildOptions(preprocess_input=pretrained and request.raw_pixels)
+    return build_model(request.model, request.input_shape, request.num_classes, options)

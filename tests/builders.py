@@ -68,6 +68,22 @@ def make_spec(model: dict[str, Any], backend: str = "torch", **sections: Any) ->
     return ExperimentSpec.model_validate(raw)
 
 
+def numpy_spec(**sections: Any) -> ExperimentSpec:
+    """A spec for the plain-numpy test backend (registered as ``numpy``): mlp2 on digits, SGD at lr 0.5, 3 epochs;
+    table-valued ``sections`` update these key by key."""
+    raw: dict[str, Any] = {
+        "name": "t",
+        "backend": "numpy",
+        "dataset": {"source": "digits"},
+        "model": {"name": "mlp2"},
+        "optimizer": {"name": "sgd", "lr": 0.5},
+        "training": {"epochs": 3, "batch_size": 64},
+    }
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value}
+    return ExperimentSpec.model_validate(raw)
+
+
 def keras_spec(model: dict[str, Any], **sections: Any) -> ExperimentSpec:
     """:func:`make_spec` for the Keras backend."""
     return make_spec(model, "keras", **sections)

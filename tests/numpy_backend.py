@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.protocol import GroupFacts, InitSlot, ModelDescription, ParamCounts
 
 HIDDEN = 16
@@ -23,9 +24,10 @@ SLEEPY_STEP_SECONDS = 0.05
 
 
 class NumpySession:
-    """SGD on ``hidden`` (dense + ReLU) and ``head`` (dense); records every primitive call in ``calls``."""
+    """SGD on ``hidden`` (dense + ReLU) and ``head`` (dense); records every primitive call in ``calls``.
 
-    accepts_soft_labels = True  # train_step takes (N,) indices or (N, C) probabilities
+    ``train_step`` takes (N,) indices or (N, C) probabilities (the runner declares ``soft_labels``).
+    """
 
     def __init__(self, weights: dict[str, np.ndarray], names: list[str]) -> None:
         self.weights = weights
@@ -34,6 +36,7 @@ class NumpySession:
         self.rates = dict.fromkeys(names, 0.0)
         self.prefix: list[str] | None = None
         self.calls: list[tuple] = []
+        self.device_feed = None  # host arrays only
 
     def synchronize(self) -> None:
         pass
@@ -139,10 +142,16 @@ class NumpySession:
         return all(np.isfinite(value).all() for value in self.weights.values())
 
 
+NUMPY_CAPABILITIES = RunnerCapabilities(
+    resume_state=True, feature_cache=True, soft_labels=True, models="mlp2, mlp, sleepy, raise, crash"
+)
+
+
 class NumpyRunner:
     """The Runner for :class:`NumpySession`; the last opened session is kept in ``session`` for tests."""
 
     name = "numpy"
+    capabilities = NUMPY_CAPABILITIES
 
     def __init__(self) -> None:
         self.session: NumpySession | None = None
@@ -178,17 +187,18 @@ class NumpyRunner:
         groups = [GroupFacts("hidden", sizes["hidden"]), GroupFacts("head", sizes["head"])]
         return ModelDescription(counts, groups, sequential=True, init_slots=slots)
 
-    def open_session(self, spec, plan, input_shape, num_classes, initial_weights, run_dir) -> NumpySession:
-        if spec.model.name == "raise":
+    def open_session(self, request, plan, initial_weights, run_dir) -> NumpySession:
+        name = request.model.name
+        if name == "raise":
             raise RuntimeError("boom: the runner failed on purpose")
-        if spec.model.name == "crash":
+        if name == "crash":
             os._exit(3)
-        description = self.describe(spec.model, input_shape, num_classes)
+        description = self.describe(request.model, request.input_shape, request.num_classes)
         if initial_weights is None:
             from suite.architectures.shared_init import draw_initial_weights
 
-            initial_weights = draw_initial_weights(description.init_slots, spec.seed + 1)
+            initial_weights = draw_initial_weights(description.init_slots, plan.seed + 1)
         weights = dict(zip(("w1", "b1", "w2", "b2"), (w.astype(np.float64) for w in initial_weights), strict=True))
         self.session = NumpySession(weights, description.group_names)
-        self.session.step_pause = SLEEPY_STEP_SECONDS if spec.model.name == "sleepy" else 0.0
+        self.session.step_pause = SLEEPY_STEP_SECONDS if name == "sleepy" else 0.0
         return self.session

@@ -55,8 +55,8 @@ class ResumableRunner(NumpyRunner):
         self.die_at_step = die_at_step
         self.die_on_restore = die_on_restore
 
-    def open_session(self, spec, plan, input_shape, num_classes, initial_weights, run_dir) -> ResumableSession:
-        plain = super().open_session(spec, plan, input_shape, num_classes, initial_weights, run_dir)
+    def open_session(self, request, plan, initial_weights, run_dir) -> ResumableSession:
+        plain = super().open_session(request, plan, initial_weights, run_dir)
         self.session = ResumableSession(plain.weights, plain.names)
         self.session.die_at_step = self.die_at_step
         self.session.die_on_restore = self.die_on_restore
@@ -97,6 +97,8 @@ def numpy_backend_registered() -> Iterator[None]:
     """The resumable numpy backend registered as ``numpy`` for a test module (import this fixture there);
     only for that module (other tests list the real backends)."""
     registry.discover()
-    registry._RUNNERS["numpy"] = registry.RunnerEntry("numpy", ResumableRunner, (), "plain numpy")
+    registry._RUNNERS["numpy"] = registry.RunnerEntry(
+        "numpy", ResumableRunner, (), "plain numpy", ResumableRunner.capabilities
+    )
     yield
     registry._RUNNERS.pop("numpy", None)

@@ -8,15 +8,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.registry import register_runner
 
 if TYPE_CHECKING:
     from suite.runners.protocol import Runner
 
+CAPABILITIES = RunnerCapabilities(
+    resume_state=True,
+    feature_cache=True,
+    soft_labels=True,
+    peft=("bias", "norm", "lora"),
+    devices=("auto", "cpu", "cuda"),
+    precisions=("auto", "fp32", "bf16", "fp16"),
+    models="mlp, simple_cnn, resnet10 and every torchvision classifier",
+)
+"""What the torch runner supports (its one declaration; :class:`torch_impl.runner.TorchRunner` carries it)."""
+
 
 @register_runner(
     "torch",
     requires=("torch", "torchvision"),
+    capabilities=CAPABILITIES,
     description="PyTorch + torchvision: MLP, simple CNN, any torchvision classifier; layer-group transfer learning",
     extra="torch",
 )

@@ -1,7 +1,10 @@
-"""``check(spec)``: framework facts that stop a spec from running on the torch backend, found before training.
+"""``TorchRunner.check``: the framework facts that stop a spec from running on torch in this process.
 
-Rules that do not depend on the framework (scheduler fields, group names, freeze ranges, ...) live in the
-spec validators and the plan, once for every backend.
+It runs before planning, so it is the one runner module besides the model builders that reads the spec.
+Framework-neutral rules (scheduler fields, group names, freeze ranges, ...) are the spec validators' and the
+plan's; what the backend supports at all is its declared capabilities (``torch_impl.CAPABILITIES``). Only
+what is true of torch, torchvision, HF peft and this machine is checked here; ``keras_impl.checks`` is the
+same job for Keras.
 """
 
 from __future__ import annotations
@@ -17,11 +20,16 @@ from torch_impl.precision import precision_problems, resolve_device
 _CXX_COMPILERS = ("c++", "g++", "clang++")
 
 
-def spec_problems(spec: ExperimentSpec) -> list[str]:
+def check_spec(spec: ExperimentSpec) -> list[str]:
     """Every problem found in ``spec`` for this backend (empty list = it can run)."""
     if spec.backend != "torch":
         return [f"backend is {spec.backend!r}, not 'torch'"]
-    return [*model_problems(spec.model), *precision_problems(spec.training), *_training_problems(spec)]
+    training = spec.training
+    return [
+        *model_problems(spec.model),
+        *precision_problems(training.device, training.precision),
+        *_training_problems(spec),
+    ]
 
 
 def _training_problems(spec: ExperimentSpec) -> list[str]:
@@ -35,7 +43,7 @@ def _training_problems(spec: ExperimentSpec) -> list[str]:
         problems.append('strategy.lora needs Hugging Face peft (pip install "tlbench[peft]")')
     if spec.training.tensorboard and importlib.util.find_spec("tensorboard") is None:
         problems.append("training.tensorboard needs the tensorboard package (pip install tensorboard)")
-    if spec.training.compile and resolve_device(spec.training).type == "cpu" and not _cxx_compiler():
+    if spec.training.compile and resolve_device(spec.training.device).type == "cpu" and not _cxx_compiler():
         problems.append("training.compile on the CPU needs a C++ compiler (torch.compile's inductor); none found")
     return problems
 

@@ -21,9 +21,17 @@ def prefix_length(built: BuiltModel, groups: list[str]) -> int:
     return len(groups)
 
 
-def split_model(built: BuiltModel, groups: list[str]) -> tuple[nn.Sequential, nn.Sequential]:
-    """(prefix, rest) views of the staged network sharing its modules; ``groups`` are the prefix."""
+def _staged(built: BuiltModel) -> nn.Sequential:
     module = built.module
     assert isinstance(module, nn.Sequential)
-    length = prefix_length(built, groups)
-    return module[:length], module[length:]
+    return module
+
+
+def prefix_model(built: BuiltModel, groups: list[str]) -> nn.Sequential:
+    """The input -> the output of the leading ``groups``: a view of the staged network sharing its modules."""
+    return _staged(built)[: prefix_length(built, groups)]
+
+
+def suffix_model(built: BuiltModel, groups: list[str]) -> nn.Sequential:
+    """The output of the leading ``groups`` -> the logits: every group after them, same modules."""
+    return _staged(built)[prefix_length(built, groups) :]

@@ -1,4 +1,7 @@
-"""Named transfer-learning operations on layer groups: which groups train, BatchNorm mode and settings."""
+"""Named transfer-learning operations on a BuiltModel: which groups train, BatchNorm mode and settings.
+
+``keras_impl.freezing`` is the same job for Keras.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,22 @@ from collections.abc import Iterable
 
 from torch import nn
 
+from suite.plan.peft import PeftPlan
+from suite.runners.protocol import TrainableSet
 from torch_impl.models import BuiltModel
 from torch_impl.models.groups import group_layers, group_parameters, is_batchnorm
+from torch_impl.peft import apply_peft_trainable
+
+
+def apply_trainable(built: BuiltModel, trainable: TrainableSet, peft: PeftPlan | None = None) -> None:
+    """Parameters of ``trainable.groups`` train, every other group is frozen; then the plan's ``peft`` applies.
+
+    Unfreezing the last N framework layers (``trainable.last_layers``) is Keras-only: torch unfreezes groups.
+    """
+    if trainable.last_layers is not None:
+        raise ValueError("unfreezing the last N framework layers is Keras-only; torch unfreezes layer groups")
+    set_requires_grad(built, trainable.groups)
+    apply_peft_trainable(built, peft)  # the plan's train_only / LoRA parameters inside frozen groups
 
 
 def set_requires_grad(built: BuiltModel, trainable: Iterable[str]) -> None:

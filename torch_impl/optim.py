@@ -7,12 +7,12 @@ from typing import Any
 import torch
 from torch.optim import SGD, Adam, AdamW, Optimizer
 
-from suite.spec.models import OptimizerSpec
+from suite.plan.sections import OptimizerPlan
 from torch_impl.models import BuiltModel
 from torch_impl.models.groups import group_parameters
 
 
-def build_optimizer(spec: OptimizerSpec, built: BuiltModel, rates: dict[str, float], adam_epsilon: float) -> Optimizer:
+def build_optimizer(plan: OptimizerPlan, built: BuiltModel, rates: dict[str, float]) -> Optimizer:
     """One param group per layer group, frozen ones included (they get no gradient, so they do not move).
 
     Holding every parameter from the start lets gradual unfreezing work by toggling ``requires_grad``:
@@ -24,12 +24,14 @@ def build_optimizer(spec: OptimizerSpec, built: BuiltModel, rates: dict[str, flo
         if params:
             param_groups.append({"params": params, "lr": rates[name], "name": name})
     default_lr = param_groups[-1]["lr"]
-    if spec.name == "sgd":
+    if plan.name == "sgd":
         return SGD(
-            param_groups, lr=default_lr, momentum=spec.momentum, nesterov=spec.nesterov, weight_decay=spec.weight_decay
+            param_groups, lr=default_lr, momentum=plan.momentum, nesterov=plan.nesterov, weight_decay=plan.weight_decay
         )
-    optimizer_class = AdamW if spec.name == "adamw" else Adam
-    return optimizer_class(param_groups, lr=default_lr, eps=adam_epsilon, weight_decay=spec.weight_decay)
+    optimizer_class = AdamW if plan.name == "adamw" else Adam
+    return optimizer_class(
+        param_groups, lr=default_lr, betas=plan.betas, eps=plan.epsilon, weight_decay=plan.weight_decay
+    )
 
 
 def set_learning_rates(optimizer: Optimizer, rates: dict[str, float]) -> None:

@@ -9,10 +9,9 @@ pass. Normalisation layers with a training parameter run in training mode.
 
 from __future__ import annotations
 
-from typing import Any
-
 from torch import nn
 
+from suite.plan.peft import LoraPlan, PeftPlan
 from torch_impl.models import BuiltModel
 from torch_impl.models.groups import group_layers
 
@@ -24,10 +23,10 @@ def is_norm(layer: nn.Module) -> bool:
     return isinstance(layer, _NORMS)
 
 
-def lora_target_names(built: BuiltModel, lora: dict[str, Any]) -> list[str]:
-    """Qualified names of the layers that get adapters: plain convolutions and linear layers of ``lora["groups"]``."""
-    wanted = {id(layer) for name in lora["groups"] for layer in group_layers(built, name)}
-    kinds = set(lora["kinds"])
+def lora_target_names(built: BuiltModel, lora: LoraPlan) -> list[str]:
+    """Qualified names of the layers that get adapters: plain convolutions and linear layers of ``lora.groups``."""
+    wanted = {id(layer) for name in lora.groups for layer in group_layers(built, name)}
+    kinds = set(lora.kinds)
     names = []
     for name, layer in built.module.named_modules():
         if id(layer) not in wanted:
@@ -38,10 +37,10 @@ def lora_target_names(built: BuiltModel, lora: dict[str, Any]) -> list[str]:
     return names
 
 
-def attach_lora(built: BuiltModel, peft: dict[str, Any] | None) -> int:
+def attach_lora(built: BuiltModel, peft: PeftPlan | None) -> int:
     """Inject LoRA adapters in place (HF ``peft.inject_adapter_in_model``); returns how many layers got one."""
-    lora = (peft or {}).get("lora")
-    if not lora:
+    lora = peft.lora if peft else None
+    if lora is None:
         return 0
     from peft import LoraConfig, inject_adapter_in_model
 
@@ -50,7 +49,7 @@ def attach_lora(built: BuiltModel, peft: dict[str, Any] | None) -> int:
         return 0
     group_names = _group_module_names(built)
     config = LoraConfig(
-        r=lora["rank"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"], target_modules=targets, bias="none"
+        r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=targets, bias="none"
     )
     inject_adapter_in_model(config, built.module)
     for name, module in built.module.named_modules():
@@ -67,16 +66,16 @@ def _group_module_names(built: BuiltModel) -> dict[str, list[str]]:
     return {group: [names[id(module)] for module in modules] for group, modules in built.groups.items()}
 
 
-def apply_peft_trainable(built: BuiltModel, peft: dict[str, Any] | None) -> None:
+def apply_peft_trainable(built: BuiltModel, peft: PeftPlan | None) -> None:
     """After the groups' ``requires_grad``: adapters, and biases / norm parameters of ``train_only_groups``, train."""
     if not peft:
         return
-    for name in (peft["lora"] or {}).get("groups", []):
+    for name in peft.lora.groups if peft.lora else []:
         for layer in group_layers(built, name):
             if _is_adapter(layer):
                 layer.requires_grad_(True)
-    kinds = set(peft["train_only"])
-    for name in peft["train_only_groups"]:
+    kinds = set(peft.train_only)
+    for name in peft.train_only_groups:
         for layer in group_layers(built, name):
             if _is_adapter(layer):
                 continue

@@ -1,19 +1,18 @@
-"""Device, numeric precision, memory layout and determinism choices for one run."""
+"""Numerics: where the run computes, in which precision and memory layout, and waiting for the device.
+
+``keras_impl.precision`` is the same job for Keras (a dtype policy instead of autocast).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import random
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
 from suite.environment import cpu_supports_bf16
-from suite.spec.models import ExperimentSpec, TrainingSpec
+from suite.plan.sections import ExecutionPlan
 
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -51,11 +50,11 @@ class Numerics:
             torch.cuda.current_stream(self.device).synchronize()
 
 
-def resolve_device(training: TrainingSpec) -> torch.device:
+def resolve_device(device: str) -> torch.device:
     """``auto`` = CUDA when available, else CPU."""
-    if training.device == "auto":
+    if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(training.device)
+    return torch.device(device)
 
 
 def resolve_precision(precision: str, device: torch.device) -> str:
@@ -72,57 +71,26 @@ def is_convolutional(module: nn.Module) -> bool:
     return any(isinstance(layer, nn.modules.conv._ConvNd) for layer in module.modules())
 
 
-def resolve_numerics(spec: ExperimentSpec, module: nn.Module) -> Numerics:
-    """Settings for ``spec`` on ``module``; ``channels_last = "auto"`` turns it on for convolutional networks."""
-    device = resolve_device(spec.training)
-    channels_last = spec.training.channels_last
+def resolve_numerics(execution: ExecutionPlan, module: nn.Module) -> Numerics:
+    """The plan's settings on ``module``; ``channels_last = "auto"`` turns it on for convolutional networks."""
+    device = resolve_device(execution.device)
+    channels_last = execution.channels_last
     if channels_last == "auto":
         channels_last = is_convolutional(module)
-    return Numerics(device, resolve_precision(spec.training.precision, device), bool(channels_last))
+    return Numerics(device, resolve_precision(execution.precision, device), bool(channels_last))
 
 
-def precision_problems(training: TrainingSpec) -> list[str]:
-    """Precision/device combinations this machine cannot run."""
+def precision_problems(device: str, precision: str) -> list[str]:
+    """Precision/device combinations (``training.device``, ``training.precision``) this machine cannot run."""
     problems = []
     cuda = torch.cuda.is_available()
-    if training.device == "cuda" and not cuda:
+    if device == "cuda" and not cuda:
         problems.append("training.device = 'cuda' but no CUDA device is available")
-    on_cpu = training.device == "cpu" or (training.device == "auto" and not cuda)
-    if training.precision == "fp16" and on_cpu:
+    on_cpu = device == "cpu" or (device == "auto" and not cuda)
+    if precision == "fp16" and on_cpu:
         problems.append("precision 'fp16' needs a CUDA device (CPU autocast supports bf16); use bf16, auto or fp32")
-    if training.precision == "bf16" and not on_cpu and not torch.cuda.is_bf16_supported():
+    if precision == "bf16" and not on_cpu and not torch.cuda.is_bf16_supported():
         problems.append("precision 'bf16' is not supported by this GPU; use fp16, auto or fp32")
-    if training.precision == "bf16" and on_cpu and not cpu_supports_bf16():
+    if precision == "bf16" and on_cpu and not cpu_supports_bf16():
         problems.append("precision 'bf16' on this CPU has no native bf16 support (avx512_bf16/amx); use auto or fp32")
     return problems
-
-
-def seed_torch(seed: int, deterministic: bool) -> Callable[[], None]:
-    """Seed python/numpy/torch; with ``deterministic`` also force deterministic kernels.
-
-    Returns the function that restores the global determinism flags (a session calls it on close).
-    """
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    previous = (
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_deterministic_algorithms_warn_only_enabled(),
-        torch.backends.cudnn.deterministic,
-        torch.backends.cudnn.benchmark,
-    )
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        # warn_only: a kernel without a deterministic version (e.g. CUDA adaptive_avg_pool2d backward,
-        # used by every ResNet head) warns instead of aborting the run.
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.deterministic = True
-        torch.backends.cudnn.benchmark = False
-    else:
-        torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick the fastest kernels
-
-    def restore() -> None:
-        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
-        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous[2], previous[3]
-
-    return restore

@@ -8,10 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from suite.architectures.parity_notes import model_note
+from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
-from torch_impl.checks import spec_problems
-from torch_impl.models import PARITY_NOTES, InputShape, build_model, known_models
+from torch_impl import CAPABILITIES
+from torch_impl.checks import check_spec
+from torch_impl.models import InputShape, build_model, known_models
 from torch_impl.models.groups import group_facts
 from torch_impl.models.weights import fetch_state_dict, resolve_torchvision_weights, weights_cache_file, weights_kind
 from torch_impl.params import count_params
@@ -23,10 +26,11 @@ class TorchRunner:
     """PyTorch backend: builds models, describes their layer groups and opens training sessions."""
 
     name = "torch"
+    capabilities = CAPABILITIES
 
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop ``spec`` from running here (empty when it can run)."""
-        return spec_problems(spec)
+        return check_spec(spec)
 
     def weights_files(self, model: ModelSpec, image_size: int, download: bool) -> list[dict[str, Any]]:
         """The torchvision cache file of ``model.weights`` (``$TORCH_HOME/hub/checkpoints``), fetched on request."""
@@ -55,17 +59,11 @@ class TorchRunner:
             groups=group_facts(built),
             sequential=built.staged,
             init_slots=init_slots(built, shape) if model.name in SHARED_ARCHITECTURES else [],
-            parity_note=PARITY_NOTES.get(model.name),
+            parity_note=model_note(model.name),
         )
 
     def open_session(
-        self,
-        spec: ExperimentSpec,
-        plan: dict[str, Any],
-        input_shape: InputShape,
-        num_classes: int,
-        initial_weights: list[np.ndarray] | None,
-        run_dir: Path,
+        self, request: BuildRequest, plan: TrainingPlan, initial_weights: list[np.ndarray] | None, run_dir: Path
     ) -> TorchSession:
-        """Seed torch, build ``spec.model`` with the plan's hyper-parameters (and shared weights) on its device."""
-        return TorchSession(spec, plan, input_shape, num_classes, initial_weights)
+        """Seed torch, build ``request``'s model (with shared weights) and apply ``plan`` on its device."""
+        return TorchSession(request, plan, initial_weights)

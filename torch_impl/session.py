@@ -14,18 +14,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ParamCounts, TrainableSet
-from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec
+from suite.spec.models import SHARED_ARCHITECTURES
 from torch_impl.data import DeviceBatch, DeviceFeed, batch_tensors, features_array, input_tensor
 from torch_impl.environment import environment
-from torch_impl.feature_cache import split_model
-from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_train_mode
-from torch_impl.models import InputShape, build_model
+from torch_impl.feature_cache import prefix_model, suffix_model
+from torch_impl.freezing import apply_trainable, configure_batchnorm, set_train_mode
+from torch_impl.models import build_model
 from torch_impl.optim import build_optimizer, set_learning_rates
 from torch_impl.params import count_params
-from torch_impl.peft import apply_peft_trainable, attach_lora, merge_lora, train_tuned_norms
-from torch_impl.precision import resolve_numerics, seed_torch
-from torch_impl.shared_weights import SlotBinding, export_neutral, load_neutral, slot_bindings
+from torch_impl.peft import attach_lora, merge_lora, train_tuned_norms
+from torch_impl.precision import resolve_numerics
+from torch_impl.seeding import seed_framework
+from torch_impl.shared_weights import SlotBinding, export_weights, load_weights, slot_bindings
 from torch_impl.state import load_state, save_state, weights_finite
 
 
@@ -34,49 +36,39 @@ def _nothing() -> None:
 
 
 class TorchSession:
-    """Seeds torch, builds ``spec.model`` with the plan's hyper-parameters and trains it step by step.
+    """Seeds torch, builds the requested model, applies the plan's settings and trains it step by step.
 
     The optimizer holds one param group per layer group (frozen ones included), so unfreezing a group keeps
     the state of the groups already training and starts the new one fresh on its first step.
     """
 
-    accepts_soft_labels = True
-
     def __init__(
-        self,
-        spec: ExperimentSpec,
-        plan: dict[str, Any],
-        input_shape: InputShape,
-        num_classes: int,
-        initial_weights: list[np.ndarray] | None,
+        self, request: BuildRequest, plan: TrainingPlan, initial_weights: list[np.ndarray] | None = None
     ) -> None:
-        self.spec = spec
-        self._restore_flags = seed_torch(spec.seed, spec.training.deterministic)
+        self.plan = plan
+        self._restore_flags = seed_framework(plan.seed, plan.execution.deterministic)
         try:
-            self._build(plan, input_shape, num_classes, initial_weights)
+            self._build(request, initial_weights)
         except BaseException:
             self._restore_flags()
             raise
 
-    def _build(
-        self, plan: dict[str, Any], input_shape: InputShape, num_classes: int, initial: list[np.ndarray] | None
-    ) -> None:
-        self.built = build_model(self.spec.model, tuple(input_shape), num_classes)
-        if plan["groups"] != list(self.built.groups):
-            raise ValueError(f"plan groups {plan['groups']} differ from the model's {list(self.built.groups)}")
-        hyper = plan["hyperparameters"]
-        configure_batchnorm(self.built.module, hyper["bn_momentum"], hyper["bn_epsilon"])
-        self._adam_epsilon = float(hyper["adam_epsilon"])
+    def _build(self, request: BuildRequest, initial: list[np.ndarray] | None) -> None:
+        plan = self.plan
+        self.built = build_model(request.model, request.input_shape, request.num_classes)
+        if plan.groups != list(self.built.groups):
+            raise ValueError(f"plan groups {plan.groups} differ from the model's {list(self.built.groups)}")
+        configure_batchnorm(self.built.module, plan.batchnorm.momentum, plan.batchnorm.epsilon)
+        self._model_name = request.model.name
         self._bindings: list[SlotBinding] | None = None
-        if self.spec.model.name in SHARED_ARCHITECTURES:
-            self._bindings = slot_bindings(self.built, tuple(input_shape))
+        if request.model.name in SHARED_ARCHITECTURES:
+            self._bindings = slot_bindings(self.built, request.input_shape)
         if initial is not None:
             if self._bindings is None:
-                raise ValueError(f"{self.spec.model.name} has no neutral weight layout; shared init does not apply")
-            load_neutral(self._bindings, initial)
-        self._peft = plan.get("peft")
-        attach_lora(self.built, self._peft)
-        self.numerics = resolve_numerics(self.spec, self.built.module)
+                raise ValueError(f"{request.model.name} has no neutral weight layout; shared init does not apply")
+            load_weights(self._bindings, initial)
+        attach_lora(self.built, plan.peft)
+        self.numerics = resolve_numerics(plan.execution, self.built.module)
         self.built.module.to(self.numerics.device)
         if self.numerics.channels_last:
             self.built.module.to(memory_format=torch.channels_last)
@@ -89,7 +81,7 @@ class TorchSession:
         self.device_feed = DeviceFeed(self.numerics) if self.numerics.device.type == "cuda" else None
 
     def _compiled(self, module: nn.Module) -> nn.Module:
-        return torch.compile(module) if self.spec.training.compile else module
+        return torch.compile(module) if self.plan.execution.compile else module
 
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on the CPU)."""
@@ -98,16 +90,13 @@ class TorchSession:
     def begin_phase(self, trainable: TrainableSet, rates: dict[str, float]) -> None:
         """Apply ``trainable`` and start a fresh optimizer with one param group per layer group at ``rates``."""
         self.set_trainable(trainable)
-        self.optimizer = build_optimizer(self.spec.optimizer, self.built, rates, self._adam_epsilon)
+        self.optimizer = build_optimizer(self.plan.optimizer, self.built, rates)
         self._scaler = self.numerics.grad_scaler()
 
     def set_trainable(self, trainable: TrainableSet) -> None:
         """Toggle ``requires_grad`` per group (the optimizer and its state stay)."""
-        if trainable.last_layers is not None:
-            raise ValueError("unfreezing the last N framework layers is Keras-only; torch unfreezes layer groups")
+        apply_trainable(self.built, trainable, self.plan.peft)
         self._trainable = trainable
-        set_requires_grad(self.built, trainable.groups)
-        apply_peft_trainable(self.built, self._peft)
         self._modes_applied = False
 
     def set_learning_rates(self, rates: dict[str, float]) -> None:
@@ -133,7 +122,7 @@ class TorchSession:
         return float(loss.detach()), int(correct)
 
     def _backward_and_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        clip, scaler = self.spec.training.grad_clip, self._scaler
+        clip, scaler = self.plan.optimizer.grad_clip, self._scaler
         if scaler is not None:
             scaler.scale(loss).backward()
             if clip is not None:
@@ -156,7 +145,7 @@ class TorchSession:
 
     def prefix_features(self, groups: list[str], inputs: np.ndarray | DeviceBatch) -> np.ndarray:
         """Output of the leading ``groups`` in inference mode, as float32 numpy (NCHW for feature maps)."""
-        prefix, _ = split_model(self.built, groups)
+        prefix = prefix_model(self.built, groups)
         self._eval_mode()
         with torch.no_grad(), self.numerics.autocast():
             return features_array(prefix(input_tensor(inputs, self.numerics)))
@@ -166,8 +155,7 @@ class TorchSession:
         if not groups:
             self._cached_groups, self._forward = [], self._compiled(self.built.module)
             return
-        _, rest = split_model(self.built, groups)
-        self._cached_groups, self._forward = list(groups), self._compiled(rest)
+        self._cached_groups, self._forward = list(groups), self._compiled(suffix_model(self.built, groups))
 
     def prepare_for_inference(self) -> bool:
         """Merge the LoRA adapters into the base weights for the test pass; True when there were any."""
@@ -205,8 +193,8 @@ class TorchSession:
     def export_weights(self) -> list[np.ndarray]:
         """Learnable weights and BatchNorm statistics in the neutral layout, in ``init_slots`` order."""
         if self._bindings is None:
-            raise ValueError(f"{self.spec.model.name} has no neutral weight layout")
-        return export_neutral(self._bindings)
+            raise ValueError(f"{self._model_name} has no neutral weight layout")
+        return export_weights(self._bindings)
 
     def param_counts(self) -> ParamCounts:
         """Counts in the current trainable state."""
@@ -217,7 +205,7 @@ class TorchSession:
         return {
             "precision": self.numerics.precision,
             "channels_last": self.numerics.channels_last,
-            "compile": self.spec.training.compile,
+            "compile": self.plan.execution.compile,
             "torch_threads": torch.get_num_threads(),
             "device": str(self.numerics.device),
             "device_feed": self.device_feed is not None,
@@ -245,7 +233,7 @@ class TorchSession:
     def _apply_train_modes(self) -> None:
         if not self._modes_applied:
             set_train_mode(self.built, self._trainable.groups, self._trainable.frozen_bn_inference)
-            if self._peft:
+            if self.plan.peft:
                 train_tuned_norms(self.built)
             self._modes_applied = True
 

@@ -155,7 +155,7 @@ def init_slots(built: BuiltModel, input_shape: InputShape) -> list[InitSlot]:
 
 
 @torch.no_grad()
-def load_neutral(bindings: list[SlotBinding], arrays: list[np.ndarray]) -> None:
+def load_weights(bindings: list[SlotBinding], arrays: list[np.ndarray]) -> None:
     """Copy ``arrays`` (neutral layout, in slot order) into the model's parameters and buffers."""
     if len(arrays) != len(bindings):
         raise ValueError(f"initial weights: expected {len(bindings)} arrays, got {len(arrays)}")
@@ -167,7 +167,7 @@ def load_neutral(bindings: list[SlotBinding], arrays: list[np.ndarray]) -> None:
         target.copy_(source.to(device=target.device, dtype=target.dtype))
 
 
-def export_neutral(bindings: list[SlotBinding]) -> list[np.ndarray]:
+def export_weights(bindings: list[SlotBinding]) -> list[np.ndarray]:
     """The model's learnable arrays in the neutral layout, in slot order (float32)."""
     arrays = []
     for binding in bindings:

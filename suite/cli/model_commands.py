@@ -6,7 +6,7 @@ Runs in the ``suite`` process; anything that needs a framework is asked of a chi
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
@@ -14,6 +14,9 @@ from rich.table import Table
 
 from suite.cli.app import app, err_console, out_console
 from suite.cli.introspection import introspect
+
+if TYPE_CHECKING:
+    from suite.runners.registry import RunnerEntry
 
 
 @app.command("list")
@@ -32,6 +35,7 @@ def list_command(
         ok, reason = entry.availability()
         backends.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
     out_console.print(backends)
+    out_console.print(_capabilities_table(entries))
     sources = Table(title="data sources")
     sources.add_column("name")
     sources.add_column("description")
@@ -42,6 +46,18 @@ def list_command(
         for name, entry in sorted(entries.items()):
             if entry.availability()[0]:
                 _print_models(name)
+
+
+def _capabilities_table(entries: dict[str, RunnerEntry]) -> Table:
+    """What each backend declares it supports (its :class:`~suite.runners.capabilities.RunnerCapabilities`)."""
+    from suite.runners.capabilities import CAPABILITY_COLUMNS
+
+    table = Table(title="backend capabilities")
+    for column in ("name", *CAPABILITY_COLUMNS):
+        table.add_column(column)
+    for name, entry in sorted(entries.items()):
+        table.add_row(name, *(escape(text) for text in entry.capabilities.row()))
+    return table
 
 
 def _print_models(backend: str) -> None:

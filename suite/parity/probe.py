@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from suite.architectures.shared_init import draw_initial_weights
-from suite.plan import build_plan
+from suite.plan import build_plan, build_request
 from suite.runners.registry import create_runner
 from suite.spec.models import ExperimentSpec
 
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     description = runner.describe(spec.model, shape, num_classes)
     plan = build_plan(spec, description)
     weights = draw_initial_weights(description.init_slots, PROBE_SEED)
-    session = runner.open_session(spec, plan.to_dict(), shape, num_classes, weights, Path(out).parent)
+    session = runner.open_session(build_request(spec, shape, num_classes), plan, weights, Path(out).parent)
     try:
         inputs, labels = probe_batch(shape, num_classes)
         logits = np.asarray(session.predict(inputs), dtype=np.float32)

@@ -35,12 +35,31 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
             start = index + 1
     cache = plan["feature_cache"]
     lines.append(f"  feature cache: {'on' if cache['active'] else 'off'} ({cache['reason']})")
-    hyper = ", ".join(f"{key} = {value:g}" for key, value in plan["hyperparameters"].items())
-    lines.append(f"  init: {plan['init']}; batch order: from the suite (seed {plan['batch_order']['seed']}); {hyper}")
-    lines.append(f"  BatchNorm of frozen groups: {'inference mode' if plan['bn_mode'] == 'frozen' else 'training'}")
+    lines.append(f"  init: {plan['init']}; batch order: from the suite (seed {plan['batch_order']['seed']})")
+    lines += _settings_lines(plan)
     lines += _peft_lines(plan.get("peft"))
     lines += [f"  note: {note}" for note in plan["notes"]]
     return lines
+
+
+def _settings_lines(plan: dict[str, Any]) -> list[str]:
+    """Optimizer and loss, BatchNorm policy, and where and how the runner computes."""
+    optimizer, batchnorm, execution = plan["optimizer"], plan["batchnorm"], plan["execution"]
+    if optimizer["name"] == "sgd":
+        details = f"momentum {optimizer['momentum']:g}{' (nesterov)' if optimizer['nesterov'] else ''}"
+    else:
+        details = f"epsilon {optimizer['epsilon']:g}, betas {tuple(optimizer['betas'])}"
+    clip = f"; grad clip {optimizer['grad_clip']:g}" if optimizer["grad_clip"] is not None else ""
+    loss = "cross-entropy on class probabilities" if plan["loss"]["soft_labels"] else "cross-entropy"
+    mode = "inference mode" if batchnorm["mode"] == "frozen" else "training"
+    engine = f"/{execution['engine']}" if execution["engine"] else ""
+    return [
+        f"  optimizer: {optimizer['name']} ({details}, weight decay {optimizer['weight_decay']:g}{clip}); loss: {loss}",
+        f"  BatchNorm of frozen groups: {mode} (momentum {batchnorm['momentum']:g}, epsilon {batchnorm['epsilon']:g})",
+        f"  runs on {execution['backend']}{engine}: device {execution['device']}, precision {execution['precision']}, "
+        f"channels_last {execution['channels_last']}, compile {execution['compile']}, "
+        f"deterministic {execution['deterministic']}",
+    ]
 
 
 def _peft_lines(peft: dict[str, Any] | None) -> list[str]:

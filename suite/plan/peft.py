@@ -1,6 +1,6 @@
 """Parameter-efficient fine-tuning in the neutral plan: BitFit, norm-only tuning and LoRA, one convention.
 
-The plan's ``peft`` entry (``plan.json``; None without PEFT) tells every runner the same thing:
+The plan's ``peft`` entry (:class:`PeftPlan`, in ``plan.json``; None without PEFT) tells every runner the same thing:
 
 - ``train_only``: inside the frozen groups, train only ``"bias"`` parameters (the additive bias of every
   convolution and linear layer, and the shift ``beta`` of every normalisation layer: BitFit) and/or ``"norm"``
@@ -21,22 +21,61 @@ The head always trains fully and never gets adapters.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from suite.strategies import PlanContribution
-from suite.strategies.peft import DEPTHWISE_RULE, LORA_INIT, lora_param_count
-
-__all__ = ["DEPTHWISE_RULE", "LORA_INIT", "lora_param_count", "peft_section"]
 
 
-def peft_section(contributions: list[PlanContribution], names: list[str]) -> dict[str, Any] | None:
-    """The plan's ``peft`` entry from the PEFT strategies' contributions; None without PEFT."""
+@dataclass(frozen=True)
+class LoraInit:
+    """Initialisers of the adapter matrices: A He-uniform, B zeros (training starts from the base model)."""
+
+    a: str = "he_uniform"
+    b: str = "zeros"
+
+
+@dataclass(frozen=True)
+class LoraPlan:
+    """Adapters of rank ``rank`` on the ``kinds`` (``conv``/``linear``) layers of ``groups``, scaled by ``scaling``."""
+
+    rank: int
+    alpha: float
+    scaling: float
+    dropout: float
+    kinds: list[str]
+    groups: list[str]
+    init: LoraInit
+    depthwise: str
+    merge_for_test: bool
+
+
+@dataclass(frozen=True)
+class PeftPlan:
+    """What trains inside the frozen groups: ``train_only`` kinds in ``train_only_groups``, and LoRA adapters.
+
+    ``groups``: every frozen group PEFT touches (the feature cache stops before the first of them).
+    """
+
+    train_only: list[str]
+    train_only_groups: list[str]
+    lora: LoraPlan | None
+    groups: list[str]
+
+
+def peft_section(contributions: list[PlanContribution], names: list[str]) -> PeftPlan | None:
+    """The plan's ``peft`` section from the PEFT strategies' contributions (:mod:`suite.strategies.peft`)."""
     parts = [contribution.peft for contribution in contributions if contribution.peft]
     if not parts:
         return None
-    merged: dict[str, Any] = {"train_only": [], "train_only_groups": [], "lora": None}
+    merged: dict = {"train_only": [], "train_only_groups": [], "lora": None}
     touched: set[str] = set()
     for part in parts:
         merged.update({key: value for key, value in part.items() if key != "touched_groups"})
         touched |= set(part.get("touched_groups", []))
-    return {**merged, "groups": [name for name in names if name in touched]}
+    lora = LoraPlan(**merged["lora"], init=LoraInit()) if merged["lora"] is not None else None
+    return PeftPlan(
+        train_only=merged["train_only"],
+        train_only_groups=merged["train_only_groups"],
+        lora=lora,
+        groups=[name for name in names if name in touched],
+    )

@@ -1,23 +1,44 @@
 """The neutral training plan: computed once from the validated spec and the model's ordered groups.
 
-It fixes, before any framework runs, the phases; for every epoch which groups train and each group's
-learning rate; the BatchNorm mode of frozen groups; the hyper-parameters whose framework defaults differ;
-whether the frozen-prefix feature cache applies (and why not); the initial weights and the batch order.
-Both runners execute it; it is stored as ``plan.json`` and printed by ``suite validate --plan``.
+It fixes, before any framework runs, everything a runner executes, as typed frozen fields: the phases;
+for every epoch which groups train and each group's learning rate; the optimizer, loss, BatchNorm policy
+and execution settings (:mod:`suite.plan.sections`), with the values whose framework defaults differ written
+out; PEFT (:mod:`suite.plan.peft`); whether the frozen-prefix feature cache applies (and why not); the
+initial weights, the seed and the batch order. A runner is handed the plan and a
+:class:`~suite.plan.build_request.BuildRequest`, never the spec. The plan is stored as ``plan.json``
+and printed by ``suite validate --plan``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
-from suite.plan.peft import peft_section
+from suite.architectures.parity_notes import BATCHNORM_VARIANCE
+from suite.plan.peft import PeftPlan, peft_section
 from suite.plan.schedule import scheduled_lr
+from suite.plan.sections import (
+    BatchNormPlan,
+    BatchOrderPlan,
+    EarlyStoppingPlan,
+    ExecutionPlan,
+    FeatureCachePlan,
+    LossPlan,
+    OptimizerPlan,
+    PlateauPlan,
+    batch_order_plan,
+    batchnorm_plan,
+    early_stopping_plan,
+    execution_plan,
+    loss_plan,
+    optimizer_plan,
+    plateau_plan,
+)
 from suite.runners.protocol import ModelDescription, TrainableSet
 from suite.spec.models import ExperimentSpec
 from suite.strategies import PlanContribution, plan_contributions
 
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2: typed sections (optimizer, loss, batchnorm, execution, ...) replace ``hyperparameters``
 
 
 @dataclass(frozen=True)
@@ -44,29 +65,36 @@ class PhasePlan:
     unfreeze_last_layers: int | None = None
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainingPlan:
-    """Everything both runners must do alike, as plain data (see the module docstring)."""
+    """Everything a runner executes, as typed frozen data (see the module docstring).
 
+    ``seed`` seeds the framework; ``init`` is ``framework`` (its own initialisers) or ``shared`` (the core
+    draws the weights, :mod:`suite.architectures.shared_init`).
+    """
+
+    seed: int
     groups: list[str]
     group_params: dict[str, int]
     phases: list[PhasePlan]
     epochs: list[EpochPlan]
-    bn_mode: str
-    hyperparameters: dict[str, float]
-    feature_cache: dict[str, Any]
-    init: str
-    batch_order: dict[str, Any]
-    early_stopping: dict[str, Any] | None
-    plateau: dict[str, Any] | None
+    optimizer: OptimizerPlan
+    loss: LossPlan
+    batchnorm: BatchNormPlan
+    execution: ExecutionPlan
+    feature_cache: FeatureCachePlan
+    init: Literal["framework", "shared"]
+    batch_order: BatchOrderPlan
+    early_stopping: EarlyStoppingPlan | None
+    plateau: PlateauPlan | None
     notes: list[str] = field(default_factory=list)
-    peft: dict[str, Any] | None = None
+    peft: PeftPlan | None = None
     version: int = PLAN_VERSION
 
     def trainable_set(self, epoch: EpochPlan) -> TrainableSet:
         """What a runner applies for ``epoch``."""
         phase = self.phases[epoch.phase - 1]
-        return TrainableSet(tuple(epoch.trainable), self.bn_mode == "frozen", phase.unfreeze_last_layers)
+        return TrainableSet(tuple(epoch.trainable), self.batchnorm.mode == "frozen", phase.unfreeze_last_layers)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data, the content of ``plan.json``."""
@@ -80,26 +108,24 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
     contributions = plan_contributions(spec.strategy, names, spec.training.epochs)
     phases = _phases(spec, contributions)
     epochs = _epochs(spec, names, phases, group_params, contributions)
-    training = spec.training
     peft = peft_section(contributions, names)
     if peft is not None:  # PEFT trains parts of frozen groups: the runner counts them
         epochs = [replace(epoch, trainable_params=None) for epoch in epochs]
     return TrainingPlan(
+        seed=spec.seed,
         groups=names,
         group_params=group_params,
         phases=phases,
         epochs=epochs,
-        bn_mode=spec.strategy.bn_mode,
-        hyperparameters={
-            "adam_epsilon": spec.optimizer.epsilon,
-            "bn_momentum": spec.model.bn_momentum,
-            "bn_epsilon": spec.model.bn_epsilon,
-        },
+        optimizer=optimizer_plan(spec.optimizer, spec.training.grad_clip),
+        loss=loss_plan(spec),
+        batchnorm=batchnorm_plan(spec),
+        execution=execution_plan(spec),
         feature_cache=_feature_cache(spec, model, epochs, phases, peft),
         init=spec.model.init,
-        batch_order={"source": "suite", "seed": spec.seed, "batch_size": training.batch_size, "shuffle": True},
-        early_stopping=training.early_stopping.model_dump() if training.early_stopping else None,
-        plateau=training.scheduler.model_dump() if training.scheduler.name == "plateau" else None,
+        batch_order=batch_order_plan(spec),
+        early_stopping=early_stopping_plan(spec),
+        plateau=plateau_plan(spec),
         notes=[note for part in contributions for note in part.notes] + _notes(spec) + _batchnorm_note(model),
         peft=peft,
     )
@@ -166,12 +192,12 @@ def _feature_cache(
     model: ModelDescription,
     epochs: list[EpochPlan],
     phases: list[PhasePlan],
-    peft: dict[str, Any] | None = None,
-) -> dict[str, Any]:
+    peft: PeftPlan | None = None,
+) -> FeatureCachePlan:
     """The longest prefix of groups that stays frozen all run and computes the same thing every epoch."""
     wanted = spec.training.feature_cache
     decision = _cacheable_prefix(spec, model, epochs, phases)
-    touched = set(peft["groups"]) if peft else set()
+    touched = set(peft.groups) if peft else set()
     if touched & set(decision["groups"]):
         kept = decision["groups"][: min(decision["groups"].index(name) for name in touched & set(decision["groups"]))]
         first = next(name for name in decision["groups"] if name in touched)
@@ -180,10 +206,10 @@ def _feature_cache(
             reason = f"caching the output of {', '.join(kept)} (frozen all run, BN frozen); then {reason}"
         decision = {"groups": kept, "reason": reason}
     if wanted is False:
-        return {"active": False, "groups": [], "reason": "training.feature_cache = false"}
+        return FeatureCachePlan(False, [], "training.feature_cache = false")
     if not decision["groups"] and wanted is True:
         raise ValueError(f"training.feature_cache = true but nothing can be cached: {decision['reason']}")
-    return {"active": bool(decision["groups"]), **decision}
+    return FeatureCachePlan(bool(decision["groups"]), decision["groups"], decision["reason"])
 
 
 def _cacheable_prefix(
@@ -208,15 +234,9 @@ def _cacheable_prefix(
     return {"groups": prefix, "reason": f"caching the output of {', '.join(prefix)} (frozen all run, BN frozen)"}
 
 
-BATCHNORM_VARIANCE_NOTE = (
-    "BatchNorm running variance: PyTorch updates it with the unbiased batch variance (x N/(N-1)), Keras with "
-    "the biased one, so models with BatchNorm drift apart slightly in their moving variance"
-)
-
-
 def _batchnorm_note(model: ModelDescription) -> list[str]:
     """The one BatchNorm difference no hyper-parameter can remove, stated wherever it applies."""
-    return [BATCHNORM_VARIANCE_NOTE] if any(group.has_batchnorm for group in model.groups) else []
+    return [BATCHNORM_VARIANCE] if any(group.has_batchnorm for group in model.groups) else []
 
 
 def _notes(spec: ExperimentSpec) -> list[str]:

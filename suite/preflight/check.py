@@ -3,8 +3,9 @@
 :func:`check_study` groups the runs by (backend, engine) and asks one child process per group, the groups
 side by side (``python -m suite.preflight.introspect check FILE``, in the backend's own environment), so this module
 never imports a framework. In the child, :func:`check_runs` asks the runner for its framework facts
-(``runner.check``), looks the model up in the runner's registry, describes it (random weights, no download)
-for the input the spec implies without loading the data, and builds the training plan: unknown layer groups,
+(``runner.check``), compares the spec with what the runner declares (its capabilities), looks the model up in
+the runner's registry, describes it (random weights, no download) for the input the spec implies without
+loading the data, and builds the training plan: unknown layer groups,
 ``freeze_blocks`` beyond the model and an impossible feature cache all surface here. A backend that is not
 installed reports nothing (its runs are stored as ``unavailable``).
 
@@ -142,7 +143,7 @@ def run_problems(
     known = spec.model.name in models
     if not known:
         problems.append(("model.name", _unknown_model(spec.model.name, spec.backend, models)))
-    facts = [split_key(text) for text in runner.check(spec)]
+    facts = [split_key(text) for text in [*runner.capabilities.problems(spec), *runner.check(spec)]]
     if not known:  # said once above, with a suggestion
         facts = [(key, text) for key, text in facts if key != "model.name" and repr(spec.model.name) not in text]
     problems += facts

@@ -51,7 +51,7 @@ def _peft_counts(backend: str, model: ModelSpec, shape: tuple[int, int, int], cl
     """Trainable parameters of each PEFT method, from a session opened and set up as the core does it."""
     import tempfile
 
-    from suite.plan import build_plan
+    from suite.plan import build_plan, build_request
     from suite.spec.models import ExperimentSpec
 
     runner = create_runner(backend)
@@ -64,7 +64,7 @@ def _peft_counts(backend: str, model: ModelSpec, shape: tuple[int, int, int], cl
         )  # fmt: skip
         plan = build_plan(spec, description)
         with tempfile.TemporaryDirectory() as run_dir:
-            session = runner.open_session(spec, plan.to_dict(), shape, classes, None, Path(run_dir))
+            session = runner.open_session(build_request(spec, shape, classes), plan, None, Path(run_dir))
             try:
                 session.begin_phase(plan.trainable_set(plan.epochs[0]), plan.epochs[0].rates)
                 counts[method] = session.param_counts().trainable

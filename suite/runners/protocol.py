@@ -1,20 +1,48 @@
 """The protocols every backend implements, and the plain data they exchange with the core.
 
 A backend supplies framework primitives only: a :class:`Runner` checks framework facts, describes models
-and opens a :class:`TrainingSession`; the session builds one model and performs single operations
+and opens a :class:`TrainingSession` from a :class:`~suite.plan.BuildRequest` and a
+:class:`~suite.plan.TrainingPlan` (never the spec); the session builds one model and performs single operations
 (make these groups trainable, set these learning rates, one optimisation step on this batch, predict this
-batch). The epoch loop, the learning-rate plan, early stopping, timing and metrics live in ``suite``.
+batch). The epoch loop, the learning-rate plan, early stopping, timing and metrics live in ``suite``. What a
+backend supports is declared in its :class:`~suite.runners.capabilities.RunnerCapabilities`.
+
+The runner packages (``torch_impl/``, ``keras_impl/``) mirror each other: one module name, one job, and the
+public names in parentheses in both (a package may add helpers of its framework). The documented differences
+between the frameworks are written once, in :mod:`suite.architectures.parity_notes`.
+
+- ``__init__`` (``CAPABILITIES``): registers the runner without importing the framework; declares what it supports.
+- ``runner``: the :class:`Runner`: check a spec, list and describe models, weights files, open a session.
+- ``session``: the :class:`TrainingSession`: one built model and the primitives the core's loop drives.
+- ``checks`` (``check_spec``): framework facts that stop a spec from running here; runs before planning, the only
+  module besides ``models/`` that reads the spec.
+- ``models/``: the model registry and builders, one module per family; they read the build request's ``ModelSpec``.
+- ``data``: the core's numpy batches as the framework's inputs (and outputs back to numpy).
+- ``environment`` (``environment``): the process's framework versions and devices (Keras: also its engine).
+- ``precision`` (``resolve_precision``): where, in which precision and memory layout the run computes.
+- ``seeding`` (``seed_framework``): the plan's seed, and the framework's determinism switches.
+- ``optim`` (``build_optimizer``): the plan's optimizer, one learning rate per layer group, torch.optim semantics.
+- ``freezing`` (``apply_trainable``, ``configure_batchnorm``): which groups train; BatchNorm mode and settings.
+- ``peft`` (``attach_lora``, ``apply_peft_trainable``, ``merge_lora``): the plan's PEFT entry on the model.
+- ``feature_cache`` (``prefix_model``, ``suffix_model``): the model cut at a group boundary (the feature cache).
+- ``params`` (``count_params``): parameter accounting with the suite's meaning.
+- ``shared_weights`` (``init_slots``, ``load_weights``, ``export_weights``): the neutral weight layout.
+- ``state`` (``save_state``, ``load_state``, ``weights_finite``): the session's resume state.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from suite.spec.models import ExperimentSpec, ModelSpec
+
+if TYPE_CHECKING:
+    from suite.plan import BuildRequest, TrainingPlan
+    from suite.runners.capabilities import RunnerCapabilities
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
@@ -197,23 +225,27 @@ class TrainingSession(Protocol):
     """One built model and its optimizer: the framework primitives the core's epoch loop drives.
 
     Inputs are float32 NHWC arrays (or cached prefix features) and int64 labels, in the order the core
-    chose; outputs are plain numpy. Every method acts at once and returns plain values. A session with a
-    ``device_feed`` (:class:`DeviceFeed`) also takes that feed's device batches as ``inputs``.
+    chose; outputs are plain numpy. Every method acts at once and returns plain values. ``device_feed`` is the
+    session's :class:`DeviceFeed` (None when it takes host arrays only, e.g. on a CPU); a session with one also
+    takes that feed's device batches as ``inputs``.
 
     ``train_step`` labels are either (N,) int64 class indices or, when ``dataset.augment`` sets mixup or
     CutMix, (N, C) float32 class probabilities (rows sum to 1): the loss is then the cross-entropy against
     those probabilities (PyTorch: ``F.cross_entropy(logits, probs)``; Keras: categorical cross-entropy from
-    logits) and "correct" counts ``argmax(logits) == argmax(labels)``. A session that does this sets
-    ``accepts_soft_labels = True``; the core refuses mixup/CutMix for sessions without it.
+    logits) and "correct" counts ``argmax(logits) == argmax(labels)``. A backend whose sessions do this declares
+    ``soft_labels`` in its :class:`~suite.runners.capabilities.RunnerCapabilities`; the core refuses mixup/CutMix
+    for the others. What else is optional is declared there too, never probed.
 
-    Optional ``prepare_for_inference() -> bool``: called by the core once, after training and before the timed
-    test pass, when the plan sets LoRA (``plan["peft"]["lora"]``); the session merges its low-rank adapters into
-    the base weights (``W += scaling * A @ B``, the adapters then unused) and returns True when it changed the
-    model. The core times one test pass before and one after it, so both eval img/s are recorded.
-    ``open_session``'s ``plan["peft"]`` (see :mod:`suite.plan.peft`) says which parameters of the frozen groups
+    ``prepare_for_inference() -> bool`` (backends declaring ``lora``): called by the core once, after training
+    and before the timed test pass, when the plan sets LoRA (``plan.peft.lora``); the session merges its low-rank
+    adapters into the base weights (``W += scaling * A @ B``, the adapters then unused) and returns True when it
+    changed the model. The core times one test pass before and one after it, so both eval img/s are recorded.
+    ``open_session``'s ``plan.peft`` (see :mod:`suite.plan.peft`) says which parameters of the frozen groups
     train (``train_only``) and where the adapters go (``lora``); a session applies it on every
     ``begin_phase`` / ``set_trainable``, on top of the :class:`TrainableSet`.
     """
+
+    device_feed: DeviceFeed | None
 
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on the CPU); the core calls it before reading a clock."""
@@ -242,6 +274,9 @@ class TrainingSession(Protocol):
     def use_prefix_cache(self, groups: list[str] | None) -> None:
         """From now on ``train_step``/``predict`` take the output of ``groups`` (None: raw inputs again)."""
 
+    def prepare_for_inference(self) -> bool:
+        """Merge the LoRA adapters into the base weights; True when it changed the model (``lora`` backends)."""
+
     def snapshot(self) -> Any:
         """A copy of every weight and buffer, for :meth:`restore`."""
 
@@ -257,8 +292,8 @@ class TrainingSession(Protocol):
         That is every weight and buffer (BatchNorm statistics, Keras SeedGenerator states), the optimizer's
         state (slots, step counts, learning rates; a loss scaler), the framework's RNG states, and the named
         :meth:`snapshot` values in ``snapshots``. The core makes the files durable and writes python's and
-        numpy's RNG states itself (see :mod:`suite.training.resume`). A session without this method and
-        :meth:`load_state` runs, but cannot resume.
+        numpy's RNG states itself (see :mod:`suite.training.resume`). Only backends declaring ``resume_state``
+        implement it and :meth:`load_state`; the others run, but cannot resume.
         """
 
     def load_state(self, directory: Path) -> dict[str, Any]:
@@ -269,7 +304,7 @@ class TrainingSession(Protocol):
         """
 
     def weights_finite(self) -> bool:
-        """True when every weight and buffer is finite (optional: the core checks it after every epoch)."""
+        """True when every weight and buffer is finite (the core checks it after every epoch)."""
 
     def export_weights(self) -> list[np.ndarray]:
         """Learnable weights in the neutral layout of the model's ``init_slots`` (shared architectures only)."""
@@ -288,9 +323,13 @@ class TrainingSession(Protocol):
 
 
 class Runner(Protocol):
-    """A backend: framework facts, model descriptions, and sessions that train one model."""
+    """A backend: framework facts, model descriptions, and sessions that train one model.
+
+    ``capabilities`` is the backend's one declaration of what it supports (the core reads it, never probes).
+    """
 
     name: str
+    capabilities: RunnerCapabilities
 
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop this spec from running here (empty when it can run)."""
@@ -311,16 +350,14 @@ class Runner(Protocol):
 
     def open_session(
         self,
-        spec: ExperimentSpec,
-        plan: dict[str, Any],
-        input_shape: tuple[int, int, int],
-        num_classes: int,
+        request: BuildRequest,
+        plan: TrainingPlan,
         initial_weights: list[np.ndarray] | None,
         run_dir: Path,
     ) -> TrainingSession:
-        """Seed the framework, build ``spec.model`` with the plan's hyper-parameters and return its session.
+        """Seed the framework with ``plan.seed``, build ``request``'s model and return its session.
 
-        ``plan`` is the plan's plain-data form (``TrainingPlan.to_dict()``): ``hyperparameters`` holds the
-        values both frameworks must use (Adam epsilon, BatchNorm momentum and epsilon); ``initial_weights``,
-        when given, are loaded in the order of the model's ``init_slots``.
+        The session takes everything else from ``plan`` (optimizer, loss, BatchNorm policy, execution
+        settings, PEFT), never from the spec; ``initial_weights``, when given, are loaded in the order of
+        the model's ``init_slots``.
         """

@@ -13,6 +13,7 @@ import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.protocol import Runner
 
 ENTRY_POINT_GROUP = "suite.runners"
@@ -24,21 +25,30 @@ def _no_environment(engine: str | None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class RunnerEntry:
-    """A registered backend: its name, factory, the modules it needs and the engines it can run on.
+    """A registered backend: its name, factory, the modules it needs and its declared capabilities.
 
-    ``engines`` maps an engine name (e.g. Keras' ``tensorflow``/``jax``/``torch``) to the modules it needs;
-    ``default_engine`` is used when a spec names none; ``child_environment(engine)`` gives the variables a
-    run's process needs before the framework is imported; ``extra`` is the pip extra that installs it.
+    ``capabilities`` (:class:`~suite.runners.capabilities.RunnerCapabilities`) says what it supports,
+    its engines among them; ``child_environment(engine)`` gives the variables a run's process needs before
+    the framework is imported; ``extra`` is the pip extra that installs it.
     """
 
     name: str
     factory: Callable[[], Runner]
     requires: tuple[str, ...]
     description: str
-    engines: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    default_engine: str | None = None
+    capabilities: RunnerCapabilities = field(default_factory=RunnerCapabilities)
     child_environment: Callable[[str | None], dict[str, str]] = _no_environment
     extra: str | None = None
+
+    @property
+    def engines(self) -> dict[str, tuple[str, ...]]:
+        """Engine name (e.g. Keras' ``tensorflow``/``jax``/``torch``) -> the modules it needs."""
+        return self.capabilities.engines
+
+    @property
+    def default_engine(self) -> str | None:
+        """The engine used when a spec names none."""
+        return self.capabilities.default_engine
 
     def resolve_engine(self, engine: str | None) -> str | None:
         """The engine a run uses: ``engine``, else the default (None for a backend without engines)."""
@@ -68,13 +78,12 @@ def register_runner(
     name: str,
     *,
     requires: tuple[str, ...],
+    capabilities: RunnerCapabilities,
     description: str = "",
-    engines: dict[str, tuple[str, ...]] | None = None,
-    default_engine: str | None = None,
     child_environment: Callable[[str | None], dict[str, str]] = _no_environment,
     extra: str | None = None,
 ) -> Callable[[Callable[[], Runner]], Callable[[], Runner]]:
-    """Decorator registering a runner factory under ``name``; a duplicate name is an error."""
+    """Decorator registering a runner factory under ``name`` with its capabilities; a duplicate name is an error."""
 
     def decorate(factory: Callable[[], Runner]) -> Callable[[], Runner]:
         if name in _RUNNERS and _RUNNERS[name].factory is not factory:
@@ -84,8 +93,7 @@ def register_runner(
             factory,
             requires,
             description or (factory.__doc__ or "").strip(),
-            dict(engines or {}),
-            default_engine,
+            capabilities,
             child_environment,
             extra,
         )

@@ -12,13 +12,12 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from suite.architectures.groups import HEAD_GROUP, expand_group_names
+from suite.architectures.parity_notes import DEPTHWISE_LORA
 from suite.spec.types import Float, Int, PositiveFloat, StrictModel
 from suite.strategies.declaration import PlanContext, PlanContribution, StrategyDeclaration
 
 LORA_KINDS = ("conv", "linear")
 """Layer kinds ``strategy.lora.targets`` may name (any other entry is a layer-group name)."""
-LORA_INIT = {"a": "he_uniform", "b": "zeros"}
-DEPTHWISE_RULE = "skipped (no depthwise LoRA in Keras)"
 
 
 class LoraSpec(StrictModel):
@@ -67,7 +66,7 @@ def _train_only_contribution(strategy: Any, context: PlanContext) -> PlanContrib
 
 
 def lora_plan(lora: LoraSpec, names: list[str], frozen: list[str]) -> dict[str, Any]:
-    """The plan's ``peft.lora`` entry: rank, scaling, initialisation and the frozen groups it adapts."""
+    """The plan's ``peft.lora`` fields (its initialisers are the plan's ``LoraInit``): rank, scaling, groups."""
     if all(target in LORA_KINDS for target in lora.targets):
         kinds, groups = sorted(lora.targets), list(frozen)
     else:
@@ -82,8 +81,7 @@ def lora_plan(lora: LoraSpec, names: list[str], frozen: list[str]) -> dict[str, 
         "dropout": lora.dropout,
         "kinds": kinds,
         "groups": groups,
-        "init": dict(LORA_INIT),
-        "depthwise": DEPTHWISE_RULE,
+        "depthwise": DEPTHWISE_LORA,
         "merge_for_test": True,
     }
 

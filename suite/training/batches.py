@@ -274,7 +274,7 @@ def make_train_inputs(
 
 def has_device_feed(session: TrainingSession) -> bool:
     """True when ``session`` offers a device feed (it then gets pixel inputs, see the module docstring)."""
-    return getattr(session, "device_feed", None) is not None
+    return session.device_feed is not None
 
 
 def session_batches(
@@ -289,7 +289,7 @@ def session_batches(
     ``epoch`` set: the training batches of that epoch in ``order``; None: evaluation batches (``order`` or
     the stored order), which a feed may pad to ``batch_size`` rows (the caller keeps ``len(labels)`` outputs).
     """
-    feed = getattr(session, "device_feed", None)
+    feed = session.device_feed
     if feed is not None and inputs.pixels:
         return feed.batches(inputs, batch_size, order, epoch)
     return inputs.host_batches(batch_size, order, epoch)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -252,8 +252,7 @@ def _run_epoch(state: _State, epoch: int, rates: dict[str, float], phase: int) -
             state.logger.train_step(state.global_step, loss)
         state.progress.batch_end(index)
     logits, labels = predict_all(session, state.val, settings.eval_batch_size)
-    weights_finite = getattr(session, "weights_finite", None)
-    check_validation(logits, weights_finite() if weights_finite is not None else None, epoch, lr)
+    check_validation(logits, session.weights_finite(), epoch, lr)
     val_loss, val_accuracy = evaluate_logits(logits, labels)
     session.synchronize()
     row = _history_row(state, epoch, rates, phase)
@@ -291,10 +290,10 @@ def _checkpoint(state: _State, name: str) -> None:
 def _early_stopping(plan: TrainingPlan) -> Any:
     from suite.spec.models import EarlyStoppingSpec
 
-    return EarlyStoppingSpec.model_validate(plan.early_stopping) if plan.early_stopping else None
+    return EarlyStoppingSpec.model_validate(asdict(plan.early_stopping)) if plan.early_stopping else None
 
 
 def _plateau(plan: TrainingPlan) -> Any:
     from suite.spec.models import SchedulerSpec
 
-    return SchedulerSpec.model_validate(plan.plateau) if plan.plateau else SchedulerSpec()
+    return SchedulerSpec(name="plateau", **asdict(plan.plateau)) if plan.plateau else SchedulerSpec()

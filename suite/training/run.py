@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,9 @@ import numpy as np
 from suite import store
 from suite.architectures.shared_init import draw_initial_weights
 from suite.data.bundle import DataBundle
-from suite.plan import TrainingPlan, build_plan
+from suite.plan import BuildRequest, TrainingPlan, build_plan, build_request
+from suite.plan.sections import FeatureCachePlan
+from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.progress import ProgressReporter
 from suite.runners.protocol import ModelDescription, Runner, RunOutput, Timing, TrainingSession
 from suite.spec.models import ExperimentSpec
@@ -40,9 +42,23 @@ PLAN_FILE = "plan.json"
 PARITY_PROBE_IMAGES = 8
 
 
-def plan_for(spec: ExperimentSpec, description: ModelDescription) -> TrainingPlan:
-    """The run's plan (raises ValueError naming the spec key when the spec cannot be planned)."""
-    return build_plan(spec, description)
+def plan_for(
+    spec: ExperimentSpec, description: ModelDescription, capabilities: RunnerCapabilities | None = None
+) -> TrainingPlan:
+    """The run's plan (raises ValueError naming the spec key when the spec cannot be planned).
+
+    With the backend's ``capabilities``, a feature cache it does not declare is planned off, with the reason.
+    """
+    plan = build_plan(spec, description)
+    if capabilities is not None and plan.feature_cache.active and not capabilities.feature_cache:
+        reason = f"the {spec.backend_label} backend declares no feature cache"
+        plan = replace(plan, feature_cache=FeatureCachePlan(False, [], reason))
+    return plan
+
+
+def describe(runner: Runner, request: BuildRequest) -> ModelDescription:
+    """``runner``'s description of the model ``request`` builds (its groups feed the plan)."""
+    return runner.describe(request.model, request.input_shape, request.num_classes)
 
 
 def execute(
@@ -62,17 +78,21 @@ def execute(
     training past ``training.time_limit``. Raises :class:`~suite.training.stops.RunStopped` on divergence
     or timeout.
     """
+    problems = runner.capabilities.problems(spec)
+    if problems:
+        raise ValueError("; ".join(problems))
     run_dir.mkdir(parents=True, exist_ok=True)
-    description = runner.describe(spec.model, data.input_shape, data.num_classes)
-    plan = plan_for(spec, description)
+    request = build_request(spec, data.input_shape, data.num_classes)
+    description = describe(runner, request)
+    plan = plan_for(spec, description, runner.capabilities)
     store.write_json(run_dir / PLAN_FILE, plan.to_dict())
     for note in plan.notes:
         progress.message(note)
-    initial = draw_initial_weights(description.init_slots, spec.seed) if plan.init == "shared" else None
-    session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, run_dir)
+    initial = draw_initial_weights(description.init_slots, plan.seed) if plan.init == "shared" else None
+    session = runner.open_session(request, plan, initial, run_dir)
     try:
         probe = _parity_probe(session, data, description)
-        controls = _Controls(deadline, _resume_store(spec, session, run_dir, progress), on_resume)
+        controls = _Controls(deadline, _resume_store(spec, runner.capabilities, run_dir, progress), on_resume)
         output = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
     finally:
         session.close()
@@ -90,13 +110,13 @@ class _Controls:
 
 
 def _resume_store(
-    spec: ExperimentSpec, session: TrainingSession, run_dir: Path, progress: ProgressReporter
+    spec: ExperimentSpec, capabilities: RunnerCapabilities, run_dir: Path, progress: ProgressReporter
 ) -> ResumeStore | None:
-    """The run's resume store, or None when ``training.resumable`` is off or the session cannot save its state."""
+    """The run's resume store, or None when ``training.resumable`` is off or the backend declares no resume state."""
     if not spec.training.resumable or not (run_dir / store.SPEC_FILE).is_file():
         return None
-    if not (hasattr(session, "save_state") and hasattr(session, "load_state")):
-        progress.message(f"not resumable: the {spec.backend_label} session has no save_state/load_state")
+    if not capabilities.resume_state:
+        progress.message(f"not resumable: the {spec.backend_label} backend declares no resume state")
         return None
     return ResumeStore.for_run(run_dir)
 
@@ -122,23 +142,18 @@ def _train_and_test(
 ) -> RunOutput:
     initial_trainable = _initial_trainable(plan)
     augmenter = _augmenter(spec, data)
-    if augmenter is not None and augmenter.spec.soft_labels and not getattr(session, "accepts_soft_labels", False):
-        raise ValueError(
-            f"dataset.augment: mixup/cutmix train on class probabilities, which the {spec.backend_label} session "
-            "does not accept yet (TrainingSession.accepts_soft_labels)"
-        )
     ids, pixels = data.sample_ids.get("train"), has_device_feed(session)
     train_inputs = make_train_inputs(
         data.train, data.preprocessing, augmenter, ids, spec.training.num_workers, pixels=pixels
     )
     val_inputs, test_inputs = (make_inputs(split, data.preprocessing, pixels=pixels) for split in (data.val, data.test))
-    eval_batch = spec.training.eval_batch_size or spec.training.batch_size
+    eval_batch = plan.batch_order.eval_batch_size
     cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
     if cache["active"]:
         train_inputs, val_inputs = cache.pop("inputs")
     settings = LoopSettings(
-        seed=spec.seed,
-        batch_size=spec.training.batch_size,
+        seed=plan.batch_order.seed,
+        batch_size=plan.batch_order.batch_size,
         eval_batch_size=eval_batch,
         run_dir=run_dir,
         checkpoint=spec.training.checkpoint,
@@ -164,7 +179,7 @@ def _train_and_test(
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
     if unmerged is not None:
         extra["peft"] = {
-            **plan.peft,
+            **asdict(plan.peft),
             "eval_images_per_second_unmerged": unmerged,
             "eval_images_per_second_merged": test_meter.images_per_second,
         }
@@ -190,14 +205,14 @@ def _unmerged_eval_speed(
 ) -> float | None:
     """With LoRA: one timed test pass on the unmerged model, then merge (``prepare_for_inference``).
 
-    Returns the unmerged eval img/s, or None when the plan has no LoRA or the session merges nothing.
+    Returns the unmerged eval img/s, or None when the plan has no LoRA or the session merges nothing. Only
+    backends declaring ``lora`` get a LoRA plan (:meth:`RunnerCapabilities.problems`).
     """
-    prepare = getattr(session, "prepare_for_inference", None)
-    if not (plan.peft and plan.peft.get("lora")) or prepare is None:
+    if not (plan.peft and plan.peft.lora):
         return None
     meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     predict_all(session, test_inputs, batch_size, meter)
-    return meter.images_per_second if prepare() else None
+    return meter.images_per_second if session.prepare_for_inference() else None
 
 
 def _augmenter(spec: ExperimentSpec, data: DataBundle) -> Any:
@@ -223,9 +238,9 @@ def _apply_feature_cache(
 ) -> dict[str, Any]:
     """Prefix outputs of the train and val splits, computed once; inactive (with the reason) otherwise."""
     decision = plan.feature_cache
-    if not decision["active"]:
-        return {"active": False, "reason": decision["reason"]}
-    groups = list(decision["groups"])
+    if not decision.active:
+        return {"active": False, "reason": decision.reason}
+    groups = list(decision.groups)
     session.synchronize()
     started = time.perf_counter()
     cached = []
@@ -238,7 +253,7 @@ def _apply_feature_cache(
     session.synchronize()
     seconds = time.perf_counter() - started
     session.use_prefix_cache(groups)
-    progress.message(f"feature cache: {decision['reason']} ({seconds:.1f} s)")
+    progress.message(f"feature cache: {decision.reason} ({seconds:.1f} s)")
     shape = list(cached[0].inputs.shape[1:])
     return {"active": True, "groups": groups, "seconds": seconds, "shape": shape, "inputs": tuple(cached)}
 
@@ -284,7 +299,8 @@ def _extra(
         **session.details(),
         "init": plan.init,
         "order_fingerprint": order_fingerprint(result.orders),
-        "hyperparameters": plan.hyperparameters,
+        "optimizer": asdict(plan.optimizer),
+        "batchnorm": asdict(plan.batchnorm),
         "feature_cache": cache,
         "frozen_groups_initial": [name for name in plan.groups if plan.epochs and name not in plan.epochs[0].trainable],
         "trainable_params_initial": initial_trainable,

@@ -13,10 +13,11 @@ import pytest
 from builders import digits_bundle, small_bundle
 
 from suite.data.bundle import DataBundle
+from suite.plan import build_request
 from suite.runners.progress import NullProgress
 from suite.runners.protocol import RunOutput
 from suite.spec.models import ExperimentSpec
-from suite.training.run import execute, plan_for
+from suite.training.run import describe, execute, plan_for
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +57,11 @@ def session(runner, tmp_path: Path) -> Iterator[Callable]:
     opened = []
 
     def open_session(spec: ExperimentSpec, shape: tuple[int, int, int], classes: int = 10, shared: bool = False):
-        description = runner.describe(spec.model, shape, classes)
+        request = build_request(spec, shape, classes)
+        description = describe(runner, request)
         plan = plan_for(spec, description)
         weights = draw_initial_weights(description.init_slots, spec.seed) if shared else None
-        opened.append(runner.open_session(spec, plan.to_dict(), shape, classes, weights, tmp_path))
+        opened.append(runner.open_session(request, plan, weights, tmp_path))
         return opened[-1], plan, weights
 
     yield open_session

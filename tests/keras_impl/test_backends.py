@@ -24,13 +24,14 @@ from builders import digits_bundle, keras_spec
 from test_optim import GRADS, P0, torch_adam, torch_sgd
 from keras_impl import create_keras_runner
 from keras_impl.optim import GroupOptimizer
+from suite.plan.sections import optimizer_plan
 from suite.runners.progress import NullProgress
 from suite.spec.models import OptimizerSpec
 from suite.training.run import execute
 
 def optimizer_error(spec, expected):
     variable = keras.Variable(P0, name="w")
-    optimizer = GroupOptimizer(spec, ["g"], {{"w": "g"}})
+    optimizer = GroupOptimizer(optimizer_plan(spec), ["g"], {{"w": "g"}})
     optimizer.build([variable])
     optimizer.set_rates({{"g": spec.lr}})
     for grad in GRADS:

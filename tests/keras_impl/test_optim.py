@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_impl.optim import BETAS, GroupOptimizer
+from keras_impl.optim import GroupOptimizer
+from suite.plan.sections import ADAM_BETAS, optimizer_plan
 from suite.spec.models import OptimizerSpec
 
 P0 = np.array([1.0, -2.0, 0.5], dtype=np.float32)
@@ -14,7 +15,7 @@ GRADS = [np.array(g, dtype=np.float32) for g in ([0.5, -0.3, 2.0], [0.1, 0.4, -1
 def torch_adam(p, grads, lr, weight_decay=0.0, eps=1e-8, decoupled=False):
     """torch.optim.Adam / AdamW (foreach=False), step by step."""
     p, m, v = p.astype(np.float64), np.zeros_like(p, np.float64), np.zeros_like(p, np.float64)
-    (b1, b2) = BETAS
+    (b1, b2) = ADAM_BETAS
     for t, g in enumerate(grads, start=1):
         if decoupled:
             p = p * (1 - lr * weight_decay)
@@ -41,7 +42,7 @@ def torch_sgd(p, grads, lr, weight_decay=0.0, momentum=0.0, nesterov=False):
 
 def _optimizer(spec, variables, groups=None, clip=None):
     groups = groups or {variable.path: "g" for variable in variables}
-    optimizer = GroupOptimizer(spec, sorted(set(groups.values())), groups, clip)
+    optimizer = GroupOptimizer(optimizer_plan(spec, clip), sorted(set(groups.values())), groups)
     optimizer.build(variables)
     return optimizer
 

@@ -13,7 +13,7 @@ from peft_counts import METHODS, expected_trainable
 from keras_impl.freezing import apply_trainable
 from keras_impl.models import build_model
 from keras_impl.params import count_params
-from keras_impl.peft import attach_peft
+from keras_impl.peft import attach_lora
 from suite.spec.models import ModelSpec
 from suite.training.run import plan_for
 
@@ -29,7 +29,7 @@ def opened(session, spec, data):
 
 @pytest.mark.parametrize("model", ["mlp", "simple_cnn", "mobilenet_v2"])
 def test_trainable_counts_match_the_hand_counts(model, runner):
-    """The session's own steps (attach_peft, apply_trainable, count_params) on one build; LoRA, which adds
+    """The session's own steps (attach_lora, apply_trainable, count_params) on one build; LoRA, which adds
     variables, comes last."""
     shape = (32, 32, 3) if model == "mobilenet_v2" else (8, 8, 1)
     description = runner.describe(ModelSpec(name=model), shape, 10)
@@ -37,8 +37,8 @@ def test_trainable_counts_match_the_hand_counts(model, runner):
     built = build_model(ModelSpec(name=model), shape, 10)
     for method in sorted(METHODS, key=lambda name: name.startswith("lora")):
         plan = plan_for(keras_spec({"name": model}, strategy=METHODS[method]), description)
-        attach_peft(built, plan.to_dict()["peft"] or {"train_only": [], "train_only_groups": [], "lora": None})
-        apply_trainable(built, plan.trainable_set(plan.epochs[0]))
+        attach_lora(built, plan.peft)
+        apply_trainable(built, plan.trainable_set(plan.epochs[0]), plan.peft)
         counts = count_params(built)
         assert counts.trainable == expected_trainable(model, method), method
         assert counts.total == counts.trainable + counts.frozen, method

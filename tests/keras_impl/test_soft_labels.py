@@ -5,12 +5,15 @@ import pytest
 from builders import keras_spec
 
 
+def test_the_keras_runner_declares_soft_labels(runner) -> None:
+    assert runner.capabilities.soft_labels
+
+
 def _step(session, augment: dict | None, labels: np.ndarray) -> tuple[tuple[float, int], np.ndarray]:
     spec = keras_spec({"name": "mlp", "dropout": 0.0, "init": "shared"})
     if augment is not None:
         spec = spec.model_copy(update={"dataset": spec.dataset.model_copy(update={"augment": augment})})
     opened, plan, _ = session(spec, (8, 8, 1))
-    assert opened.accepts_soft_labels
     inputs = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
     first = plan.epochs[0]
     opened.begin_phase(plan.trainable_set(first), dict.fromkeys(first.rates, 0.1))

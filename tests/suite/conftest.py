@@ -11,15 +11,23 @@ from suite.runners import registry
 PLUGIN = '''
 """A plugin backend: the plain-numpy backend of tests/numpy_backend.py, plus one whose framework is missing."""
 from numpy_backend import NumpyRunner
+from suite.runners.capabilities import RunnerCapabilities
 from suite.runners.registry import register_runner
 
 
-@register_runner("centroid", requires=(), description="test plugin (plain numpy)")
+@register_runner(
+    "centroid", requires=(), capabilities=NumpyRunner.capabilities, description="test plugin (plain numpy)"
+)
 def create():
     return NumpyRunner()
 
 
-@register_runner("missing", requires=("no_such_framework_xyz",), description="needs a framework not installed")
+@register_runner(
+    "missing",
+    requires=("no_such_framework_xyz",),
+    capabilities=RunnerCapabilities(),
+    description="needs a framework not installed",
+)
 def create_missing():
     raise AssertionError("never created: its framework is missing")
 '''

@@ -11,10 +11,11 @@ import pytest
 from builders import digits_bundle, make_spec, small_bundle
 
 from suite.data.bundle import DataBundle
+from suite.plan import build_request
 from suite.runners.progress import NullProgress
 from suite.runners.protocol import RunOutput
 from suite.spec.models import ExperimentSpec
-from suite.training.run import execute, plan_for
+from suite.training.run import describe, execute, plan_for
 from torch_impl.runner import TorchRunner
 from torch_impl.session import TorchSession
 
@@ -61,8 +62,9 @@ def session_for():
         spec: ExperimentSpec, data: DataBundle, initial: list[np.ndarray] | None = None
     ) -> Iterator[TorchSession]:
         runner = TorchRunner()
-        plan = plan_for(spec, runner.describe(spec.model, data.input_shape, data.num_classes))
-        session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, Path("."))
+        request = build_request(spec, data.input_shape, data.num_classes)
+        plan = plan_for(spec, describe(runner, request))
+        session = runner.open_session(request, plan, initial, Path("."))
         try:
             yield session
         finally:

@@ -3,13 +3,13 @@ import pytest
 
 from suite.runners.protocol import TrainableSet
 from suite.spec.models import ModelSpec
-from torch_impl.feature_cache import prefix_length, split_model
+from torch_impl.feature_cache import prefix_length, prefix_model, suffix_model
 from torch_impl.models import build_model
 
 
-def test_split_model_takes_leading_groups_only():
+def test_prefix_and_suffix_models_cut_at_leading_groups_only():
     built = build_model(ModelSpec(name="resnet18"), (32, 32, 3), 3)
-    prefix, rest = split_model(built, ["stem", "layer1"])
+    prefix, rest = prefix_model(built, ["stem", "layer1"]), suffix_model(built, ["stem", "layer1"])
     assert len(prefix) == 2 and len(rest) == 4 and rest[0] is built.groups["layer2"][0]
     for groups in (["layer1"], ["stem", "layer2"], [], ["stem", "layer1", "layer2", "layer3", "layer4", "head"]):
         with pytest.raises(ValueError, match="leading prefix"):

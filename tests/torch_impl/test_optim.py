@@ -1,5 +1,6 @@
 import torch
 
+from suite.plan.sections import optimizer_plan
 from suite.runners.protocol import TrainableSet
 from suite.spec.models import ModelSpec, OptimizerSpec
 from torch_impl.models import build_model
@@ -11,10 +12,11 @@ MLP = ("hidden1", "hidden2", "head")
 def test_one_param_group_per_layer_group_at_its_rate():
     built = build_model(ModelSpec(name="resnet18"), (32, 32, 3), 3)
     rates = {"stem": 1e-8, "layer1": 1e-7, "layer2": 1e-6, "layer3": 1e-5, "layer4": 1e-4, "head": 1e-3}
-    optimizer = build_optimizer(OptimizerSpec(name="adamw", weight_decay=0.01), built, rates, adam_epsilon=1e-7)
+    adamw = OptimizerSpec(name="adamw", weight_decay=0.01, epsilon=1e-7)
+    optimizer = build_optimizer(optimizer_plan(adamw), built, rates)
     assert learning_rates(optimizer) == rates
     assert all(group["eps"] == 1e-7 and group["weight_decay"] == 0.01 for group in optimizer.param_groups)
-    sgd = build_optimizer(OptimizerSpec(name="sgd", momentum=0.9, nesterov=True), built, rates, adam_epsilon=1e-8)
+    sgd = build_optimizer(optimizer_plan(OptimizerSpec(name="sgd", momentum=0.9, nesterov=True)), built, rates)
     assert isinstance(sgd, torch.optim.SGD) and sgd.param_groups[0]["nesterov"]
 
 

@@ -6,6 +6,7 @@ from suite.environment import cpu_supports_bf16
 from suite.runners.protocol import TrainableSet
 from suite.spec.models import ModelSpec
 from torch_impl.models import build_model
+from torch_impl.runner import TorchRunner
 
 ROW_KEYS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr")
 RESNET18 = ("stem", "layer1", "layer2", "layer3", "layer4", "head")
@@ -151,7 +152,7 @@ def test_soft_labels_give_the_same_step_as_one_hot_indices(digits, spec_for, ses
     results = []
     for targets in (labels, np.eye(10, dtype=np.float32)[labels]):
         with session_for(spec_for({"name": "mlp", "dropout": 0.0}), digits) as session:
-            assert session.accepts_soft_labels
+            assert TorchRunner.capabilities.soft_labels
             session.begin_phase(
                 TrainableSet(("hidden1", "hidden2", "head")), dict.fromkeys(("hidden1", "hidden2", "head"), 1e-2)
             )

@@ -9,7 +9,7 @@ from suite.data.preprocess import Preprocessing
 from suite.spec.models import ModelSpec
 from torch_impl.models import BuiltModel
 from torch_impl.runner import TorchRunner
-from torch_impl.shared_weights import load_neutral, slot_bindings
+from torch_impl.shared_weights import load_weights, slot_bindings
 
 SHARED = [
     ({"name": "mlp"}, (4, 4, 3), 6),
@@ -130,7 +130,7 @@ def test_depthwise_kernel_layout_matches_a_numpy_depthwise_convolution():
     assert [b.slot.name for b in bindings] == ["dw.0.depthwise_kernel", "head.0.dense_kernel", "head.0.bias"]
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(b.slot.shape).astype(np.float32) for b in bindings]
-    load_neutral(bindings, arrays)
+    load_weights(bindings, arrays)
     inputs = images((5, 5, 4), 2)
     with torch.no_grad():
         got = depthwise(torch.from_numpy(inputs).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()

@@ -9,8 +9,9 @@ import pytest
 import torch
 from builders import train_steps
 
+from suite.plan import build_request
 from suite.runners.protocol import TrainableSet
-from suite.training.run import plan_for
+from suite.training.run import describe, plan_for
 from torch_impl.runner import TorchRunner
 
 CASES = {
@@ -21,9 +22,10 @@ CASES = {
 
 def _opened(spec, data):
     runner = TorchRunner()
-    plan = plan_for(spec, runner.describe(spec.model, data.input_shape, data.num_classes)).to_dict()
-    session = runner.open_session(spec, plan, data.input_shape, data.num_classes, None, Path("."))
-    session.begin_phase(TrainableSet(tuple(plan["groups"][-3:])), dict.fromkeys(plan["groups"], 1e-3))
+    request = build_request(spec, data.input_shape, data.num_classes)
+    plan = plan_for(spec, describe(runner, request))
+    session = runner.open_session(request, plan, None, Path("."))
+    session.begin_phase(TrainableSet(tuple(plan.groups[-3:])), dict.fromkeys(plan.groups, 1e-3))
     return session
 
 

@@ -13,17 +13,10 @@ from torch_impl.models.applications import build_torchvision, torchvision_names
 from torch_impl.models.registry import BuiltModel, InputShape, register_model, registered_models
 from torch_impl.models.weights import load_local_state_dict, load_matching, weights_kind
 
-PARITY_NOTES = {
-    "mobilenet_v2": "keras.applications pads stride-2 convolutions asymmetrically (ZeroPadding2D ((0,1),(0,1))), "
-    "torchvision symmetrically: not the same function",
-}
-"""Why a shared architecture's torch version is not the same function as the other backends' (``suite parity``)."""
-
 _RESNET_PREFIXES = ("resnet", "wide_resnet", "resnext")
 _FAMILY_PREFIXES = (*_RESNET_PREFIXES, "mobilenet_v2", "mobilenet_v3", "efficientnet", "vgg")
 
 __all__ = [
-    "PARITY_NOTES",
     "BuiltModel",
     "InputShape",
     "build_model",

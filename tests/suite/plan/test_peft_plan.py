@@ -14,11 +14,11 @@ def test_train_only_plan_is_neutral_data_and_stops_the_feature_cache() -> None:
         make_spec(strategy={"freeze": "all_but_head", "train_only": ["norm", "bias"]}), model_description()
     )
     assert plan.peft is not None
-    assert plan.peft["train_only"] == ["bias", "norm"]
-    assert plan.peft["groups"] == ["stem", "layer1", "layer2"]
-    assert plan.peft["lora"] is None
-    assert not plan.feature_cache["active"]
-    assert "PEFT" in plan.feature_cache["reason"] and "stem" in plan.feature_cache["reason"]
+    assert plan.peft.train_only == ["bias", "norm"]
+    assert plan.peft.groups == ["stem", "layer1", "layer2"]
+    assert plan.peft.lora is None
+    assert not plan.feature_cache.active
+    assert "PEFT" in plan.feature_cache.reason and "stem" in plan.feature_cache.reason
     assert plan.epochs[0].trainable == ["head"] and plan.epochs[0].trainable_params is None
     assert json.loads(json.dumps(plan.to_dict()))["peft"]["train_only_groups"] == ["stem", "layer1", "layer2"]
 
@@ -26,17 +26,17 @@ def test_train_only_plan_is_neutral_data_and_stops_the_feature_cache() -> None:
 def test_lora_convention_and_group_targets_keep_the_untouched_prefix_cached() -> None:
     strategy = {"freeze": "all_but_head", "lora": {"rank": 4, "alpha": 8, "targets": ["last:1"]}}
     plan = build_plan(make_spec(strategy=strategy), model_description())
-    lora = plan.peft["lora"]
-    assert lora["scaling"] == 2.0 and lora["groups"] == ["layer2"] and lora["init"] == {"a": "he_uniform", "b": "zeros"}
-    assert lora["depthwise"].startswith("skipped") and lora["merge_for_test"]
-    assert plan.peft["groups"] == ["layer2"]
-    assert plan.feature_cache["groups"] == ["stem", "layer1"]  # layer2 has dropout in the helper model anyway
+    lora = plan.peft.lora
+    assert lora.scaling == 2.0 and lora.groups == ["layer2"] and (lora.init.a, lora.init.b) == ("he_uniform", "zeros")
+    assert lora.depthwise.startswith("skipped") and lora.merge_for_test
+    assert plan.peft.groups == ["layer2"]
+    assert plan.feature_cache.groups == ["stem", "layer1"]  # layer2 has dropout in the helper model anyway
 
 
 def test_lora_kinds_adapt_every_frozen_group() -> None:
     plan = build_plan(make_spec(strategy={"freeze_blocks": 2, "lora": {}}), model_description())
-    assert plan.peft["lora"]["groups"] == ["stem", "layer1"] and plan.peft["lora"]["kinds"] == ["conv", "linear"]
-    assert plan.peft["lora"]["scaling"] == 2.0  # defaults: rank 8, alpha 16
+    assert plan.peft.lora.groups == ["stem", "layer1"] and plan.peft.lora.kinds == ["conv", "linear"]
+    assert plan.peft.lora.scaling == 2.0  # defaults: rank 8, alpha 16
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,7 @@ def test_finetune_phase_restarts_the_schedule_and_unfreezes() -> None:
 
 def test_feature_cache_takes_the_always_frozen_prefix_up_to_dropout() -> None:
     plan = build_plan(make_spec(strategy={"freeze": "all_but_head"}), model_description())
-    assert plan.feature_cache["active"] and plan.feature_cache["groups"] == ["stem", "layer1"]
+    assert plan.feature_cache.active and plan.feature_cache.groups == ["stem", "layer1"]
 
 
 @pytest.mark.parametrize(
@@ -59,7 +59,7 @@ def test_feature_cache_takes_the_always_frozen_prefix_up_to_dropout() -> None:
 )
 def test_feature_cache_off_with_the_reason(strategy: dict, sequential: bool, reason: str) -> None:
     plan = build_plan(make_spec(strategy=strategy), model_description(sequential))
-    assert not plan.feature_cache["active"] and reason in plan.feature_cache["reason"]
+    assert not plan.feature_cache.active and reason in plan.feature_cache.reason
 
 
 def test_feature_cache_true_but_impossible_names_the_key() -> None:
@@ -68,14 +68,15 @@ def test_feature_cache_true_but_impossible_names_the_key() -> None:
     off = build_plan(
         make_spec(strategy={"freeze": "all_but_head"}, training={"feature_cache": False}), model_description()
     )
-    assert not off.feature_cache["active"] and off.feature_cache["reason"] == "training.feature_cache = false"
+    assert not off.feature_cache.active and off.feature_cache.reason == "training.feature_cache = false"
 
 
 def test_hyperparameters_init_and_order_are_recorded() -> None:
     spec = make_spec(optimizer={"epsilon": 1e-7}, model={"bn_momentum": 0.01, "bn_epsilon": 1e-3, "init": "shared"})
     plan = build_plan(spec, model_description())
-    assert plan.hyperparameters == {"adam_epsilon": 1e-7, "bn_momentum": 0.01, "bn_epsilon": 1e-3}
-    assert plan.init == "shared" and plan.batch_order["source"] == "suite" and plan.batch_order["seed"] == 0
+    assert (plan.optimizer.epsilon, plan.optimizer.betas) == (1e-7, (0.9, 0.999))
+    assert (plan.batchnorm.momentum, plan.batchnorm.epsilon) == (0.01, 1e-3)
+    assert plan.init == "shared" and plan.batch_order.source == "suite" and plan.batch_order.seed == 0
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 """Augmented training batches: independent of batch size and threads, fingerprinted, never val/test."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -65,7 +66,11 @@ def test_prefetched_keeps_the_order_and_stops_cleanly() -> None:
 @pytest.fixture
 def numpy_backend(monkeypatch: pytest.MonkeyPatch) -> None:
     registry.discover()
-    monkeypatch.setitem(registry._RUNNERS, "numpy", registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy"))
+    monkeypatch.setitem(
+        registry._RUNNERS,
+        "numpy",
+        registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy", NumpyRunner.capabilities),
+    )
 
 
 def _spec(augment: dict, **training) -> ExperimentSpec:
@@ -124,12 +129,9 @@ def test_mixup_and_cutmix_train_on_soft_labels_through_the_loop(numpy_backend: N
     assert output.history[-1]["val_accuracy"] > 0.15 and output.history[1]["val_loss"] < output.history[0]["val_loss"]
 
 
-def test_a_session_without_soft_labels_is_refused_before_training(numpy_backend: None, tmp_path: Path) -> None:
+def test_a_backend_without_soft_labels_is_refused_before_training(numpy_backend: None, tmp_path: Path) -> None:
     class HardLabelsOnly(NumpyRunner):
-        def open_session(self, *args):
-            session = super().open_session(*args)
-            session.accepts_soft_labels = False
-            return session
+        capabilities = replace(NumpyRunner.capabilities, soft_labels=False)
 
     with pytest.raises(ValueError, match="mixup/cutmix train on class probabilities"):
         execute(_spec({"mixup": 0.2}), HardLabelsOnly(), digits_bundle(), tmp_path, NullProgress())

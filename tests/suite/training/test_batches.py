@@ -88,14 +88,18 @@ class _Session:
     device_feed = _Feed()
 
 
+class _HostSession:
+    device_feed = None
+
+
 def test_session_batches_go_through_the_feed_only_for_pixel_inputs() -> None:
     prep = Preprocessing(channels=1)
     pixels, floats = make_inputs(_split(), prep, pixels=True), make_inputs(_split(), prep)
-    assert has_device_feed(_Session()) and not has_device_feed(object())
+    assert has_device_feed(_Session()) and not has_device_feed(_HostSession())
     assert next(session_batches(_Session(), pixels, 4))[0] == "device"
     batch, _ = next(session_batches(_Session(), floats, 4))
     assert batch.dtype == np.float32
-    batch, _ = next(session_batches(object(), pixels, 4, epoch_order(0, 0, 12), 0))
+    batch, _ = next(session_batches(_HostSession(), pixels, 4, epoch_order(0, 0, 12), 0))
     assert batch.dtype == np.uint8
 
 

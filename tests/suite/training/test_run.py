@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import digits_bundle
+from builders import digits_bundle, numpy_spec
 from numpy_backend import NumpyRunner
 
 from suite.runners import registry
@@ -18,21 +18,14 @@ from suite.training.run import execute
 def numpy_backend_registered(monkeypatch: pytest.MonkeyPatch) -> None:
     """The numpy backend is registered for these tests only (other tests list the real backends)."""
     registry.discover()
-    monkeypatch.setitem(registry._RUNNERS, "numpy", registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy"))
+    monkeypatch.setitem(
+        registry._RUNNERS,
+        "numpy",
+        registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy", NumpyRunner.capabilities),
+    )
 
 
-def _spec(**sections) -> ExperimentSpec:
-    base = {
-        "name": "t",
-        "backend": "numpy",
-        "dataset": {"source": "digits"},
-        "model": {"name": "mlp2"},
-        "optimizer": {"name": "sgd", "lr": 0.5},
-        "training": {"epochs": 3, "batch_size": 64},
-    }
-    for key, value in sections.items():
-        base[key] = {**base.get(key, {}), **value}
-    return ExperimentSpec.model_validate(base)
+_spec = numpy_spec
 
 
 def _run(spec: ExperimentSpec, tmp_path: Path) -> tuple:
