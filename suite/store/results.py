@@ -180,12 +180,19 @@ def check_outputs(directory: Path) -> None:
     """Raise StoreError unless the run is whole.
 
     Whole: ``result.json`` says completed and holds the test metrics, and ``spec.toml``, ``history.csv``
-    and ``predictions.npz`` are there and read cleanly.
+    and ``predictions.npz`` are there and read cleanly. A tuning trial (result.json has ``trial``) holds its
+    validation ``objective`` instead and has no test predictions.
     """
     result = load_result(directory)
     path = directory / RESULT_FILE
     if result["status"] != statuses.COMPLETED:
         raise StoreError(path, f"status is {result['status']!r}, not {statuses.COMPLETED!r}")
+    if "trial" in result:
+        if not _is_number((result.get("objective") or {}).get("value")):
+            raise StoreError(path, '"objective.value" of a completed trial is missing or not a number')
+        load_spec(directory)
+        load_history(directory)
+        return
     metrics = result.get("metrics")
     if not isinstance(metrics, dict):
         raise StoreError(path, f'status {statuses.COMPLETED!r} without a "metrics" object')

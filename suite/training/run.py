@@ -52,13 +52,16 @@ def execute(
     *,
     deadline: Deadline | None = None,
     on_resume: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    test: bool = True,
 ) -> RunOutput:
     """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``.
 
     With ``training.resumable`` (and ``run_dir/spec.toml`` present) the loop writes a resume state after
     every epoch and continues from one left by an earlier attempt of the same spec; ``deadline`` stops
     training past ``training.time_limit``. Raises :class:`~suite.training.stops.RunStopped` on divergence
-    or timeout.
+    or timeout, or when ``on_epoch`` (which hears every epoch's history row) raises it. With ``test=False``
+    (a tuning trial) the test split is never touched: no parity probe, no test pass, empty test outputs.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     description = runner.describe(spec.model, data.input_shape, data.num_classes)
@@ -69,22 +72,29 @@ def execute(
     initial = draw_initial_weights(description.init_slots, spec.seed) if plan.init == "shared" else None
     session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, run_dir)
     try:
-        probe = _parity_probe(session, data, description)
-        controls = _Controls(deadline, _resume_store(spec, session, run_dir, progress), on_resume)
+        probe = _parity_probe(session, data, description) if test else None
+        resume_store = _resume_store(spec, session, run_dir, progress)
+        controls = _Controls(deadline, resume_store, on_resume, on_epoch, test)
         output = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
     finally:
         session.close()
-    output.extra["parity_probe"] = probe
+    if probe is not None:
+        output.extra["parity_probe"] = probe
     return output
 
 
 @dataclass(frozen=True)
 class _Controls:
-    """What the worker adds to a run: its deadline, its resume state and who hears of a resume."""
+    """What the worker adds to a run: deadline, resume state, who hears of a resume and of each epoch, testing.
+
+    ``test`` is False for a tuning trial: the test split is not touched.
+    """
 
     deadline: Deadline | None = None
     resume: ResumeStore | None = None
     on_resume: Callable[[int, int], None] | None = None
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None
+    test: bool = True
 
 
 def _resume_store(
@@ -127,7 +137,7 @@ def _train_and_test(
         )
     ids = data.sample_ids.get("train")
     train_inputs = make_train_inputs(data.train, data.preprocessing, augmenter, ids, spec.training.num_workers)
-    val_inputs, test_inputs = (make_inputs(split, data.preprocessing) for split in (data.val, data.test))
+    val_inputs = make_inputs(data.val, data.preprocessing)
     eval_batch = spec.training.eval_batch_size or spec.training.batch_size
     cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
     if cache["active"]:
@@ -144,6 +154,7 @@ def _train_and_test(
         resume=controls.resume,
         on_resume=controls.on_resume,
         setup_seconds=cache.get("seconds", 0.0),
+        on_epoch=controls.on_epoch,
     )
     logger = None
     if spec.training.tensorboard:
@@ -154,9 +165,8 @@ def _train_and_test(
         if logger is not None:
             logger.close()
     session.use_prefix_cache(None)
-    unmerged = _unmerged_eval_speed(plan, session, test_inputs, eval_batch)
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
-    logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
+    unmerged, logits, labels = _test_pass(plan, session, data, eval_batch, test_meter, controls.test)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
     if unmerged is not None:
         extra["peft"] = {
@@ -179,6 +189,18 @@ def _train_and_test(
         resumed_from_epoch=result.resumed_from_epoch,
         resumes=result.resumes,
     )
+
+
+def _test_pass(
+    plan: TrainingPlan, session: TrainingSession, data: DataBundle, batch_size: int, meter: ThroughputMeter, test: bool
+) -> tuple[float | None, np.ndarray, np.ndarray]:
+    """(unmerged LoRA eval img/s, test logits, test labels); empty outputs, the split unread, when not ``test``."""
+    if not test:
+        return None, np.zeros((0, data.num_classes), np.float32), np.zeros(0, np.int64)
+    test_inputs = make_inputs(data.test, data.preprocessing)
+    unmerged = _unmerged_eval_speed(plan, session, test_inputs, batch_size)
+    logits, labels = predict_all(session, test_inputs, batch_size, meter)
+    return unmerged, logits, labels
 
 
 def _unmerged_eval_speed(
