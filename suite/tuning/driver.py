@@ -71,6 +71,7 @@ def planned_runs(runs: Sequence[ExperimentSpec], tune: dict[str, TuneSpec]) -> i
 
 def prepare_storage(out_dir: Path) -> None:
     """Create ``OUT/tuning.db`` and its tables once, before configurations are tuned side by side."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     open_storage(storage_url(out_dir))
 
 

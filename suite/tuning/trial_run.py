@@ -1,6 +1,6 @@
 """What a worker does differently when its run is a tuning trial (result.json's ``trial`` entry says so).
 
-The test split is sealed (any read raises :class:`TestSplitSealed`), the pruner hears every epoch's objective
+The test split is sealed (any read raises :class:`SealedSplitRead`), the pruner hears every epoch's objective
 through the loop's ``on_epoch`` and may stop the run as ``pruned``, and the stored result holds the validation
 objective instead of test metrics. Runs in the worker process.
 """
@@ -16,7 +16,7 @@ from suite.training.stops import RunStopped
 from suite.tuning.space import OBJECTIVES
 
 
-class TestSplitSealed(RuntimeError):
+class SealedSplitRead(RuntimeError):
     """Something read the test split during tuning."""
 
 
@@ -24,10 +24,10 @@ class SealedSplit:
     """Stands in for the test split of a trial: its images, labels and length cannot be read."""
 
     def __getattr__(self, name: str) -> Any:
-        raise TestSplitSealed(f"the test split was read ({name}) during tuning; trials see train and val only")
+        raise SealedSplitRead(f"the test split was read ({name}) during tuning; trials see train and val only")
 
     def __len__(self) -> int:
-        raise TestSplitSealed("the test split was read (len) during tuning; trials see train and val only")
+        raise SealedSplitRead("the test split was read (len) during tuning; trials see train and val only")
 
 
 def seal_test_split(data: DataBundle) -> DataBundle:
