@@ -1,4 +1,5 @@
-"""A tuned study through the executor on the plain-numpy plugin backend: trials, final runs, resume, pruning."""
+"""A tuned study through the executor on the plain-numpy plugin backend: trials, final runs, report
+(one worker process per run: slow here)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reports import build_report
 from suite import store
 from suite.execution.executor import run_study
 from suite.spec.loader import load_study
@@ -43,6 +45,7 @@ def _study(tmp_path: Path, text: str = SPEC):
     return load_study(path)
 
 
+@pytest.mark.slow
 def test_trials_then_final_runs_on_every_seed(plugin_path: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     records = run_study(_study(tmp_path), out, quiet=True)
@@ -63,4 +66,7 @@ def test_trials_then_final_runs_on_every_seed(plugin_path: Path, tmp_path: Path)
         assert trial["objective"]["name"] == "val_accuracy"
     assert all("test_accuracy" in final["metrics"] for final in finals)
     again = run_study(_study(tmp_path), out, quiet=True)
-    assert [record.status for record in again] == ["skipped", "skipped"]
+    assert [record.status for record in again] == ["skipped"] * 5
+    report = build_report([out]).read_text()
+    assert "## Tuning" in report and f"lr = {best['values']['lr']:.4g}" in report
+    assert "Tuning progress" in report and (out / "figures" / "tuning.png").stat().st_size > 0
