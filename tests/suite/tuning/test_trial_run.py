@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from builders import digits_bundle
+from builders import digits_bundle, make_spec
 from numpy_backend import NumpyRunner
+from resumable_backend import numpy_backend_registered  # noqa: F401 - an autouse fixture
 
-from suite.runners import registry
 from suite.runners.progress import NullProgress
 from suite.spec.models import ExperimentSpec
 from suite.store import statuses
@@ -21,23 +21,10 @@ from suite.tuning.trial_run import EpochReporter, SealedSplitRead, seal_test_spl
 optuna = pytest.importorskip("optuna")
 
 
-@pytest.fixture(autouse=True)
-def numpy_backend_registered(monkeypatch: pytest.MonkeyPatch) -> None:
-    registry.discover()
-    monkeypatch.setitem(registry._RUNNERS, "numpy", registry.RunnerEntry("numpy", NumpyRunner, (), "plain numpy"))
-
-
 def _spec() -> ExperimentSpec:
-    return ExperimentSpec.model_validate(
-        {
-            "name": "t",
-            "backend": "numpy",
-            "dataset": {"source": "digits"},
-            "model": {"name": "mlp2"},
-            "optimizer": {"name": "sgd", "lr": 0.5},
-            "training": {"epochs": 2, "batch_size": 64},
-        }
-    )
+    """The digits ``mlp2`` of the numpy backend, two epochs."""
+    torch_like = make_spec({"name": "mlp2"}, optimizer={"name": "sgd", "lr": 0.5}).model_dump()
+    return ExperimentSpec.model_validate({**torch_like, "backend": "numpy"})
 
 
 def test_a_trial_trains_and_validates_without_reading_the_test_split(tmp_path: Path) -> None:
