@@ -47,7 +47,10 @@ def tuning_table(entries: list[dict[str, Any]], configs: pd.DataFrame) -> Table 
     text["Test accuracy (final runs)"] = [
         fmt.pct_summary(*values) if values else fmt.MISSING for values in data["Test accuracy (final runs)"]
     ]
-    text["Best validation"] = [fmt.number(value) for value in data["Best validation"]]
+    text["Best validation"] = [
+        (fmt.pct if entry["objective"] == "val_accuracy" else fmt.number)(value)
+        for entry, value in zip(entries, data["Best validation"], strict=True)
+    ]
     objectives = sorted({entry["objective"] for entry in entries})
     intro = (
         f"Each configuration was tuned on its own with the same budget and sampler seed; the objective is "
