@@ -26,6 +26,8 @@ from suite.store import statuses
 from suite.store.checks import SAMPLE_IDS, history_problem, json_kind, predictions_problem
 
 RUNS_DIR = "runs"
+TRIALS_DIR = "trials"
+"""``OUT/trials/<run_id>``: a tuned study's trial runs (:mod:`suite.tuning`), kept apart from the compared runs."""
 RESULT_FILE = "result.json"
 SPEC_FILE = "spec.toml"
 HISTORY_FILE = "history.csv"

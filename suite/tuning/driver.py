@@ -26,7 +26,6 @@ from suite.tuning.specs import final_specs, trial_spec
 from suite.tuning.studies import distributions, open_storage, open_study, sampler_for, storage_url
 from suite.tuning.summary import configuration_summary, write_configuration
 
-TRIALS_DIR = "trials"
 LOCKS_DIR = "tuning-locks"
 Execute = Callable[..., RunRecord]
 """Run one spec in the caller's slot: ``execute(spec, extra=<more result.json fields>, directory=<run dir or None>)``
@@ -135,7 +134,7 @@ def _run_trial(study: Any, trial: Any, unit: TunedConfiguration, out_dir: Path, 
         "storage": storage_url(out_dir),
         "tune": unit.tune.model_dump(mode="json"),
     }
-    record = execute(spec, extra={"trial": entry}, directory=out_dir / TRIALS_DIR / run_id(spec))
+    record = execute(spec, extra={"trial": entry}, directory=out_dir / store.TRIALS_DIR / run_id(spec))
     if record.status not in (statuses.INTERRUPTED, RUNNING_ELSEWHERE):
         _tell(study, number, record)
     return record
