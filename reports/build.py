@@ -17,6 +17,7 @@ from reports.tables_compare import strategy_table, zoo_table
 from reports.tables_core import efficiency_table, leaderboard_table, runs_table
 from reports.tables_status import DAMAGED_TITLE, damaged_table, status_table
 from reports.tidy import runs_frame
+from reports.tuning import tuning_entries, tuning_table
 from reports.uncertainty import methods_section
 from suite.store import statuses
 
@@ -68,7 +69,7 @@ def write_table(frame: pd.DataFrame, path: Path, fmt: str) -> Path:
 
 def write_markdown(study_dirs: list[Path], stored: StoredStudies, frame: pd.DataFrame, path: Path) -> Path:
     """Render every section the data supports into ``path`` (figures under ``path.parent/figures``)."""
-    from reports.figures import run_figures, study_figures  # matplotlib only when drawing
+    from reports.figures import run_figures, study_figures, tuning_figure  # matplotlib only when drawing
 
     path.parent.mkdir(parents=True, exist_ok=True)
     folder = path.parent / FIGURES_DIR
@@ -83,9 +84,12 @@ def write_markdown(study_dirs: list[Path], stored: StoredStudies, frame: pd.Data
         cross_framework_table(configs, frame),
         strategy_table(configs),
     ]
+    entries = tuning_entries(study_dirs)
+    tables.insert(0, tuning_table(entries, configs))
     parts += [markdown.section(table) for table in tables if table is not None]
     parts.append(_best_run_section(records, per_run, path.parent))
-    parts.append(markdown.figures_section(study_figures(records, configs, folder), path.parent))
+    figures = [*study_figures(records, configs, folder), tuning_figure(entries, folder)]
+    parts.append(markdown.figures_section([figure for figure in figures if figure is not None], path.parent))
     runs = runs_table(frame, markdown.run_links(per_run, path.parent))
     others = [status_table(frame), damaged_table(stored.damaged, path.parent)]
     parts += [markdown.section(table) for table in (runs, *others) if table is not None]

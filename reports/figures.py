@@ -207,3 +207,17 @@ def _confusion(record: RunRecord) -> np.ndarray | None:
         return None
     labels, scores = predictions
     return plots_run.confusion_from_predictions(labels, scores, scores.shape[1])
+
+
+def tuning_figure(entries: list[dict], folder: Path) -> FigureRef | None:
+    """Best-so-far validation score against trials, per tuned configuration (None when nothing was tuned)."""
+    from reports.tuning import best_so_far
+
+    series = [(entry["config"], best_so_far(entry)) for entry in entries]
+    series = [(label, points) for label, points in series if points]
+    if not series:
+        return None
+    objectives = " / ".join(sorted({entry["objective"] for entry in entries}))
+    path = plots_study.best_so_far_curves(series, objectives, folder / "tuning.png")
+    caption = f"Best {objectives} of the completed trials so far, per configuration (pruned and failed trials skipped)."
+    return FigureRef("Tuning progress", path, caption)

@@ -72,7 +72,7 @@ class StoredStudies:
 
 
 def find_run_dirs(study_dir: Path) -> list[Path]:
-    """Run directories of a study: ``runs/*``, or the directory itself when it is one run."""
+    """Run directories of a study: ``runs/*``, or the directory itself when it is one run (never ``trials/*``)."""
     study_dir = Path(study_dir)
     if not study_dir.is_dir():
         raise FileNotFoundError(f"no such results directory: {study_dir}")
@@ -81,7 +81,8 @@ def find_run_dirs(study_dir: Path) -> list[Path]:
     runs = study_dir / store.RUNS_DIR
     if runs.is_dir():
         return sorted(path for path in runs.iterdir() if path.is_dir())
-    return sorted(path.parent for path in study_dir.rglob(store.RESULT_FILE))
+    found = study_dir.rglob(store.RESULT_FILE)  # a tuned study's trials are not compared runs
+    return sorted(path.parent for path in found if store.TRIALS_DIR not in path.relative_to(study_dir).parts[:-2])
 
 
 def study_name(study: dict[str, Any], study_dir: Path) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import EngFormatter, MaxNLocator, NullFormatter
 
-from suite.plots.style import backend_colour, new_figure, save, short
+from suite.plots.style import backend_colour, new_figure, run_colour, save, short
 
 ANNOTATE_MAX_POINTS = 12
 LOG_SCALE_SPAN = 10.0  # a cost axis spanning at least this factor is drawn on a log scale
@@ -227,4 +227,18 @@ def group_lrs_across_backends(histories: list[tuple[str, pd.DataFrame]], title: 
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1.0), loc="upper left", ncol=1 + len(groups) // 12)
     figure.suptitle(short(title, 90), fontsize=11)
+    return save(figure, path)
+
+
+def best_so_far_curves(series: list[tuple[str, list[tuple[int, float]]]], ylabel: str, path: Path) -> Path:
+    """Best validation score so far against the trial number, one step line per tuned configuration."""
+    figure = new_figure(9.0, 4.5)
+    axis = figure.subplots()
+    for index, (label, points) in enumerate(series):
+        trials, values = zip(*points, strict=True)
+        axis.step(trials, values, where="post", marker="o", color=run_colour(index), label=short(label))
+    axis.set(xlabel="Trial", ylabel=ylabel, title="Tuning: best validation score so far")
+    axis.grid(alpha=0.3)
+    _epoch_ticks(axis)
+    _legend_outside(axis)
     return save(figure, path)

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from suite.cli.app import SetOption, app, out_console
 from suite.cli.introspection import introspect
-from suite.cli.spec_loading import exit_on_preflight_problems, load_or_exit
+from suite.cli.spec_loading import exit_on_preflight_problems, exit_unless_tunable, load_or_exit, planned_line
 from suite.spec.models import ExperimentSpec
 
 
@@ -53,6 +53,8 @@ def validate(
             str(run_spec.training.epochs),
         )
     out_console.print(table)
+    out_console.print(planned_line(study), highlight=False, markup=False)
+    exit_unless_tunable(study)
     if not no_check:
         exit_on_preflight_problems(study)
     if plan:

@@ -34,3 +34,30 @@ def exit_on_preflight_problems(study: Study) -> None:
         _err.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
     if problems:
         raise typer.Exit(code=2)
+
+
+def exit_unless_tunable(study: Study) -> None:
+    """A study that tunes needs Optuna: when it is missing, print the pip command and exit with status 2."""
+    from suite.tuning.studies import optuna_problem
+
+    problem = optuna_problem() if study.tune else None
+    if problem:
+        _err.print(problem, highlight=False, markup=False, emoji=False, soft_wrap=True)
+        raise typer.Exit(code=2)
+
+
+def planned_line(study: Study) -> str:
+    """``12 runs to execute: 2 configurations tuned x 4 trials + 4 final runs, 0 untuned runs``."""
+    from suite.tuning.driver import TunedConfiguration, planned_runs, work_units
+
+    total = planned_runs(study.runs, study.tune)
+    if not study.tune:
+        return f"{total} run(s) to execute"
+    units = work_units(study.runs, study.tune)
+    tuned = [unit for unit in units if isinstance(unit, TunedConfiguration)]
+    trials = sum(unit.tune.trials for unit in tuned)
+    finals = sum(len(unit.runs) for unit in tuned)
+    return (
+        f"{total} run(s) to execute: {len(tuned)} configuration(s) tuned with {trials} trial(s) in all, "
+        f"{finals} final run(s) on the chosen values, {len(units) - len(tuned)} untuned run(s)"
+    )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from suite.cli.app import MlflowOption, SetOption, app, err_console, out_console
-from suite.cli.spec_loading import exit_on_preflight_problems, load_or_exit
+from suite.cli.spec_loading import exit_on_preflight_problems, exit_unless_tunable, load_or_exit
 
 if TYPE_CHECKING:
     from suite.execution.launch import Launcher
@@ -66,6 +66,7 @@ def run(
     if not study.runs:
         err_console.print(f"--only: no run matches {', '.join(only or [])}", highlight=False, markup=False)
         raise typer.Exit(code=2)
+    exit_unless_tunable(study)
     if check:
         exit_on_preflight_problems(study)
     out_dir = out or Path("results") / study.name
@@ -88,7 +89,7 @@ def run(
         raise typer.Exit(code=130) from None
     finally:
         launcher.close()
-    unfinished = [record for record in records if record.status not in {"completed", "skipped"}]
+    unfinished = [record for record in records if record.status not in {"completed", "skipped", "pruned"}]
     for line in status_counts(records):
         err_console.print(line, highlight=False, markup=False)
     if not quiet:

@@ -18,8 +18,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
@@ -36,6 +37,9 @@ from suite.spec.serialize import run_id, spec_to_data, spec_to_toml
 from suite.store import statuses
 from suite.strategies import reference_class, strategy_label
 from suite.tracking import StudyTracker
+
+if TYPE_CHECKING:
+    from suite.tuning.driver import TunedConfiguration
 
 __all__ = ["LOG_FILE", "RunRecord", "config_name", "result_header", "run_study", "select_runs", "status_counts"]
 
@@ -113,8 +117,12 @@ def run_study(
     Completed runs are skipped; interrupted and unavailable ones are (re)started, continuing from their
     last epoch when they left a resume state; failed, diverged, timed-out and killed runs are rerun only
     with ``retry_failed``. After each run ``tracker`` tracks its stored result (TensorBoard, MLflow).
+    A tuned configuration (``study.tune``) is one unit of work: its trials, then its final runs
+    (:mod:`suite.tuning.driver`); its records are the trials' and the final runs'.
     Interrupting the executor (Ctrl-C, SIGTERM) stops every worker and leaves their runs ``interrupted``.
     """
+    from suite.tuning.driver import planned_runs, prepare_storage, tune_configuration, work_units
+
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = tracker or StudyTracker(out_dir, study.name, study.mlflow)
     launcher = launcher or LocalLauncher()
@@ -124,41 +132,47 @@ def run_study(
     slot_lock = threading.Lock()
     stop = threading.Event()
     context = _Context(study.name, out_dir, launcher, retry_failed, stop)
-    records: dict[int, RunRecord] = {}
-    with Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1) as display, _terminate_as_interrupt():
+    records: dict[int, list[RunRecord]] = {}
+    if study.tune:
+        prepare_storage(out_dir)
+    total = planned_runs(study.runs, study.tune)
+    with Display(quiet=quiet, total_runs=total, concurrent=jobs > 1) as display, _terminate_as_interrupt():
         context.display = display
 
-        def execute(index: int, spec: ExperimentSpec) -> RunRecord:
+        def execute(index: int, unit: ExperimentSpec | TunedConfiguration) -> list[RunRecord]:
             with slot_lock:
                 slot = free_slots.pop()
             try:
-                return _execute_one(spec, slot, context)
+                if isinstance(unit, ExperimentSpec):
+                    return [_execute_one(spec=unit, slot=slot, context=context)]
+                return tune_configuration(unit, out_dir, partial(_execute_one, slot=slot, context=context), stop.is_set)
             finally:
                 with slot_lock:
                     free_slots.append(slot)
 
         pool = ThreadPoolExecutor(max_workers=max(jobs, 1), thread_name_prefix="run")
-        pending: dict[Future[RunRecord], int] = {}
-        queue = deque(enumerate(study.runs))
+        pending: dict[Future[list[RunRecord]], int] = {}
+        queue = deque(enumerate(work_units(study.runs, study.tune)))
         try:
             while queue or pending:
                 while queue and len(pending) < max(jobs, 1):
-                    index, spec = queue.popleft()
-                    pending[pool.submit(execute, index, spec)] = index
+                    index, unit = queue.popleft()
+                    pending[pool.submit(execute, index, unit)] = index
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     index = pending.pop(future)
                     records[index] = future.result()
-                    note = tracker.track(records[index].directory)
-                    if note:
-                        display.handle_event({"event": "message", "text": note})
+                    for record in records[index]:
+                        note = tracker.track(record.directory)
+                        if note:
+                            display.handle_event({"event": "message", "text": note})
         except BaseException:
             stop.set()
             launcher.close()
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return [records[index] for index in sorted(records)]
+    return [record for index in sorted(records) for record in records[index]]
 
 
 @dataclass
@@ -171,9 +185,16 @@ class _Context:
     display: Any = None
 
 
-def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunRecord:
+def _execute_one(
+    spec: ExperimentSpec,
+    slot: Slot,
+    context: _Context,
+    extra: dict[str, Any] | None = None,
+    directory: Path | None = None,
+) -> RunRecord:
+    """Claim, skip or launch one run (``extra``: more result.json fields; ``directory``: else ``OUT/runs/<id>``)."""
     rid = run_id(spec)
-    directory = store.run_dir(context.out_dir, rid)
+    directory = directory or store.run_dir(context.out_dir, rid)
     display = context.display
     if context.stop.is_set():
         return RunRecord(rid, spec.name, statuses.INTERRUPTED, directory, "the executor was interrupted")
@@ -188,6 +209,9 @@ def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunReco
             display.run_skipped(spec.name, "already completed")
             return RunRecord(rid, spec.name, SKIPPED, directory)
         earlier = (previous or {}).get("status")
+        if earlier == statuses.PRUNED:
+            display.run_skipped(spec.name, "pruned before (a tuning trial is never retried)")
+            return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"))
         if earlier in statuses.RETRIED_ON_REQUEST and not context.retry_failed:
             reason = _last_line((previous or {}).get("error")) or earlier
             display.run_skipped(spec.name, f"{earlier} before ({reason}); --retry-failed reruns it")
@@ -195,14 +219,16 @@ def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunReco
         if earlier == statuses.COMPLETED:
             note = f"{spec.name}: rerun, its outputs are damaged: {problem}"
             display.handle_event({"event": "message", "text": note})
-        return _launch(spec, rid, directory, slot, context)
+        return _launch(spec, rid, directory, slot, context, extra or {})
     finally:
         claim.release()
 
 
-def _launch(spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context) -> RunRecord:
+def _launch(
+    spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context, extra: dict[str, Any]
+) -> RunRecord:
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
-    header = result_header(spec, rid, context.study_name)
+    header = {**result_header(spec, rid, context.study_name), **extra}
     store.write_json(directory / store.RESULT_FILE, header)
     display = context.display
     display.run_started(spec.name)

@@ -45,12 +45,15 @@ DIVERGED_EXIT_STATUS = 4
 """Non-finite loss, logits or weights stopped training (result.json: ``diverged``, ``diverged_at_epoch``)."""
 TIMEOUT_EXIT_STATUS = 5
 """``training.time_limit`` passed during training (result.json: ``timeout``, ``timeout_at_epoch``)."""
+PRUNED_EXIT_STATUS = 6
+"""A tuning trial's pruner stopped it (result.json: ``pruned``, ``pruned_at_epoch``)."""
 EXIT_STATUSES = {
     statuses.COMPLETED: 0,
     statuses.FAILED: FAILED_EXIT_STATUS,
     statuses.UNAVAILABLE: UNAVAILABLE_EXIT_STATUS,
     statuses.DIVERGED: DIVERGED_EXIT_STATUS,
     statuses.TIMEOUT: TIMEOUT_EXIT_STATUS,
+    statuses.PRUNED: PRUNED_EXIT_STATUS,
 }
 """The worker's exit status for each status it records itself."""
 
@@ -69,11 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     header = store.read_result(directory) or {}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        result = _train_and_measure(spec, directory, Deadline(spec.training.time_limit, clock))
+        deadline = Deadline(spec.training.time_limit, clock)
+        result = _train_and_measure(spec, directory, deadline, header.get("trial"))
     except RunStopped as stop:
         print(f"{stop.status}: {stop.message}", file=sys.stderr)
         store.write_json(directory / store.RESULT_FILE, {**stopped_payload(header, stop), "started_at": started})
-        if stop.status == statuses.DIVERGED:
+        if stop.status in (statuses.DIVERGED, statuses.PRUNED):
             resume.clear(directory)  # continuing would only diverge again; a timed-out run keeps its state
         return EXIT_STATUSES[stop.status]
     except BackendUnavailableError as exc:
@@ -122,7 +126,14 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
     }
 
 
-def _train_and_measure(spec: ExperimentSpec, directory: Path, deadline: Deadline) -> dict[str, Any]:
+def _train_and_measure(
+    spec: ExperimentSpec, directory: Path, deadline: Deadline, trial: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Train and test the run, store its history and predictions; return result.json's measured part.
+
+    A tuning ``trial`` (result.json's entry) trains on a sealed test split instead, its pruner hearing every
+    epoch, and is measured on its validation objective.
+    """
     from suite.data.loading import load_bundle
     from suite.training.run import execute
 
@@ -131,24 +142,36 @@ def _train_and_measure(spec: ExperimentSpec, directory: Path, deadline: Deadline
     if problems:
         raise ValueError(f"{spec.backend_label} runner cannot run this spec: " + "; ".join(problems))
     data = load_bundle(spec.dataset, spec.seed)
+    on_epoch = None
+    if trial is not None:
+        from suite.tuning.trial_run import EpochReporter, seal_test_split
+
+        data, on_epoch = seal_test_split(data), EpochReporter(trial)
     progress = PipeProgress.from_environment()
+    controls = {"deadline": deadline, "on_resume": _noting(directory), "on_epoch": on_epoch, "test": trial is None}
     try:
-        output = execute(spec, runner, data, directory, progress, deadline=deadline, on_resume=_noting(directory))
+        output = execute(spec, runner, data, directory, progress, **controls)
     except RunStopped as stop:
         store.write_history(directory / store.HISTORY_FILE, stop.history)
         raise
     store.write_history(directory / store.HISTORY_FILE, output.history)
+    if trial is not None:
+        from suite.tuning.trial_run import trial_payload
+
+        return trial_payload(result_payload(output, data, tested=False), output, trial["tune"]["objective"])
     store.write_predictions(
         directory / store.PREDICTIONS_FILE, output.test_labels, output.test_scores, data.sample_ids.get("test")
     )
     return result_payload(output, data)
 
 
-def result_payload(output: RunOutput, data: DataBundle) -> dict[str, Any]:
-    """The measured part of result.json: params, metrics, timing, environment."""
-    metrics = classification_metrics(output.test_labels, output.test_scores, data.class_names)
+def result_payload(output: RunOutput, data: DataBundle, tested: bool = True) -> dict[str, Any]:
+    """The measured part of result.json: params, metrics, timing, environment (no test figures unless ``tested``)."""
+    metrics = classification_metrics(output.test_labels, output.test_scores, data.class_names) if tested else {}
     metrics.update(history_metrics(output.history, output.best_epoch))
-    extra = {**output.extra, "data_fingerprint": data_fingerprint(data), "samples": _sample_counts(data)}
+    extra = {**output.extra, "samples": _sample_counts(data, tested)}
+    if tested:
+        extra["data_fingerprint"] = data_fingerprint(data)
     return {
         "status": "completed",
         "error": None,
@@ -184,8 +207,9 @@ def data_fingerprint(data: DataBundle) -> str:
     return digest.hexdigest()[:16]
 
 
-def _sample_counts(data: DataBundle) -> dict[str, int]:
-    return {"train": len(data.train), "val": len(data.val), "test": len(data.test)}
+def _sample_counts(data: DataBundle, tested: bool = True) -> dict[str, int]:
+    counts = {"train": len(data.train), "val": len(data.val)}
+    return {**counts, "test": len(data.test)} if tested else counts
 
 
 def error_tail(exc: BaseException, lines: int = ERROR_TAIL_LINES) -> str:

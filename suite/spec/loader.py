@@ -1,6 +1,8 @@
 """Read a study file (TOML or YAML), merge defaults, expand matrices and seeds, validate every run.
 
 Precedence: model defaults < ``[defaults]`` < the experiment < its matrix values < ``--set`` overrides.
+``--set KEY=a,b,c`` sweeps: it expands into a grid like a ``[matrix]`` entry. A ``tune`` section (``[study]``,
+merged with an experiment's own) maps each configuration to how it is tuned (:mod:`suite.tuning`).
 Any problem raises :class:`SpecError` with one line naming the file, the key path and what was expected.
 """
 
@@ -11,7 +13,7 @@ import itertools
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from pydantic import ValidationError
 
 from suite.spec.errors import SpecError, spec_error_from_validation
 from suite.spec.models import SEED_MAX, ExperimentSpec, StudyHeader, study_name_problem
+from suite.tuning.space import TuneSpec
 
 TOP_LEVEL_KEYS = ("study", "defaults", "matrix", "experiments")
 MATRIX_ALIASES = {
@@ -46,6 +49,8 @@ class Study:
     runs: list[ExperimentSpec]
     description: str | None = None
     mlflow: str | None = None  # [study] tracking.mlflow: a tracking URI, or "local" for OUT/mlflow.db
+    tune: dict[str, TuneSpec] = field(default_factory=dict)
+    """Tuned configurations (run name without its seed) -> how each is tuned; empty for an untuned study."""
 
 
 def read_spec_file(path: Path) -> dict[str, Any]:
@@ -147,18 +152,22 @@ def build_study(
     defaults = _require_table(data.get("defaults", {}), label, "defaults")
     top_matrix = _validate_matrix(data.get("matrix", {}), label, "matrix")
     parsed_overrides = [_parse_override(text, label) for text in overrides]
+    sweeps = {key: list(value) for key, value in parsed_overrides if isinstance(value, _Sweep)}
+    fixed = [(key, value) for key, value in parsed_overrides if not isinstance(value, _Sweep)]
     runs: list[ExperimentSpec] = []
+    tune: dict[str, TuneSpec] = {}
     for index, experiment in enumerate(experiments):
         prefix = f"experiments[{index}]"
         experiment = _require_table(experiment, label, prefix)
-        runs.extend(
-            _expand_experiment(
-                experiment, defaults, top_matrix, parsed_overrides, header.seeds, seeds_key, label, prefix
-            )
+        matrix = {**top_matrix, **sweeps}
+        expanded, tuned = _expand_experiment(
+            experiment, defaults, matrix, fixed, header.seeds, seeds_key, label, prefix, study_table.get("tune")
         )
+        runs.extend(expanded)
+        tune.update(tuned)
     _check_unique_names(runs, label)
     mlflow = header.tracking.mlflow_uri
-    return Study(name, source, header.seeds, runs, header.description, mlflow)
+    return Study(name, source, header.seeds, runs, header.description, mlflow, tune)
 
 
 def seeds_problem(seeds: Any) -> str | None:
@@ -236,9 +245,12 @@ def _expand_experiment(
     seeds_key: str | None,
     label: str,
     prefix: str,
-) -> list[ExperimentSpec]:
+    study_tune: Any = None,
+) -> tuple[list[ExperimentSpec], dict[str, TuneSpec]]:
+    """The experiment's runs, and its configurations -> ``tune`` section when it is tuned."""
     experiment = dict(experiment)
     own_matrix = _validate_matrix(experiment.pop("matrix", {}), label, f"{prefix}.matrix")
+    tune = _experiment_tune(study_tune, experiment.pop("tune", None), label, prefix)
     base = deep_merge(defaults, experiment)
     if not isinstance(base.get("name"), str) or not base["name"]:
         raise SpecError(f"{label}: {prefix}.name: required key is missing (each experiment needs a name)")
@@ -248,11 +260,61 @@ def _expand_experiment(
     matrix = {**top_matrix, **own_matrix}
     matrix_prefix = {key: (f"{prefix}.matrix" if key in own_matrix else "matrix") for key in matrix}
     origins = _Origins(prefix, experiment, defaults, matrix_prefix)
-    runs = []
+    runs, tuned = [], {}
     for combo in _combinations(matrix):
-        for seed in run_seeds:
-            runs.append(_resolve_run(base, combo, overrides, seed, len(run_seeds) > 1, label, origins))
-    return runs
+        combo_runs = [
+            _resolve_run(base, combo, overrides, seed, len(run_seeds) > 1, label, origins) for seed in run_seeds
+        ]
+        runs.extend(combo_runs)
+        if tune is not None:
+            _check_space(tune, combo_runs[0], matrix, label, prefix)
+            tuned[run_name(base["name"], combo, None)] = tune
+    return runs, tuned
+
+
+def _experiment_tune(study_tune: Any, own: Any, label: str, prefix: str) -> TuneSpec | None:
+    """The experiment's ``tune`` merged over ``[study] tune`` (already validated there), or None."""
+    if own is None:
+        return None if study_tune is None else TuneSpec.model_validate(study_tune)
+    own = _require_table(own, label, f"{prefix}.tune")
+    merged = deep_merge(study_tune or {}, own)
+    try:
+        return TuneSpec.model_validate(merged)
+    except ValidationError as exc:
+        raise spec_error_from_validation(label, f"{prefix}.tune", exc, TuneSpec) from None
+
+
+def _check_space(tune: TuneSpec, run: ExperimentSpec, matrix: dict[str, list[Any]], label: str, prefix: str) -> None:
+    """Each searched key is an unswept spec key; both ends of its range (every choice) make a valid run."""
+    swept = {resolve_key(key) for key in matrix}
+    for key, param in tune.space.items():
+        where = f"{prefix}.tune.space.{key}"
+        if resolve_key(key) in swept:
+            raise SpecError(f"{label}: {where}: also swept by a matrix or --set; a key is either swept or tuned")
+        if resolve_key(key) in {"name", "seed", "backend", "engine"}:
+            raise SpecError(f"{label}: {where}: cannot be tuned (it names the run, its seed or its backend)")
+        for value in param.values:
+            with_values(run, {key: value}, label, where)
+
+
+def with_values(
+    run: ExperimentSpec, values: dict[str, Any], label: str, where: str, name: str | None = None
+) -> ExperimentSpec:
+    """``run`` with each key (an alias or a dotted path) set to its value, optionally renamed.
+
+    Raises SpecError naming ``where`` when the values make an invalid run.
+    """
+    data = run.model_dump(mode="json", exclude_none=True)
+    for key, value in values.items():
+        set_path(data, resolve_key(key), value, label, where)
+    if name is not None:
+        data["name"] = name
+    try:
+        return ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        at = ".".join(str(part) for part in first["loc"])
+        raise SpecError(f"{label}: {where}: {values} make an invalid run ({at}: {first['msg']})") from None
 
 
 def _combinations(matrix: dict[str, list[Any]]) -> list[list[tuple[str, Any]]]:
@@ -375,15 +437,40 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
+class _Sweep(list):
+    """The values of ``--set KEY=a,b,c``: a grid axis, expanded like a ``[matrix]`` entry."""
+
+
 def _parse_override(text: str, label: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` -> (key, value); ``KEY=a,b,c`` (not one TOML value) -> (key, :class:`_Sweep`)."""
     key, sep, raw = text.partition("=")
     if not sep or not key.strip():
         raise SpecError(f"{label}: --set {text!r}: expected KEY=VALUE, e.g. training.epochs=1")
+    key, raw = key.strip(), raw.strip()
+    value = _toml_value(raw)
+    if value is not None or "," not in raw:
+        return key, raw if value is None else value
+    items = [item.strip() for item in raw.split(",")]
+    hint = f"a value holding a comma is quoted: --set {key}='\"a,b\"'"
+    if not all(items):
+        raise SpecError(f"{label}: --set {key}={raw}: an empty value between commas; {hint}")
+    values = [item if _toml_value(item) is None else _toml_value(item) for item in items]
+    kinds = {"number" if isinstance(v, (int, float)) and not isinstance(v, bool) else type(v).__name__ for v in values}
+    if len(kinds) > 1:
+        raise SpecError(
+            f"{label}: --set {key}={raw}: the comma-separated values mix {' and '.join(sorted(kinds))}; {hint}"
+        )
+    if len({repr(v) for v in values}) < len(values):
+        raise SpecError(f"{label}: --set {key}={raw}: a value is given twice")
+    return key, _Sweep(values)
+
+
+def _toml_value(raw: str) -> Any:
+    """``raw`` read as one TOML value, or None when it is not one."""
     try:
-        value = tomllib.loads(f"value = {raw.strip()}")["value"]
+        return tomllib.loads(f"value = {raw}")["value"]
     except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return key.strip(), value
+        return None
 
 
 def _check_unique_names(runs: list[ExperimentSpec], label: str) -> None:

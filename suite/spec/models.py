@@ -24,6 +24,7 @@ from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are 
     StrictModel,
 )
 from suite.strategies.spec_model import build_strategy_spec
+from suite.tuning.space import TuneSpec
 
 SHARED_ARCHITECTURES = ("mlp", "simple_cnn", "mobilenet_v2")
 """Models built layer for layer alike in every backend: shared initial weights and ``suite parity`` apply."""
@@ -360,12 +361,13 @@ class TrackingSpec(StrictModel):
 
 
 class StudyHeader(StrictModel):
-    """The ``[study]`` table: name, repeat seeds and optional tracking."""
+    """The ``[study]`` table: name, repeat seeds, optional tracking and optional tuning of every configuration."""
 
     name: str | None = None
     seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     description: str | None = None
     tracking: TrackingSpec = TrackingSpec()
+    tune: TuneSpec | None = None
 
     @field_validator("name")
     @classmethod

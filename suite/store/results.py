@@ -26,6 +26,8 @@ from suite.store import statuses
 from suite.store.checks import SAMPLE_IDS, history_problem, json_kind, predictions_problem
 
 RUNS_DIR = "runs"
+TRIALS_DIR = "trials"
+"""``OUT/trials/<run_id>``: a tuned study's trial runs (:mod:`suite.tuning`), kept apart from the compared runs."""
 RESULT_FILE = "result.json"
 SPEC_FILE = "spec.toml"
 HISTORY_FILE = "history.csv"
@@ -180,12 +182,19 @@ def check_outputs(directory: Path) -> None:
     """Raise StoreError unless the run is whole.
 
     Whole: ``result.json`` says completed and holds the test metrics, and ``spec.toml``, ``history.csv``
-    and ``predictions.npz`` are there and read cleanly.
+    and ``predictions.npz`` are there and read cleanly. A tuning trial (result.json has ``trial``) holds its
+    validation ``objective`` instead and has no test predictions.
     """
     result = load_result(directory)
     path = directory / RESULT_FILE
     if result["status"] != statuses.COMPLETED:
         raise StoreError(path, f"status is {result['status']!r}, not {statuses.COMPLETED!r}")
+    if "trial" in result:
+        if not _is_number((result.get("objective") or {}).get("value")):
+            raise StoreError(path, '"objective.value" of a completed trial is missing or not a number')
+        load_spec(directory)
+        load_history(directory)
+        return
     metrics = result.get("metrics")
     if not isinstance(metrics, dict):
         raise StoreError(path, f'status {statuses.COMPLETED!r} without a "metrics" object')

@@ -10,6 +10,7 @@ KILLED = "killed"
 UNAVAILABLE = "unavailable"
 INTERRUPTED = "interrupted"
 RUNNING = "running"
+PRUNED = "pruned"
 
 MEANINGS: dict[str, str] = {
     COMPLETED: "trained and tested; the only status that enters the leaderboard and the tables",
@@ -18,11 +19,12 @@ MEANINGS: dict[str, str] = {
     TIMEOUT: "training.time_limit was reached",
     KILLED: "the worker was killed by a signal (out of memory, kill -9); the signal is recorded",
     UNAVAILABLE: "the run's backend or engine is not installed here",
+    PRUNED: "a tuning trial the pruner stopped (its validation metric lagged the other trials); never retried",
     INTERRUPTED: "left 'running' by an executor that is gone (no live lock); suite run resumes it",
     RUNNING: "an executor holds the run's lock and is training it now",
 }
 
-FINAL = (COMPLETED, FAILED, DIVERGED, TIMEOUT, KILLED, UNAVAILABLE)
+FINAL = (COMPLETED, FAILED, DIVERGED, TIMEOUT, KILLED, UNAVAILABLE, PRUNED)
 RETRIED_ON_REQUEST = (FAILED, DIVERGED, TIMEOUT, KILLED)
 """Rerun only with ``suite run --retry-failed``; a plain rerun leaves them as they are."""
 RESUMED = (INTERRUPTED, UNAVAILABLE)

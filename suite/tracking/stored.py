@@ -115,6 +115,8 @@ def run_tags(result: dict[str, Any]) -> dict[str, str]:
         "device": environment.get("device"),
         "python": environment.get("python"),
         "error": result.get("error"),
+        "trial": (result.get("trial") or {}).get("number"),  # a tuning trial's number
+        "tuned_from_trial": (result.get("tuned") or {}).get("trial"),  # a final run: the trial whose values it uses
     }
     for framework, version in (environment.get("frameworks") or {}).items():
         values[f"framework.{framework}"] = version
@@ -150,6 +152,9 @@ def final_metrics(result: dict[str, Any]) -> dict[str, float]:
             number = _finite(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
             if number is not None:
                 flat[metric_name(key if section == "metrics" else f"{section}.{key}")] = number
+    objective = (result.get("objective") or {}).get("value")  # a tuning trial's validation objective
+    if isinstance(objective, (int, float)) and _finite(objective) is not None:
+        flat["objective"] = float(objective)
     return flat
 
 

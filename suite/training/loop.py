@@ -37,6 +37,8 @@ class LoopSettings:
     ``resume``: where the resume state is read and written (None: the run is not resumable).
     ``on_resume(resumed_from_epoch, resumes)``: called once when the loop continues from a resume state.
     ``setup_seconds``: this attempt's one-off work counted as training time (the feature-cache pass).
+    ``on_epoch(epoch, row)``: hears each epoch's history row after its resume state is saved (a tuning
+    trial's pruner, :mod:`suite.tuning.trial_run`); it may raise :class:`RunStopped` to end the run.
     """
 
     seed: int
@@ -50,6 +52,7 @@ class LoopSettings:
     resume: resume.ResumeStore | None = None
     on_resume: Callable[[int, int], None] | None = None
     setup_seconds: float = 0.0
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None
 
 
 @dataclass
@@ -176,6 +179,8 @@ def _train_one(state: _State, current: _Phase, epoch: EpochPlan) -> None:
     if plateau.update(epoch.epoch, row):
         state.progress.message(f"epoch {epoch.epoch}: {plateau.monitor} plateaued, LR x{plateau.factor:g}")
     _save_resume_state(state, current, epoch.epoch)
+    if state.settings.on_epoch is not None:
+        state.settings.on_epoch(epoch.epoch, dict(row))
 
 
 def _save_resume_state(state: _State, current: _Phase, epoch: int) -> None:

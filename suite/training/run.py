@@ -70,13 +70,16 @@ def execute(
     *,
     deadline: Deadline | None = None,
     on_resume: Callable[[int, int], None] | None = None,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    test: bool = True,
 ) -> RunOutput:
     """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``.
 
     With ``training.resumable`` (and ``run_dir/spec.toml`` present) the loop writes a resume state after
     every epoch and continues from one left by an earlier attempt of the same spec; ``deadline`` stops
     training past ``training.time_limit``. Raises :class:`~suite.training.stops.RunStopped` on divergence
-    or timeout.
+    or timeout, or when ``on_epoch`` (which hears every epoch's history row) raises it. With ``test=False``
+    (a tuning trial) the test split is never touched: no parity probe, no test pass, empty test outputs.
     """
     problems = runner.capabilities.problems(spec)
     if problems:
@@ -91,22 +94,29 @@ def execute(
     initial = draw_initial_weights(description.init_slots, plan.seed) if plan.init == "shared" else None
     session = runner.open_session(request, plan, initial, run_dir)
     try:
-        probe = _parity_probe(session, data, description)
-        controls = _Controls(deadline, _resume_store(spec, runner.capabilities, run_dir, progress), on_resume)
+        probe = _parity_probe(session, data, description) if test else None
+        resume_store = _resume_store(spec, runner.capabilities, run_dir, progress)
+        controls = _Controls(deadline, resume_store, on_resume, on_epoch, test)
         output = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
     finally:
         session.close()
-    output.extra["parity_probe"] = probe
+    if probe is not None:
+        output.extra["parity_probe"] = probe
     return output
 
 
 @dataclass(frozen=True)
 class _Controls:
-    """What the worker adds to a run: its deadline, its resume state and who hears of a resume."""
+    """What the worker adds to a run: deadline, resume state, who hears of a resume and of each epoch, testing.
+
+    ``test`` is False for a tuning trial: the test split is not touched.
+    """
 
     deadline: Deadline | None = None
     resume: ResumeStore | None = None
     on_resume: Callable[[int, int], None] | None = None
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None
+    test: bool = True
 
 
 def _resume_store(
@@ -146,7 +156,7 @@ def _train_and_test(
     train_inputs = make_train_inputs(
         data.train, data.preprocessing, augmenter, ids, spec.training.num_workers, pixels=pixels
     )
-    val_inputs, test_inputs = (make_inputs(split, data.preprocessing, pixels=pixels) for split in (data.val, data.test))
+    val_inputs = make_inputs(data.val, data.preprocessing, pixels=pixels)
     eval_batch = plan.batch_order.eval_batch_size
     cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
     if cache["active"]:
@@ -163,6 +173,7 @@ def _train_and_test(
         resume=controls.resume,
         on_resume=controls.on_resume,
         setup_seconds=cache.get("seconds", 0.0),
+        on_epoch=controls.on_epoch,
     )
     logger = None
     if spec.training.tensorboard:
@@ -173,9 +184,8 @@ def _train_and_test(
         if logger is not None:
             logger.close()
     session.use_prefix_cache(None)
-    unmerged = _unmerged_eval_speed(plan, session, test_inputs, eval_batch)
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
-    logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
+    unmerged, logits, labels = _test_pass(plan, session, data, eval_batch, test_meter, controls.test)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
     if unmerged is not None:
         extra["peft"] = {
@@ -198,6 +208,18 @@ def _train_and_test(
         resumed_from_epoch=result.resumed_from_epoch,
         resumes=result.resumes,
     )
+
+
+def _test_pass(
+    plan: TrainingPlan, session: TrainingSession, data: DataBundle, batch_size: int, meter: ThroughputMeter, test: bool
+) -> tuple[float | None, np.ndarray, np.ndarray]:
+    """(unmerged LoRA eval img/s, test logits, test labels); empty outputs, the split unread, when not ``test``."""
+    if not test:
+        return None, np.zeros((0, data.num_classes), np.float32), np.zeros(0, np.int64)
+    test_inputs = make_inputs(data.test, data.preprocessing, pixels=has_device_feed(session))
+    unmerged = _unmerged_eval_speed(plan, session, test_inputs, batch_size)
+    logits, labels = predict_all(session, test_inputs, batch_size, meter)
+    return unmerged, logits, labels
 
 
 def _unmerged_eval_speed(

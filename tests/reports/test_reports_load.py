@@ -114,3 +114,10 @@ def test_import_reports_loads_no_framework() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert output.stdout.strip() == ""
+
+
+def test_find_run_dirs_leaves_a_tuned_studys_trials_out(tmp_path: Path) -> None:
+    for part in ("trials/aaa", "copied/bbb"):
+        (tmp_path / part).mkdir(parents=True)
+        (tmp_path / part / "result.json").write_text('{"status": "completed"}')
+    assert find_run_dirs(tmp_path) == [tmp_path / "copied" / "bbb"]

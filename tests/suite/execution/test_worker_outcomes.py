@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from suite import store
 from suite.execution.lifeline import PARENT_PID_ENV
-from suite.execution.worker import DIVERGED_EXIT_STATUS, TIMEOUT_EXIT_STATUS
+from suite.execution.worker import DIVERGED_EXIT_STATUS, PRUNED_EXIT_STATUS, TIMEOUT_EXIT_STATUS
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_toml
 from suite.training.resume import RESUME_DIR
@@ -107,3 +109,36 @@ def test_the_worker_dies_when_its_executor_is_gone(plugin_path: Path, tmp_path: 
     code, output = _finish(_start(directory, **{PARENT_PID_ENV: "1"}))  # pid 1 is not the worker's parent
     assert code == -signal.SIGKILL, output
     assert "executor is gone" in output and store.read_result(directory)["status"] == "running"
+
+
+def _trial_dir(directory: Path, lr: float) -> Path:
+    """A trial run of a median-pruned study whose one finished trial reached 99% validation accuracy at every epoch."""
+    pytest.importorskip("optuna")
+    from suite.tuning.space import TuneSpec
+    from suite.tuning.studies import open_study, storage_url
+
+    tune = TuneSpec.model_validate(
+        {"trials": 2, "pruner": "median", "pruner_startup_trials": 1, "space": {"lr": {"log_uniform": [1e-6, 1.0]}}}
+    )
+    study = open_study(storage_url(directory.parent), "w", tune)
+    finished = study.ask()
+    for epoch in range(3):
+        finished.report(0.99, epoch)
+    study.tell(finished, 0.99)
+    trial = study.ask()
+    _run_dir(directory, lr=lr)
+    entry = {"number": 1, "id": trial._trial_id, "study": "w", "storage": storage_url(directory.parent)}
+    header = store.read_result(directory)
+    store.write_json(directory / store.RESULT_FILE, {**header, "trial": {**entry, "tune": tune.model_dump()}})
+    return directory
+
+
+def test_a_trial_far_below_the_median_is_recorded_as_pruned(plugin_path: Path, tmp_path: Path) -> None:
+    directory = _trial_dir(tmp_path / "run", lr=1e-6)
+    code, output = _finish(_start(directory))
+    result = store.read_result(directory)
+    assert code == PRUNED_EXIT_STATUS, output
+    assert result["status"] == "pruned" and result["pruned_at_epoch"] == 0 and result["epochs_completed"] == 1
+    assert result["error"].startswith("pruned at epoch 0: val_accuracy ")
+    assert len(_history_rows(directory)) == 1 and not (directory / RESUME_DIR).exists()
+    assert not (directory / store.PREDICTIONS_FILE).exists()

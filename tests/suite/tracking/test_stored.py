@@ -154,3 +154,10 @@ def test_a_stale_running_run_is_tracked_as_interrupted(tmp_path: Path) -> None:
         assert read_stored_run(directory).status == "running"
     finally:
         claim.release()
+
+
+def test_a_tuning_trial_is_tracked_with_its_number_and_objective() -> None:
+    trial = {"run_id": "t", "status": "completed", "trial": {"number": 3}, "objective": {"value": 0.91}}
+    assert run_tags(trial)["tlbench.trial"] == "3" and final_metrics(trial)["objective"] == 0.91
+    final = {"run_id": "f", "status": "completed", "tuned": {"trial": 2}, "metrics": {"test_accuracy": 0.9}}
+    assert run_tags(final)["tlbench.tuned_from_trial"] == "2" and "objective" not in final_metrics(final)
