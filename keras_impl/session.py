@@ -16,6 +16,7 @@ import numpy as np
 
 from keras_impl import environment
 from keras_impl.data import model_input
+from keras_impl.efficiency import peak_memory_bytes, reset_peak_memory
 from keras_impl.feature_cache import prefix_model, suffix_model
 from keras_impl.freezing import apply_trainable, configure_batchnorm
 from keras_impl.models import BuildOptions, BuiltModel, build_model, get_model_entry
@@ -56,6 +57,14 @@ class KerasSession:
 
     def prepare_for_inference(self) -> bool:  # noqa: D102
         return merge_lora(self.built)
+
+    def reset_peak_memory(self) -> bool:
+        """Reset the accelerator allocator's peak (False on the CPU: the core measures the resident set)."""
+        return self.spec.training.device != "cpu" and reset_peak_memory()
+
+    def peak_memory_bytes(self) -> int | None:
+        """The accelerator allocator's peak since :meth:`reset_peak_memory` (None on the CPU)."""
+        return peak_memory_bytes() if self.spec.training.device != "cpu" else None
 
     def synchronize(self) -> None:  # noqa: D102
         environment.synchronize()

@@ -17,6 +17,7 @@ from torch import nn
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec
 from torch_impl.data import features_array, input_tensor, label_tensor
+from torch_impl.efficiency import peak_memory_bytes, reset_peak_memory
 from torch_impl.environment import environment
 from torch_impl.feature_cache import split_model
 from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_train_mode
@@ -168,6 +169,14 @@ class TorchSession:
             return
         _, rest = split_model(self.built, groups)
         self._cached_groups, self._forward = list(groups), self._compiled(rest)
+
+    def reset_peak_memory(self) -> bool:
+        """Reset the CUDA allocator's peak (False on the CPU: the core measures the resident set)."""
+        return reset_peak_memory(self.numerics.device)
+
+    def peak_memory_bytes(self) -> int | None:
+        """The CUDA allocator's peak since :meth:`reset_peak_memory` (None on the CPU)."""
+        return peak_memory_bytes(self.numerics.device)
 
     def prepare_for_inference(self) -> bool:
         """Merge the LoRA adapters into the base weights for the test pass; True when there were any."""

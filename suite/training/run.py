@@ -16,6 +16,10 @@ import numpy as np
 from suite import store
 from suite.architectures.shared_init import draw_initial_weights
 from suite.data.bundle import DataBundle
+from suite.efficiency import RunCosts, efficiency_record
+from suite.efficiency.latency import LatencyProtocol
+from suite.efficiency.measure import finished_model_costs
+from suite.efficiency.memory import PeakMemory
 from suite.plan import TrainingPlan, build_plan
 from suite.runners.progress import ProgressReporter
 from suite.runners.protocol import ModelDescription, Runner, RunOutput, Timing, TrainingSession
@@ -52,13 +56,15 @@ def execute(
     *,
     deadline: Deadline | None = None,
     on_resume: Callable[[int, int], None] | None = None,
+    latency: LatencyProtocol | None = None,
 ) -> RunOutput:
     """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``.
 
     With ``training.resumable`` (and ``run_dir/spec.toml`` present) the loop writes a resume state after
     every epoch and continues from one left by an earlier attempt of the same spec; ``deadline`` stops
     training past ``training.time_limit``. Raises :class:`~suite.training.stops.RunStopped` on divergence
-    or timeout.
+    or timeout. The output's ``efficiency`` holds the run's costs (:mod:`suite.efficiency`; ``latency``
+    shortens its timing in tests).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     description = runner.describe(spec.model, data.input_shape, data.num_classes)
@@ -70,8 +76,10 @@ def execute(
     session = runner.open_session(spec, plan.to_dict(), data.input_shape, data.num_classes, initial, run_dir)
     try:
         probe = _parity_probe(session, data, description)
-        controls = _Controls(deadline, _resume_store(spec, session, run_dir, progress), on_resume)
-        output = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
+        controls = _Controls(deadline, _resume_store(spec, session, run_dir, progress), on_resume, latency)
+        output, costs = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
+        optimizer = spec.optimizer.model_dump()
+        output.efficiency = efficiency_record(description.layer_costs, plan.to_dict(), optimizer, costs)
     finally:
         session.close()
     output.extra["parity_probe"] = probe
@@ -85,6 +93,7 @@ class _Controls:
     deadline: Deadline | None = None
     resume: ResumeStore | None = None
     on_resume: Callable[[int, int], None] | None = None
+    latency: LatencyProtocol | None = None
 
 
 def _resume_store(
@@ -117,7 +126,8 @@ def _train_and_test(
     run_dir: Path,
     progress: ProgressReporter,
     controls: _Controls,
-) -> RunOutput:
+) -> tuple[RunOutput, RunCosts]:
+    """Train, test and measure the finished model's costs (inference speed, weights file, training peak memory)."""
     initial_trainable = _initial_trainable(plan)
     augmenter = _augmenter(spec, data)
     if augmenter is not None and augmenter.spec.soft_labels and not getattr(session, "accepts_soft_labels", False):
@@ -148,11 +158,14 @@ def _train_and_test(
     logger = None
     if spec.training.tensorboard:
         logger = EpochLogger(run_dir / "tensorboard", spec.training.log_every_n_steps)
+    memory = PeakMemory(session)
     try:
+        memory.start()
         result = train(session, plan, settings, (train_inputs, val_inputs), progress, logger)
     finally:
         if logger is not None:
             logger.close()
+    peak, trained = memory.stop(), session.param_counts().trainable
     session.use_prefix_cache(None)
     unmerged = _unmerged_eval_speed(plan, session, test_inputs, eval_batch)
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
@@ -164,10 +177,12 @@ def _train_and_test(
             "eval_images_per_second_unmerged": unmerged,
             "eval_images_per_second_merged": test_meter.images_per_second,
         }
+    images = next(test_inputs.batches(eval_batch))[0]
+    costs = finished_model_costs(session, images, eval_batch, peak, trained, controls.latency)
     if augmenter is not None:
         extra["augment"] = augmenter.describe()
         extra["batch_fingerprints"] = [row.get("batch_fingerprint") for row in result.history]
-    return RunOutput(
+    output = RunOutput(
         history=result.history,
         test_labels=labels.astype(np.int64),
         test_scores=probabilities(logits),
@@ -179,6 +194,7 @@ def _train_and_test(
         resumed_from_epoch=result.resumed_from_epoch,
         resumes=result.resumes,
     )
+    return output, costs
 
 
 def _unmerged_eval_speed(
