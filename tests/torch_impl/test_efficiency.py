@@ -79,3 +79,14 @@ def test_a_completed_run_records_every_efficiency_figure(run, spec_for, digits, 
     assert figures["trainable_delta_bytes"] == 4 * output.params.trainable
     assert figures["weights_file_bytes"] > figures["trainable_delta_bytes"]  # the file holds all weights and more
     assert figures["trainable_state_bytes"] == 4 * 4 * output.params.trainable  # Adam
+
+
+@pytest.mark.slow
+def test_measured_peak_training_memory_of_freeze_5_is_below_freeze_0(run, spec_for, tiny_rgb, tmp_path) -> None:
+    peaks = {}
+    for blocks in (0, 5):
+        spec = spec_for({"name": "resnet18"}, strategy={"freeze_blocks": blocks}, training={"epochs": 1})
+        output = run(spec, tiny_rgb, tmp_path / str(blocks))
+        peaks[blocks] = output.efficiency["peak_train_memory_bytes"]
+        assert output.efficiency["peak_memory_source"].startswith("cpu")
+    assert peaks[5] < peaks[0], peaks
