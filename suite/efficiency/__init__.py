@@ -8,7 +8,9 @@ Owns the definitions every backend reports through, in the worker process next t
 - :mod:`suite.efficiency.memory`: peak training memory (allocator peak on an accelerator, resident-set
   high-water mark on the CPU).
 - :mod:`suite.efficiency.latency`: batch-1 latency and batch-N throughput of the final model.
+- :mod:`suite.efficiency.measure`: those measurements and the weights file's size, taken after the test pass.
 - :mod:`suite.efficiency.record`: the ``efficiency`` section of ``result.json`` (with :data:`EFFICIENCY_VERSION`).
+- :mod:`suite.efficiency.describe`: the costs ``suite describe`` prints (no training).
 
 Nothing here imports a framework; runners supply layer costs (``ModelDescription.layer_costs``) and, on an
 accelerator, the allocator's peak (``TrainingSession.peak_memory_bytes``).

@@ -4,8 +4,10 @@
   of training (``torch.cuda.max_memory_allocated``, TensorFlow's ``get_memory_info(...)["peak"]``, JAX's
   ``peak_bytes_in_use``), read through the session's optional ``reset_peak_memory`` / ``peak_memory_bytes``.
 - **CPU**: the process's resident-set high-water mark during training minus the resident set just before the
-  first training step (Linux ``VmHWM`` after resetting it through ``/proc/self/clear_refs``). It is an upper
-  bound on what training needed: it includes framework caches, thread arenas and the allocator's slack.
+  first training step (Linux ``VmHWM`` after resetting it through ``/proc/self/clear_refs``). Before the
+  baseline is read, garbage is collected and the C heap's free pages go back to the system (glibc
+  ``malloc_trim``), so memory freed by data loading is not silently reused by training. It is an upper bound on
+  what training needed: it includes framework caches, thread arenas and the allocator's slack.
 
 The analytic trainable-state bytes (:mod:`suite.efficiency.state`) are recorded beside it: exact and equal
 across frameworks, where the measured peak is neither.
@@ -13,6 +15,8 @@ across frameworks, where the measured peak is neither.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import resource
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +42,7 @@ class PeakMemory:
         reset = getattr(self.session, "reset_peak_memory", None)
         self.on_device = reset is not None and reset()
         if not self.on_device:
+            _release_free_memory()
             self.reset_ok = _reset_high_water_mark()
             self.baseline = resident_bytes()
 
@@ -59,6 +64,15 @@ def high_water_bytes() -> int:
     """The resident-set high-water mark since the last reset (``VmHWM``; ``ru_maxrss`` without /proc)."""
     peak = _status_kib("VmHWM")
     return peak * 1024 if peak else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _release_free_memory() -> None:
+    """Collect garbage and hand the C heap's free pages back to the system (glibc only; elsewhere a no-op)."""
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return
 
 
 def _reset_high_water_mark() -> bool:

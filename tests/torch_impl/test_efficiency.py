@@ -1,5 +1,7 @@
 """Torch per-layer costs (FlopCounterMode) against hand counts, torchvision's metadata and a real training step."""
 
+from pathlib import Path
+
 import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
@@ -90,3 +92,30 @@ def test_measured_peak_training_memory_of_freeze_5_is_below_freeze_0(run, spec_f
         peaks[blocks] = output.efficiency["peak_train_memory_bytes"]
         assert output.efficiency["peak_memory_source"].startswith("cpu")
     assert peaks[5] < peaks[0], peaks
+
+
+IMAGENETTE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "imagenette2-160"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "efficiency_resnet18_freezing.toml"
+
+
+@pytest.mark.slow
+@pytest.mark.needs_data
+@pytest.mark.skipif(not IMAGENETTE.is_dir(), reason=f"needs {IMAGENETTE}")
+def test_benchmark_freeze_0_and_5_on_imagenette(tmp_path: Path) -> None:
+    """The benchmark's ends, shrunk: freezing all five blocks costs fewer FLOPs and bytes and less peak memory."""
+    from suite.data.loading import load_bundle
+    from suite.runners.progress import NullProgress
+    from suite.spec.loader import load_study
+    from suite.training.run import execute
+
+    shrink = ["model.weights=none", "training.epochs=1", f"dataset.path={IMAGENETTE}", "dataset.subset.train=64",
+              "dataset.subset.val=32", "dataset.subset.test=32"]  # fmt: skip
+    runs = {run.strategy.freeze_blocks: run for run in load_study(BENCHMARK, overrides=shrink).runs}
+    data = load_bundle(runs[0].dataset, 0)
+    figures = {
+        blocks: execute(runs[blocks], TorchRunner(), data, tmp_path / str(blocks), NullProgress()).efficiency
+        for blocks in (0, 5)
+    }
+    for key in ("train_flops_per_image", "trainable_state_bytes", "peak_train_memory_bytes", "trainable_delta_bytes"):
+        assert figures[5][key] < figures[0][key], key
+    assert figures[5]["forward_flops_per_image"] == figures[0]["forward_flops_per_image"]
