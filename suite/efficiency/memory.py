@@ -9,6 +9,8 @@
   ``malloc_trim``), so memory freed by data loading is not silently reused by training. It is an upper bound on
   what training needed: it includes framework caches, thread arenas and the allocator's slack.
 
+A resumed run's peak is that of its last attempt (each attempt is a new process).
+
 The analytic trainable-state bytes (:mod:`suite.efficiency.state`) are recorded beside it: exact and equal
 across frameworks, where the measured peak is neither.
 """
