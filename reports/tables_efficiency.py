@@ -80,16 +80,21 @@ def efficiency_costs_table(configs: pd.DataFrame) -> Table | None:
 
 
 def _saved(configs: pd.DataFrame, cost: pd.Series) -> pd.Series:
-    """The full fine-tuning reference's cost divided by the row's (NaN without a reference of the same setup)."""
+    """The full fine-tuning reference's cost divided by the row's.
+
+    NaN without a reference of the same setup; all NaN (the column is dropped) when no row has another
+    configuration to compare with, e.g. a study of full fine-tuning runs only.
+    """
     references = best_reference(configs, is_full_finetune)
     positions = {name: index for index, name in configs["config_name"].items()}
-    values = []
+    values, compared = [], False
     for index, row in configs.iterrows():
         reference = references.get(setup_key(row))
         mine = cost.loc[index]
         theirs = cost.loc[positions[reference["config_name"]]] if reference is not None else float("nan")
+        compared |= reference is not None and reference["config_name"] != row["config_name"]
         values.append(theirs / mine if not fmt.is_missing(mine) and mine > 0 else float("nan"))
-    return pd.Series(values, index=configs.index, dtype=float)
+    return pd.Series(values if compared else float("nan"), index=configs.index, dtype=float)
 
 
 def _intro(configs: pd.DataFrame) -> str:

@@ -61,6 +61,13 @@ def test_efficiency_table_shows_costs_and_savings_against_full_finetuning(config
     assert text.loc["probe", "Peak train memory (MB)"] == "200.0"
 
 
+def test_no_savings_columns_when_every_row_is_its_own_reference(tmp_path: Path) -> None:
+    runs = [FakeRun("full_mlp", efficiency=_costs(1.0, 10.0, 1.0, 100)),
+            FakeRun("full_cnn", model="simple_cnn", efficiency=_costs(2.0, 20.0, 2.0, 200))]  # fmt: skip
+    table = efficiency_costs_table(aggregate_configs(load_results([write_study(tmp_path / "s", "full", runs)])))
+    assert "Train GFLOPs / image" in table.data and "× less memory" not in table.data
+
+
 def test_no_efficiency_table_without_measured_runs(tmp_path: Path) -> None:
     frame = load_results([write_study(tmp_path / "study", "old", [FakeRun("a"), FakeRun("b", model="simple_cnn")])])
     assert efficiency_costs_table(aggregate_configs(frame)) is None
