@@ -10,6 +10,7 @@ import numpy as np
 
 from keras_impl import CAPABILITIES
 from keras_impl.checks import check_spec
+from keras_impl.efficiency import layer_costs
 from keras_impl.models import build_model, model_entries
 from keras_impl.models.families import application
 from keras_impl.models.weights import create_base, keras_models_dir
@@ -60,6 +61,7 @@ class KerasRunner:
             sequential=built.sequential,
             init_slots=init_slots(built) if shared else [],
             parity_note=model_note(model.name),
+            layer_costs=layer_costs(built),
         )
 
     def open_session(

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from keras_impl.data import DeviceBatch, DeviceFeed, model_input
+from keras_impl.efficiency import peak_memory_bytes, reset_peak_memory
 from keras_impl.environment import engine_name, environment, gpu_names
 from keras_impl.feature_cache import prefix_model, suffix_model
 from keras_impl.freezing import apply_trainable, configure_batchnorm
@@ -52,6 +53,14 @@ class KerasSession:
 
     def prepare_for_inference(self) -> bool:  # noqa: D102
         return merge_lora(self.built)
+
+    def reset_peak_memory(self) -> bool:
+        """Reset the accelerator allocator's peak (False on the CPU: the core measures the resident set)."""
+        return self.plan.execution.device != "cpu" and reset_peak_memory()
+
+    def peak_memory_bytes(self) -> int | None:
+        """The accelerator allocator's peak since :meth:`reset_peak_memory` (None on the CPU)."""
+        return peak_memory_bytes() if self.plan.execution.device != "cpu" else None
 
     def synchronize(self) -> None:  # noqa: D102
         synchronize()

@@ -15,6 +15,7 @@ from reports.load import RunRecord, StoredStudies, load_store, study_name
 from reports.per_class import best_record, per_class_table
 from reports.tables_compare import strategy_table, zoo_table
 from reports.tables_core import efficiency_table, leaderboard_table, runs_table
+from reports.tables_efficiency import efficiency_costs_table
 from reports.tables_status import DAMAGED_TITLE, damaged_table, status_table
 from reports.tidy import runs_frame
 from reports.tuning import tuning_entries, tuning_table
@@ -80,6 +81,7 @@ def write_markdown(study_dirs: list[Path], stored: StoredStudies, frame: pd.Data
     tables = [
         leaderboard_table(configs),
         efficiency_table(configs),
+        efficiency_costs_table(configs),
         zoo_table(configs),
         cross_framework_table(configs, frame),
         strategy_table(configs),

@@ -137,10 +137,43 @@ def _group_lrs_across_backends(records: list[RunRecord], folder: Path) -> list[F
     return figures
 
 
+# (efficiency.* field, axis label, file): accuracy against each cost a run measured (suite.efficiency).
+COST_TRADEOFFS = (
+    ("efficiency.train_flops_per_image", "Training FLOPs per image", "acc_vs_train_flops.png"),
+    ("efficiency.peak_train_memory_bytes", "Peak training memory (bytes)", "acc_vs_memory.png"),
+    ("efficiency.latency_b1_ms_median", "Batch-1 latency, median (ms)", "acc_vs_latency.png"),
+    ("efficiency.trainable_delta_bytes", "Trainable delta per task (bytes)", "acc_vs_delta.png"),
+)
+
+
+def _cost_tradeoffs(configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
+    """Accuracy against each measured cost, with the Pareto front (fewer than two measured points: no figure)."""
+    figures = []
+    for column, label, file in COST_TRADEOFFS:
+        if column not in configs:
+            continue
+        trade = configs.assign(cost=pd.to_numeric(configs[column], errors="coerce"))
+        if ((trade["cost"] > 0) & trade["test_acc"].notna()).sum() < 2:
+            continue
+        title = f"Accuracy vs {label[0].lower()}{label[1:]}"
+        path = plots_study.accuracy_tradeoff(trade, "cost", label, title, folder / file)
+        figures.append(
+            FigureRef(
+                title,
+                path,
+                "Mean test accuracy (95% interval as bars) against the cost each run recorded in `efficiency`; the "
+                "dashed step and circled points are the Pareto front (no configuration is more accurate at a lower "
+                "cost); the cost axis is logarithmic when the costs span a decade or more.",
+            )
+        )
+    return figures
+
+
 def _tradeoffs(configs: pd.DataFrame, folder: Path) -> list[FigureRef]:
     figures = []
     if configs.empty:
         return figures
+    figures.extend(_cost_tradeoffs(configs, folder))
     trade = configs.assign(
         trainable=pd.to_numeric(configs.get("params.trainable"), errors="coerce"),
         seconds=pd.to_numeric(configs["train_seconds"], errors="coerce"),

@@ -37,7 +37,7 @@ ID_COLUMNS = (
     "started_at",
     "finished_at",
 )
-NESTED_SECTIONS = ("params", "metrics", "timing", "environment", "spec", "extra")
+NESTED_SECTIONS = ("params", "metrics", "timing", "efficiency", "environment", "spec", "extra")
 # Kept in result.json for the per-run report; too wide for a tidy row.
 SKIPPED_FIELDS = frozenset({"metrics.confusion_matrix", "metrics.per_class"})
 # Stored as one JSON text cell (their keys differ from model to model).

@@ -38,6 +38,12 @@ class NumpySession:
         self.calls: list[tuple] = []
         self.device_feed = None  # host arrays only
 
+    def reset_peak_memory(self) -> bool:
+        return False  # host memory only: the core reads the resident set
+
+    def peak_memory_bytes(self) -> int | None:
+        return None
+
     def synchronize(self) -> None:
         pass
 

@@ -14,6 +14,7 @@ from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
 from torch_impl import CAPABILITIES
 from torch_impl.checks import check_spec
+from torch_impl.efficiency import layer_costs
 from torch_impl.models import InputShape, build_model, known_models
 from torch_impl.models.groups import group_facts
 from torch_impl.models.weights import fetch_state_dict, resolve_torchvision_weights, weights_cache_file, weights_kind
@@ -60,6 +61,7 @@ class TorchRunner:
             sequential=built.staged,
             init_slots=init_slots(built, shape) if model.name in SHARED_ARCHITECTURES else [],
             parity_note=model_note(model.name),
+            layer_costs=layer_costs(built, shape),
         )
 
     def open_session(

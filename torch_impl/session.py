@@ -18,6 +18,7 @@ from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import SHARED_ARCHITECTURES
 from torch_impl.data import DeviceBatch, DeviceFeed, batch_tensors, features_array, input_tensor
+from torch_impl.efficiency import peak_memory_bytes, reset_peak_memory
 from torch_impl.environment import environment
 from torch_impl.feature_cache import prefix_model, suffix_model
 from torch_impl.freezing import apply_trainable, configure_batchnorm, set_train_mode
@@ -156,6 +157,14 @@ class TorchSession:
             self._cached_groups, self._forward = [], self._compiled(self.built.module)
             return
         self._cached_groups, self._forward = list(groups), self._compiled(suffix_model(self.built, groups))
+
+    def reset_peak_memory(self) -> bool:
+        """Reset the CUDA allocator's peak (False on the CPU: the core measures the resident set)."""
+        return reset_peak_memory(self.numerics.device)
+
+    def peak_memory_bytes(self) -> int | None:
+        """The CUDA allocator's peak since :meth:`reset_peak_memory` (None on the CPU)."""
+        return peak_memory_bytes(self.numerics.device)
 
     def prepare_for_inference(self) -> bool:
         """Merge the LoRA adapters into the base weights for the test pass; True when there were any."""

@@ -81,23 +81,77 @@ def describe(
         Optional[int],  # noqa: UP045
         typer.Option(min=1, help="Also count each PEFT method's trainable parameters (LoRA at this rank)."),
     ] = None,
+    freeze: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            help="Training FLOPs and trainable-state bytes for this freezing: N (the first N groups), "
+            "none, all_but_head or comma-separated group names."
+        ),
+    ] = None,  # fmt: skip
 ) -> None:
-    """Show a model's layer groups with parameter counts (what freeze/freeze_blocks refer to)."""
+    """Show a model's layer groups with parameter counts and forward GFLOPs per image (``--freeze``: training costs)."""
+    strategy = _freeze_strategy(freeze) if freeze is not None else None
     model_json = json.dumps({"name": model})
     shape = [str(input_size), str(input_size), str(channels)]
     rank = [str(lora_rank)] if lora_rank else []
     counts = introspect(["describe", backend, model_json, *shape, str(classes), *rank])
+    costs = _costs_or_exit(counts, strategy)
     table = Table(title=f"{model} ({backend}, {input_size}x{input_size}x{channels}, {classes} classes)")
-    for column in ("group", "params", "trainable"):
+    for column in ("group", "params", "trainable", "forward GFLOPs"):
         table.add_column(column, justify="right" if column != "group" else "left")
     for group, numbers in counts["groups"].items():
-        table.add_row(group, f"{numbers['total']:,}", f"{numbers['trainable']:,}")
-    table.add_row("total", f"{counts['total']:,}", f"{counts['trainable']:,}", end_section=True)
+        gflops = costs["group_flops"].get(group, 0) / 1e9
+        table.add_row(group, f"{numbers['total']:,}", f"{numbers['trainable']:,}", f"{gflops:.4f}")
+    total_gflops = f"{costs['forward_flops'] / 1e9:.4f}"
+    table.add_row("total", f"{counts['total']:,}", f"{counts['trainable']:,}", total_gflops, end_section=True)
     out_console.print(table)
     if counts.get("buffers"):
         out_console.print(f"non-trainable buffers (e.g. BatchNorm statistics): {counts['buffers']:,}")
     if counts.get("peft"):
         _print_peft(counts["peft"], counts["total"])
+    _print_costs(costs, freeze)
+
+
+def _freeze_strategy(text: str) -> dict[str, object]:
+    """``--freeze``: ``N`` -> ``freeze_blocks = N``; ``none`` / ``all_but_head``; else a list of group names."""
+    text = text.strip()
+    if text.isdigit():
+        return {"freeze_blocks": int(text)}
+    if text in ("none", "all_but_head"):
+        return {"freeze": text}
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        err_console.print("--freeze: give N, none, all_but_head or comma-separated group names")
+        raise typer.Exit(code=2)
+    return {"freeze": names}
+
+
+def _costs_or_exit(counts: dict, strategy: dict[str, object] | None) -> dict:
+    """:func:`suite.efficiency.describe.training_costs`; a freezing the model cannot take exits with status 2."""
+    from suite.efficiency.describe import training_costs
+    from suite.runners.protocol import ModelDescription
+
+    try:
+        return training_costs(ModelDescription.from_dict(counts), strategy)
+    except ValueError as exc:
+        err_console.print(f"--freeze: {exc}", highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
+
+
+def _print_costs(costs: dict, freeze: str | None) -> None:
+    """The FLOP convention; with ``--freeze``, training GFLOPs per image and the trainable-state bytes."""
+    from suite.efficiency import FLOP_CONVENTION
+
+    out_console.print(f"GFLOPs per image: {FLOP_CONVENTION}", highlight=False)
+    if freeze is None:
+        return
+    out_console.print(
+        f"--freeze {freeze}: frozen {', '.join(costs['frozen']) or 'nothing'}; "
+        f"training {costs['train_flops'] / 1e9:.4g} GFLOPs per image; "
+        f"{costs['trainable_params']:,} trainable parameters, "
+        f"trainable state {costs['state_bytes'] / 1e6:.2f} MB (weights + gradients + Adam's 2 moments, float32)",
+        highlight=False,
+    )
 
 
 def _print_peft(trainable: dict[str, int], total: int) -> None:

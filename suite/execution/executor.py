@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from filelock import FileLock
 
 from suite import store
+from suite.efficiency import not_measured
 from suite.execution.display import Display
 from suite.execution.launch import LOG_FILE, Launcher, LocalLauncher, WorkerExit, WorkerJob
 from suite.execution.run_lock import RunLock
@@ -267,6 +268,7 @@ def _final_result(header: dict[str, Any], directory: Path, exit_info: WorkerExit
     for key in ("resumed_from_epoch", "resumes"):
         if key in result:
             final[key] = result[key]
+    final["efficiency"] = not_measured(f"the run ended {final['status']} before its model was finished")
     store.write_json(directory / store.RESULT_FILE, final)
     return final
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from suite import store
 from suite.data.bundle import DataBundle
+from suite.efficiency import not_measured
 from suite.execution import lifeline
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
@@ -83,11 +84,13 @@ def main(argv: list[str] | None = None) -> int:
     except BackendUnavailableError as exc:
         print(f"unavailable: {exc}", file=sys.stderr)
         unavailable = {**header, "status": "unavailable", "error": str(exc), "finished_at": _now()}
+        unavailable["efficiency"] = not_measured("the run could not start: its backend is unavailable")
         store.write_json(directory / store.RESULT_FILE, {**unavailable, "started_at": started})
         return UNAVAILABLE_EXIT_STATUS
     except BaseException as exc:  # recorded, not swallowed: exit status says failed
         traceback.print_exc()
         failure = {**header, "status": "failed", "error": error_tail(exc), "started_at": started, "finished_at": _now()}
+        failure["efficiency"] = not_measured("the run failed before it finished (see error)")
         store.write_json(directory / store.RESULT_FILE, failure)
         return FAILED_EXIT_STATUS
     store.write_json(directory / store.RESULT_FILE, {**header, **result, "started_at": started, "finished_at": _now()})
@@ -119,6 +122,7 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
         "status": stop.status,
         "error": stop.message,
         f"{stop.status}_at_epoch": stop.epoch,
+        "efficiency": not_measured(f"the run stopped ({stop.status}) before its model was finished"),
         "epochs_completed": len(stop.history),
         "resumed_from_epoch": stop.resumed_from_epoch,
         "resumes": stop.resumes,
@@ -180,6 +184,7 @@ def result_payload(output: RunOutput, data: DataBundle, tested: bool = True) -> 
         "params": output.params.to_dict(),
         "metrics": metrics,
         "timing": output.timing.to_dict(),
+        "efficiency": output.efficiency,
         "environment": output.environment,
         "class_names": data.class_names,
         "extra": extra,

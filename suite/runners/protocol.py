@@ -28,6 +28,8 @@ between the frameworks are written once, in :mod:`suite.architectures.parity_not
 - ``params`` (``count_params``): parameter accounting with the suite's meaning.
 - ``shared_weights`` (``init_slots``, ``load_weights``, ``export_weights``): the neutral weight layout.
 - ``state`` (``save_state``, ``load_state``, ``weights_finite``): the session's resume state.
+- ``efficiency`` (``layer_costs``, ``reset_peak_memory``, ``peak_memory_bytes``): per-layer forward costs and the
+  accelerator allocator's peak, for the core's efficiency measures (:mod:`suite.efficiency`).
 """
 
 from __future__ import annotations
@@ -98,6 +100,24 @@ class InitSlot:
     fan_in: int = 1
 
 
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer's forward cost for one image, as a runner counts it (see :mod:`suite.efficiency.flops`).
+
+    ``kind`` is ``conv`` (a standard convolution), ``depthwise``, ``dense`` or ``norm``; ``macs`` are its
+    multiply-accumulates per image (0 for ``norm``); ``fan_in`` / ``fan_out`` are ``c_in * k * k`` and ``c_out``
+    (``in`` and ``out`` for a dense layer); ``has_bias``: it holds an additive bias (BitFit trains it).
+    """
+
+    name: str
+    group: str
+    kind: str
+    macs: int
+    fan_in: int = 0
+    fan_out: int = 0
+    has_bias: bool = False
+
+
 @dataclass
 class ModelDescription:
     """A runner's one answer about a model: counts, ordered groups with their facts, and sharing facts.
@@ -105,6 +125,8 @@ class ModelDescription:
     ``sequential``: the groups run one after another on one tensor, so a frozen prefix can be cut off and
     its output cached. ``init_slots``: the neutral weight layout when the architecture exists in every
     backend (empty otherwise); ``parity_note``: why the frameworks' versions are not the same function.
+    ``layer_costs``: the costed layers (convolutions, dense and normalisation layers) in definition order,
+    for one image at the described input size (:mod:`suite.efficiency`).
     """
 
     params: ParamCounts
@@ -112,6 +134,7 @@ class ModelDescription:
     sequential: bool = False
     init_slots: list[InitSlot] = field(default_factory=list)
     parity_note: str | None = None
+    layer_costs: list[LayerCost] = field(default_factory=list)
 
     @property
     def group_names(self) -> list[str]:
@@ -126,6 +149,7 @@ class ModelDescription:
             "sequential": self.sequential,
             "init_slots": [{**slot.__dict__, "shape": list(slot.shape)} for slot in self.init_slots],
             "parity_note": self.parity_note,
+            "layer_costs": [cost.__dict__ for cost in self.layer_costs],
         }
 
     @classmethod
@@ -138,6 +162,7 @@ class ModelDescription:
             sequential=data["sequential"],
             init_slots=[InitSlot(**{**slot, "shape": tuple(slot["shape"])}) for slot in data["init_slots"]],
             parity_note=data["parity_note"],
+            layer_costs=[LayerCost(**cost) for cost in data.get("layer_costs", [])],
         )
 
 
@@ -198,6 +223,7 @@ class RunOutput:
     extra: dict[str, Any] = field(default_factory=dict)
     resumed_from_epoch: int | None = None
     resumes: int = 0
+    efficiency: dict[str, Any] | None = None
 
 
 class DeviceFeed(Protocol):
@@ -243,6 +269,10 @@ class TrainingSession(Protocol):
     ``open_session``'s ``plan.peft`` (see :mod:`suite.plan.peft`) says which parameters of the frozen groups
     train (``train_only``) and where the adapters go (``lora``); a session applies it on every
     ``begin_phase`` / ``set_trainable``, on top of the :class:`TrainableSet`.
+
+    ``reset_peak_memory()`` and ``peak_memory_bytes()``: the framework allocator's peak on an accelerator since
+    the reset (False / None on the CPU, where the core reads the process's resident set); see
+    :mod:`suite.efficiency.memory`.
     """
 
     device_feed: DeviceFeed | None
@@ -302,6 +332,12 @@ class TrainingSession(Protocol):
         The core calls it after ``begin_phase`` / ``set_trainable`` applied the trainable set of the saved
         epoch, so the optimizer has the shape it had when the state was saved.
         """
+
+    def reset_peak_memory(self) -> bool:
+        """Reset the accelerator allocator's peak; False when training runs on the CPU (nothing to reset)."""
+
+    def peak_memory_bytes(self) -> int | None:
+        """The accelerator allocator's peak since :meth:`reset_peak_memory`; None on the CPU."""
 
     def weights_finite(self) -> bool:
         """True when every weight and buffer is finite (the core checks it after every epoch)."""

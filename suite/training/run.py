@@ -16,6 +16,10 @@ import numpy as np
 from suite import store
 from suite.architectures.shared_init import draw_initial_weights
 from suite.data.bundle import DataBundle
+from suite.efficiency import RunCosts, efficiency_record
+from suite.efficiency.latency import LatencyProtocol
+from suite.efficiency.measure import finished_model_costs
+from suite.efficiency.memory import PeakMemory
 from suite.plan import BuildRequest, TrainingPlan, build_plan, build_request
 from suite.plan.sections import FeatureCachePlan
 from suite.runners.capabilities import RunnerCapabilities
@@ -72,6 +76,7 @@ def execute(
     on_resume: Callable[[int, int], None] | None = None,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     test: bool = True,
+    latency: LatencyProtocol | None = None,
 ) -> RunOutput:
     """Plan ``spec``, train it through ``runner``'s session and test it; ``plan.json`` goes to ``run_dir``.
 
@@ -79,7 +84,9 @@ def execute(
     every epoch and continues from one left by an earlier attempt of the same spec; ``deadline`` stops
     training past ``training.time_limit``. Raises :class:`~suite.training.stops.RunStopped` on divergence
     or timeout, or when ``on_epoch`` (which hears every epoch's history row) raises it. With ``test=False``
-    (a tuning trial) the test split is never touched: no parity probe, no test pass, empty test outputs.
+    (a tuning trial) the test split is never touched: no parity probe, no test pass, empty test outputs. The
+    output's ``efficiency`` holds the run's costs (:mod:`suite.efficiency`; ``latency`` shortens its timing in
+    tests).
     """
     problems = runner.capabilities.problems(spec)
     if problems:
@@ -96,8 +103,10 @@ def execute(
     try:
         probe = _parity_probe(session, data, description) if test else None
         resume_store = _resume_store(spec, runner.capabilities, run_dir, progress)
-        controls = _Controls(deadline, resume_store, on_resume, on_epoch, test)
-        output = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
+        controls = _Controls(deadline, resume_store, on_resume, on_epoch, test, latency)
+        output, costs = _train_and_test(spec, plan, session, data, run_dir, progress, controls)
+        optimizer = spec.optimizer.model_dump()
+        output.efficiency = efficiency_record(description.layer_costs, plan.to_dict(), optimizer, costs)
     finally:
         session.close()
     if probe is not None:
@@ -117,6 +126,7 @@ class _Controls:
     on_resume: Callable[[int, int], None] | None = None
     on_epoch: Callable[[int, dict[str, float]], None] | None = None
     test: bool = True
+    latency: LatencyProtocol | None = None
 
 
 def _resume_store(
@@ -149,7 +159,8 @@ def _train_and_test(
     run_dir: Path,
     progress: ProgressReporter,
     controls: _Controls,
-) -> RunOutput:
+) -> tuple[RunOutput, RunCosts]:
+    """Train, test and measure the finished model's costs (inference speed, weights file, training peak memory)."""
     initial_trainable = _initial_trainable(plan)
     augmenter = _augmenter(spec, data)
     ids, pixels = data.sample_ids.get("train"), has_device_feed(session)
@@ -157,6 +168,7 @@ def _train_and_test(
         data.train, data.preprocessing, augmenter, ids, spec.training.num_workers, pixels=pixels
     )
     val_inputs = make_inputs(data.val, data.preprocessing, pixels=pixels)
+    latency_inputs = make_inputs(data.val, data.preprocessing)  # host images: the test split stays sealed in trials
     eval_batch = plan.batch_order.eval_batch_size
     cache = _apply_feature_cache(plan, session, (train_inputs, val_inputs), eval_batch, progress)
     if cache["active"]:
@@ -178,11 +190,14 @@ def _train_and_test(
     logger = None
     if spec.training.tensorboard:
         logger = EpochLogger(run_dir / "tensorboard", spec.training.log_every_n_steps)
+    memory = PeakMemory(session)
     try:
+        memory.start()
         result = train(session, plan, settings, (train_inputs, val_inputs), progress, logger)
     finally:
         if logger is not None:
             logger.close()
+    peak, trained = memory.stop(), session.param_counts().trainable
     session.use_prefix_cache(None)
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     unmerged, logits, labels = _test_pass(plan, session, data, eval_batch, test_meter, controls.test)
@@ -193,10 +208,12 @@ def _train_and_test(
             "eval_images_per_second_unmerged": unmerged,
             "eval_images_per_second_merged": test_meter.images_per_second,
         }
+    images = next(latency_inputs.batches(eval_batch))[0]
+    costs = finished_model_costs(session, images, eval_batch, peak, trained, controls.latency)
     if augmenter is not None:
         extra["augment"] = augmenter.describe()
         extra["batch_fingerprints"] = [row.get("batch_fingerprint") for row in result.history]
-    return RunOutput(
+    output = RunOutput(
         history=result.history,
         test_labels=labels.astype(np.int64),
         test_scores=probabilities(logits),
@@ -208,6 +225,7 @@ def _train_and_test(
         resumed_from_epoch=result.resumed_from_epoch,
         resumes=result.resumes,
     )
+    return output, costs
 
 
 def _test_pass(

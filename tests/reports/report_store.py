@@ -49,6 +49,7 @@ class FakeRun:
     fingerprint: str = "fp-digits"
     dataset: dict[str, Any] = field(default_factory=lambda: {"source": "digits"})
     extra: dict[str, Any] = field(default_factory=dict)
+    efficiency: dict[str, Any] | None = None  # result.json "efficiency" (suite.efficiency), when the run had one
     error: str | None = None
     batch_size: int = 32
     sample_ids: bool = False  # also store test sample ids (100, 101, ...) in predictions.npz
@@ -123,6 +124,7 @@ def write_run(out_dir: Path, run: FakeRun, study: str = "fixture") -> Path:
             "epoch_seconds_mean": run.epoch_seconds,
             "warmup_batches_excluded": 2,
         },
+        "efficiency": run.efficiency,
         "environment": {**ENVIRONMENT, "frameworks": {run.backend: "1.0"}},
         "class_names": CLASSES,
         "extra": {"data_fingerprint": run.fingerprint, "samples": {"train": 50, "val": 10, "test": 10}, **run.extra},

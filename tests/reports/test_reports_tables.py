@@ -36,7 +36,7 @@ def test_runs_table_numbers(frame: pd.DataFrame) -> None:
     probe = rows["resnet18[freeze=all_but_head]"]
     assert probe["Total params"] == 11_000_000 and probe["Trainable params"] == 5_000
     assert probe["Test acc"] == pytest.approx(0.6)
-    assert probe["Acc / M trainable"] == pytest.approx(0.6 / 0.005)  # 120
+    assert probe["Accuracy per million trainable parameters"] == pytest.approx(0.6 / 0.005)  # 120
     assert probe["Overfit gap"] == pytest.approx(0.9 - 0.8)
     assert probe["Train time (s)"] == 30.0 and probe["Train img/s"] == 300.0
     text = table.text.set_index("Run")
@@ -88,7 +88,7 @@ def test_efficiency_table_gain_over_linear_probe(configs: pd.DataFrame) -> None:
     assert rows["resnet18[freeze_blocks=2]"]["Frozen params"] == 9_000_000
     assert rows["resnet18[freeze_blocks=2]"]["Trainable share"] == pytest.approx(2 / 11)
     assert pd.isna(rows["mlp[backend=torch]"]["Gain over linear probe"])  # mlp has no probe run
-    ranked = list(table.data["Acc / M trainable"])
+    ranked = list(table.data["Accuracy per million trainable parameters"])
     assert ranked == sorted(ranked, reverse=True)
     assert ranked[0] == pytest.approx(850.0)  # mlp torch: 0.85 / 0.001 M
     assert list(table.data["Rank"]) == list(range(1, 7))

@@ -16,6 +16,7 @@ from torch_impl.runner import TorchRunner
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SHRINK = ["training.epochs=1", "dataset.subset.train=16", "dataset.subset.val=8", "dataset.subset.test=8"]
 EXPECTED_RUNS = {
+    "efficiency_resnet18_freezing": 8,  # freeze_blocks 0..5, BitFit, LoRA r=8
     "seed000_beans_freezing": 9,  # 6 + 3 with augmentation
     "seed001_animals_depth": 11,
     "seed002_mnist_mlp_vs_resnet": 2,

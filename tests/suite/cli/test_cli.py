@@ -1,5 +1,6 @@
 """The CLI end to end: validate, run a shrunk quickstart in both frameworks, report, bad input exits non-zero."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,21 @@ QUICKSTART = ROOT / "benchmarks" / "quickstart.toml"
 
 
 def _suite(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=ROOT)
+    environment = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=ROOT, env=environment
+    )
+
+
+@pytest.mark.slow
+def test_describe_prints_forward_and_training_costs() -> None:
+    completed = _suite("describe", "simple_cnn", "--input-size", "32", "--freeze", "1")
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    # forward 2 x 7,705,600 MACs; conv1 frozen: + input grads (dense, head) + weight grads (conv2, dense, head)
+    assert "0.0154" in completed.stdout and "0.03326 GFLOPs per image" in completed.stdout
+    assert "2,121,290 trainable parameters, trainable state 33.94 MB" in completed.stdout  # x 4 bytes x 4 (Adam)
+    bad = _suite("describe", "simple_cnn", "--input-size", "32", "--freeze", "conv9")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "--freeze" in bad.stderr
 
 
 def test_validate_bad_spec_exits_with_one_line(tmp_path: Path) -> None:
@@ -44,6 +59,7 @@ def test_quickstart_run_and_report(tmp_path: Path) -> None:
     completed = _suite("report", str(out))
     assert completed.returncode == 0, completed.stderr[-3000:]
     report = (out / "report.md").read_text()
+    assert "## Efficiency" in report and "Accuracy vs training FLOPs per image" in report
     for name in ("mlp[backend=torch]", "mlp[backend=keras]", "simple_cnn[backend=torch]", "simple_cnn[backend=keras]"):
         assert name in report
     pngs = list(out.rglob("*.png"))
