@@ -115,7 +115,9 @@ def test_cross_framework_pairs_backends(configs: pd.DataFrame, frame: pd.DataFra
     # paired on seed 0, the only seed both ran: 0.70 - 0.90 (the means differ by 0.15)
     assert row["Δ acc"] == pytest.approx(0.70 - 0.90)
     assert row["p (McNemar)"] == pytest.approx(hand.mcnemar_exact(0, 2)) and row["p (McNemar)"] == 0.5
-    assert table.text.iloc[0]["Δ acc"] == "within noise [-20.0, +13.7]"
+    low, high = hand.newcombe_paired(7, 0, 2, 1)  # 7 both right, 2 only torch, 1 neither
+    shown = table.text.iloc[0]["Δ acc"]
+    assert shown == f"within noise [{100 * low:.1f}, +{100 * high:.1f}]" == "within noise [-50.2, +13.5]"
     assert row["Speed ratio"] == pytest.approx(250 / 450)
     assert row["Data"] == "same data fingerprint"
 
