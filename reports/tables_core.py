@@ -172,11 +172,13 @@ def efficiency_table(configs: pd.DataFrame) -> Table | None:
     method = ""
     if "Gain over linear probe" in data:
         method = add_comparisons(data, text, [cells[index] for index in order], "Gain over linear probe")
-    intro = (
-        "Ranked by accuracy (fraction) per million trainable parameters. Gain over linear probe compares with "
-        "the best `freeze=all_but_head` run of the same model, weights, dataset and backend, paired on the same "
-        "test samples. " + accuracy_intro()
+    gain = (
+        "Gain over linear probe compares with the best `freeze=all_but_head` run of the same model, weights, "
+        "dataset and backend, paired on the same test samples. "
+        if "Gain over linear probe" in data
+        else ""
     )
+    intro = "Ranked by accuracy (fraction) per million trainable parameters. " + gain + accuracy_intro()
     comparisons = [cell for cell in cells if isinstance(cell, Comparison)]
     notes = [detectable_note(comparisons or None, configs), method]
     return Table("Parameter efficiency", data, text, intro=intro, notes=[note for note in notes if note])

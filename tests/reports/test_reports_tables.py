@@ -94,6 +94,13 @@ def test_efficiency_table_gain_over_linear_probe(configs: pd.DataFrame) -> None:
     assert list(table.data["Rank"]) == list(range(1, 7))
 
 
+def test_efficiency_caption_names_only_columns_the_table_has(configs: pd.DataFrame) -> None:
+    assert "Gain over linear probe" in efficiency_table(configs).intro
+    without_probe = configs[configs["strategy"] != "freeze=all_but_head"]
+    table = efficiency_table(without_probe)
+    assert "Gain over linear probe" not in table.data and "Gain over linear probe" not in table.intro
+
+
 def test_zoo_needs_three_models_on_one_dataset_and_strategy(configs: pd.DataFrame) -> None:
     table = zoo_table(configs)
     assert set(table.data["Strategy"]) == {"freeze=none"}
