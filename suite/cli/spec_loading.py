@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from suite.cli.app import err_console as _err
 from suite.spec.errors import SpecError
 from suite.spec.loader import Study, load_study, parse_seeds
-
-_err = Console(stderr=True)
 
 
 def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = None) -> Study:

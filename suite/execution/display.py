@@ -16,13 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 class Display:
     """Renders executor and worker events; every method is a no-op when ``quiet``."""
 
-    def __init__(self, quiet: bool, total_runs: int, concurrent: bool = False) -> None:
+    def __init__(self, quiet: bool, total_runs: int, concurrent: bool = False, console: Console | None = None) -> None:
         self.quiet = quiet
         self.total_runs = total_runs
         self.concurrent = concurrent
         self._guard = threading.RLock()
-        self._done = 0
-        self._console = Console(stderr=True)
+        self._begun = 0  # runs started or skipped: the counter [k/N] numbers them in that order
+        self._console = console or Console(stderr=True)
         self._progress: Progress | None = None
         self._task: Any = None
 
@@ -51,18 +51,18 @@ class Display:
     def run_skipped(self, name: str, reason: str = "already completed") -> None:
         """A run is not executed by this executor: completed before, failed before, or running elsewhere."""
         with self._guard:
-            self._done += 1
-            self._print(escape(f"[{self._done}/{self.total_runs}] {name}: {reason}, skipped"))
+            self._begun += 1
+            self._print(escape(f"[{self._begun}/{self.total_runs}] {name}: {reason}, skipped"))
 
     def run_started(self, name: str) -> None:
         """A worker process is starting for ``name``."""
         with self._guard:
-            self._print(escape(f"[{self._done + 1}/{self.total_runs}] {name}") + ": starting")
+            self._begun += 1
+            self._print(escape(f"[{self._begun}/{self.total_runs}] {name}") + ": starting")
 
     def run_finished(self, name: str, status: str, result: dict[str, Any]) -> None:
         """The worker ended; show its headline numbers or its error."""
         with self._guard:
-            self._done += 1
             self._finished(name, status, result)
 
     def _finished(self, name: str, status: str, result: dict[str, Any]) -> None:

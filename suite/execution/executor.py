@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
@@ -35,6 +35,9 @@ from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_data, spec_to_toml, strategy_label
 from suite.store import statuses
 from suite.tracking import StudyTracker
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["LOG_FILE", "RunRecord", "config_name", "result_header", "run_study", "select_runs", "status_counts"]
 
@@ -82,10 +85,17 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
 
 
 def select_runs(runs: Sequence[ExperimentSpec], patterns: Sequence[str]) -> list[ExperimentSpec]:
-    """The runs whose name matches any glob in ``patterns`` (all runs when there are none)."""
+    """The runs whose name equals, or matches as a glob, any of ``patterns`` (all runs when there are none).
+
+    A run name given as is matches itself although its brackets read as a glob class (``mlp[backend=torch]``).
+    """
     if not patterns:
         return list(runs)
-    return [spec for spec in runs if any(fnmatch.fnmatchcase(spec.name, pattern) for pattern in patterns)]
+    return [
+        spec
+        for spec in runs
+        if any(spec.name == pattern or fnmatch.fnmatchcase(spec.name, pattern) for pattern in patterns)
+    ]
 
 
 def status_counts(records: Sequence[RunRecord]) -> list[str]:
@@ -105,6 +115,7 @@ def run_study(
     jobs: int = 1,
     launcher: Launcher | None = None,
     retry_failed: bool = False,
+    console: Console | None = None,
 ) -> list[RunRecord]:
     """Execute every run of ``study`` under ``out_dir``, ``jobs`` at a time; returns one record per run.
 
@@ -123,7 +134,8 @@ def run_study(
     stop = threading.Event()
     context = _Context(study.name, out_dir, launcher, retry_failed, stop)
     records: dict[int, RunRecord] = {}
-    with Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1) as display, _terminate_as_interrupt():
+    display = Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1, console=console)
+    with display, _terminate_as_interrupt():
         context.display = display
 
         def execute(index: int, spec: ExperimentSpec) -> RunRecord:

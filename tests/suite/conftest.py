@@ -1,5 +1,6 @@
 """Fixtures shared by the core's tests: the plain-numpy backend installed as an entry-point plugin."""
 
+import os
 import textwrap
 from pathlib import Path
 
@@ -39,7 +40,7 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Backends ``centroid`` (numpy) and ``missing`` registered for this test and its worker processes."""
     site = install_plugin(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
     return site
 
 

@@ -75,3 +75,17 @@ def test_missing_framework_is_reported_unavailable(plugin_path: Path, tmp_path: 
     assert result["error"] == (
         "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz (pip install no_such_framework_xyz)"
     )
+
+
+def test_only_matches_a_run_name_literally_and_as_a_glob(tmp_path: Path) -> None:
+    from suite.execution.executor import select_runs
+
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(
+        '[study]\nname = "s"\n[defaults]\ndataset = { source = "digits" }\ntraining = { epochs = 1 }\n'
+        '[[experiments]]\nname = "mlp"\nmodel = { name = "mlp" }\nmatrix = { backend = ["torch", "keras"] }\n'
+    )
+    runs = load_study(spec_file).runs
+    assert [run.name for run in select_runs(runs, ["mlp[backend=torch]"])] == ["mlp[backend=torch]"]
+    assert [run.name for run in select_runs(runs, ["mlp*"])] == ["mlp[backend=torch]", "mlp[backend=keras]"]
+    assert [run.name for run in select_runs(runs, ["*keras]"])] == ["mlp[backend=keras]"]

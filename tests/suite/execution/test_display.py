@@ -1,0 +1,34 @@
+"""The executor's terminal display: run counters and lines that stay whole when piped."""
+
+import io
+
+from rich.console import Console
+
+from suite.execution.display import Display
+
+
+def _display(total: int, concurrent: bool) -> tuple[Display, io.StringIO]:
+    buffer = io.StringIO()
+    return Display(quiet=False, total_runs=total, concurrent=concurrent, console=Console(file=buffer)), buffer
+
+
+def test_concurrent_runs_count_up_to_the_total() -> None:
+    display, buffer = _display(3, concurrent=True)
+    with display:
+        display.run_started("a")
+        display.run_started("b")  # both start before either ends (--jobs 2)
+        display.run_finished("a", "completed", {})
+        display.run_skipped("c")
+        display.run_finished("b", "completed", {})
+    lines = buffer.getvalue().splitlines()
+    assert [line.split("]")[0] + "]" for line in lines if line.startswith("[")] == ["[1/3]", "[2/3]", "[3/3]"]
+
+
+def test_sequential_runs_count_as_before() -> None:
+    display, buffer = _display(2, concurrent=False)
+    with display:
+        display.run_skipped("a")
+        display.run_started("b")
+        display.run_finished("b", "completed", {})
+    assert "[1/2] a: already completed, skipped" in buffer.getvalue()
+    assert "[2/2] b: starting" in buffer.getvalue()
