@@ -70,7 +70,10 @@ def describe(
     model_json = json.dumps({"name": model})
     shape = [str(input_size), str(input_size), str(channels)]
     rank = [str(lora_rank)] if lora_rank else []
+    _exit_unless_backend(backend)
     counts = introspect(["describe", backend, model_json, *shape, str(classes), *rank])
+    if "unknown_model" in counts:
+        _unknown_model(model, backend, counts["models"])
     table = Table(title=f"{model} ({backend}, {input_size}x{input_size}x{channels}, {classes} classes)")
     for column in ("group", "params", "trainable"):
         table.add_column(column, justify="right" if column != "group" else "left")
@@ -82,6 +85,32 @@ def describe(
         out_console.print(f"non-trainable buffers (e.g. BatchNorm statistics): {counts['buffers']:,}")
     if counts.get("peft"):
         _print_peft(counts["peft"], counts["total"])
+
+
+def _exit_unless_backend(backend: str) -> None:
+    """One line naming the backends, and exit status 2, for a backend that is unknown or cannot run here."""
+    from suite.runners.registry import discover
+
+    entries = discover()
+    if backend not in entries:
+        _usage_error(f"--backend: unknown backend {backend!r}; backends: {', '.join(sorted(entries))}")
+    available, reason = entries[backend].availability()
+    if not available:
+        _usage_error(f"--backend: {reason}")
+
+
+def _unknown_model(model: str, backend: str, names: list[str]) -> None:
+    """One line naming the backend's models (closest first), and exit status 2: it has no ``model``."""
+    import difflib
+
+    close = difflib.get_close_matches(model, names, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    _usage_error(f"describe: {backend} has no model {model!r}{hint}; {backend} models: {', '.join(names)}")
+
+
+def _usage_error(line: str) -> None:
+    err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code=2)
 
 
 def _print_peft(trainable: dict[str, int], total: int) -> None:

@@ -56,13 +56,13 @@ def validate(
     if not no_check:
         exit_on_preflight_problems(study)
     if plan:
-        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec)]
+        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec, spec)]
         if failures:
             raise typer.Exit(code=2)
 
 
-def _print_plan(run_spec: ExperimentSpec) -> bool:
-    """Plan one run in a child process and print it; False (with the reason printed) when it cannot run."""
+def _print_plan(run_spec: ExperimentSpec, spec_file: Path) -> bool:
+    """Plan one run in a child process and print it; False (with ``SPEC: run: reason`` printed) when it cannot run."""
     import tempfile
 
     from suite.plan.display import plan_lines
@@ -73,7 +73,8 @@ def _print_plan(run_spec: ExperimentSpec) -> bool:
         handle.write(spec_to_toml(run_spec))
     entry = get_runner_entry(run_spec.backend)
     try:
-        payload = introspect(["plan", handle.name], entry.child_environment(entry.resolve_engine(run_spec.engine)))
+        environment = entry.child_environment(entry.resolve_engine(run_spec.engine))
+        payload = introspect(["plan", handle.name], environment, label=f"{spec_file.name}: {run_spec.name}")
     except typer.Exit:
         return False
     finally:
