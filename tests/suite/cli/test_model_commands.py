@@ -21,7 +21,8 @@ def test_describe_a_model_no_backend_has_is_one_line_listing_the_models(plugin_p
     completed = _suite("describe", "mlp3", "--backend", "centroid")
     assert completed.returncode == 2, completed.stderr
     assert completed.stderr.strip().splitlines() == [
-        "describe: centroid has no model 'mlp3' (did you mean mlp, mlp2?); centroid models: crash, mlp, mlp2, raise, sleepy"
+        "describe: centroid has no model 'mlp3' (did you mean mlp, mlp2?); "
+        "centroid models: crash, mlp, mlp2, raise, sleepy"
     ]
 
 
