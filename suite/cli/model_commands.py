@@ -1,4 +1,4 @@
-"""Model commands of ``suite``: ``list`` (backends, sources, models), ``describe`` (groups) and ``parity``.
+"""Model commands of ``suite``: ``list`` (backends, sources, models by family), ``describe`` (groups), ``parity``.
 
 Runs in the ``suite`` process; anything that needs a framework is asked of a child process per backend.
 """
@@ -6,6 +6,7 @@ Runs in the ``suite`` process; anything that needs a framework is asked of a chi
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Optional
 
 import typer
@@ -18,39 +19,63 @@ from suite.cli.introspection import introspect
 
 @app.command("list")
 def list_command(
-    models: Annotated[bool, typer.Option("--models/--no-models", help="Also list each backend's models.")] = True,
+    models: Annotated[bool, typer.Option("--models", help="Only the models, by family and backend.")] = False,
+    sources: Annotated[bool, typer.Option("--sources", help="Only the data sources.")] = False,
 ) -> None:
-    """List backends (and whether they can run here), data sources and models."""
-    from suite.data.registry import list_sources
+    """List backends (and whether they can run here), data sources and models by family."""
     from suite.runners.registry import discover
 
-    backends = Table(title="backends")
-    for column in ("name", "available", "detail"):
-        backends.add_column(column)
     entries = discover()
+    everything = not models and not sources
+    if everything:
+        _print_backends(entries)
+    if everything or sources:
+        _print_sources()
+    if everything or models:
+        available = [name for name, entry in sorted(entries.items()) if entry.availability()[0]]
+        _print_families({backend: list(introspect(["models", backend])) for backend in available})
+
+
+def _print_backends(entries: dict) -> None:
+    table = Table(title="backends")
+    for column in ("name", "available", "detail"):
+        table.add_column(column)
     for name, entry in sorted(entries.items()):
         ok, reason = entry.availability()
-        backends.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
-    out_console.print(backends)
-    sources = Table(title="data sources")
-    sources.add_column("name")
-    sources.add_column("description")
-    for name, description in sorted(list_sources().items()):
-        sources.add_row(name, description)
-    out_console.print(sources)
-    if models:
-        for name, entry in sorted(entries.items()):
-            if entry.availability()[0]:
-                _print_models(name)
+        table.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
+    out_console.print(table)
 
 
-def _print_models(backend: str) -> None:
-    payload = introspect(["models", backend])
-    table = Table(title=f"{backend} models")
+def _print_sources() -> None:
+    from suite.data.registry import list_sources
+
+    table = Table(title="data sources")
     table.add_column("name")
     table.add_column("description")
-    for name, description in sorted(payload.items()):
-        table.add_row(escape(name), escape(description))
+    for name, description in sorted(list_sources().items()):
+        table.add_row(name, description)
+    out_console.print(table)
+
+
+def model_family(name: str) -> str:
+    """The family a model name belongs to: its leading letters (``resnet50`` and ``wide_resnet50_2``: resnet)."""
+    match = re.match(r"[a-z]+", name.removeprefix("wide_"))
+    return match.group(0) if match else name
+
+
+def _print_families(models: dict[str, list[str]]) -> None:
+    """One row per model family, one column per backend listing that backend's models of the family."""
+    families: dict[str, dict[str, list[str]]] = {}
+    for backend, names in models.items():
+        for name in sorted(names):
+            families.setdefault(model_family(name), {}).setdefault(backend, []).append(name)
+    count = sum(len(names) for names in models.values())
+    table = Table(title=f"models by family ({count}; suite describe MODEL --backend B shows one)")
+    table.add_column("family")
+    for backend in models:
+        table.add_column(backend)
+    for family, by_backend in sorted(families.items()):
+        table.add_row(family, *(escape(", ".join(by_backend.get(backend, []))) or "–" for backend in models))
     out_console.print(table)
 
 

@@ -35,3 +35,29 @@ def test_describe_a_model_keras_lacks_is_one_line_listing_its_models(model: str)
     assert line.startswith(f"describe: keras has no model {model!r}") and "keras models: " in line
     assert "mobilenet_v2" in line.split("keras models: ")[1]
     assert "Traceback" not in completed.stderr and "KeyError" not in completed.stderr
+
+
+def test_list_sources_shows_only_the_sources() -> None:
+    completed = _suite("list", "--sources")
+    assert completed.returncode == 0, completed.stderr
+    assert "data sources" in completed.stdout and "digits" in completed.stdout
+    assert "backends" not in completed.stdout and "models" not in completed.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [("resnet50", "resnet"), ("wide_resnet50_2", "resnet"), ("efficientnet_v2_s", "efficientnet"), ("vit_b_16", "vit")],
+)
+def test_models_are_grouped_by_family(name: str, family: str) -> None:
+    from suite.cli.model_commands import model_family
+
+    assert model_family(name) == family
+
+
+@pytest.mark.slow
+def test_list_models_is_one_row_per_family() -> None:
+    completed = _suite("list", "--models")
+    assert completed.returncode == 0, completed.stderr
+    [resnets] = [line for line in completed.stdout.splitlines() if line.startswith("│ resnet ")]
+    assert "resnet18" in resnets and "resnet50" in resnets  # piped: the row stays whole
+    assert "data sources" not in completed.stdout and len(completed.stdout.splitlines()) < 60
