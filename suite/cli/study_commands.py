@@ -104,9 +104,10 @@ def run(
         err_console.print(f"results in {out_dir}", highlight=False, markup=False)
         if tracker.mlflow is not None:
             err_console.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
-    for record in unfinished:
-        last = (record.error or "").strip().splitlines()[-1:] or [record.status]
-        err_console.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
+    for record in unfinished:  # the progress lines showed each reason whole; quiet, only this summary does
+        reason = record.reason or record.status
+        shown = reason if quiet else reason.splitlines()[0]
+        err_console.print(f"{record.status}: {record.name}: {shown}", highlight=False, markup=False)
     if _print_problems(tracker, out_dir) or unfinished:
         raise typer.Exit(code=1)
 

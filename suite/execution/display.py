@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from suite.store.run_status import whole_reason
+
 
 class Display:
     """Renders executor and worker events; every method is a no-op when ``quiet``."""
@@ -79,8 +81,7 @@ class Display:
                 f"{timing.get('train_seconds', 0.0):.1f} s training"
             )
         else:
-            last_line = (result.get("error") or "unknown error").strip().splitlines()[-1]
-            self._print(f"{prefix}[red]{status.upper()}[/red]: {escape(last_line)}")
+            self._print(f"{prefix}[red]{status.upper()}[/red]: {escape(whole_reason({**result, 'status': status}))}")
 
     def handle_event(self, event: dict[str, Any], name: str | None = None) -> None:
         """Render one progress event from the worker of run ``name``."""

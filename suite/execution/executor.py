@@ -34,6 +34,7 @@ from suite.spec.loader import Study
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_data, spec_to_toml, strategy_label
 from suite.store import statuses
+from suite.store.run_status import whole_reason
 from suite.tracking import StudyTracker
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class RunRecord:
     status: str
     directory: Path
     error: str | None = None
+    reason: str | None = None  # why it did not complete, whole (suite.store.run_status.whole_reason)
 
 
 def config_name(name: str) -> str:
@@ -199,9 +201,9 @@ def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunReco
             return RunRecord(rid, spec.name, SKIPPED, directory)
         earlier = (previous or {}).get("status")
         if earlier in statuses.RETRIED_ON_REQUEST and not context.retry_failed:
-            reason = _last_line((previous or {}).get("error")) or earlier
+            reason = whole_reason(previous or {})
             display.run_skipped(spec.name, f"{earlier} before ({reason}); --retry-failed reruns it")
-            return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"))
+            return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"), reason)
         if earlier == statuses.COMPLETED:
             note = f"{spec.name}: rerun, its outputs are damaged: {problem}"
             display.handle_event({"event": "message", "text": note})
@@ -228,7 +230,8 @@ def _launch(spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context
     exit_info = context.launcher.launch(job, lambda event: display.handle_event(event, spec.name))
     result = _final_result(header, directory, exit_info, context.stop.is_set())
     display.run_finished(spec.name, result["status"], result)
-    return RunRecord(rid, spec.name, result["status"], directory, result.get("error"))
+    reason = None if result["status"] == statuses.COMPLETED else whole_reason(result)
+    return RunRecord(rid, spec.name, result["status"], directory, result.get("error"), reason)
 
 
 def _final_result(header: dict[str, Any], directory: Path, exit_info: WorkerExit, interrupted: bool) -> dict[str, Any]:
@@ -290,11 +293,6 @@ def run_resources(spec: ExperimentSpec) -> dict[str, float | None]:
     defaults = {"cuda": 1.0, "cpu": 0.0, "auto": None}
     gpus = wanted.gpus if wanted.gpus is not None else defaults[spec.training.device]
     return {"cpus": wanted.cpus if wanted.cpus is not None else 1.0, "gpus": gpus}
-
-
-def _last_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[-1] if lines else ""
 
 
 def _log_tail(path: Path, return_code: int, lines: int = 15) -> str:

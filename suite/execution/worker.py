@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return UNAVAILABLE_EXIT_STATUS
     except BaseException as exc:  # recorded, not swallowed: exit status says failed
         traceback.print_exc()
-        failure = {**header, "status": "failed", "error": error_tail(exc), "started_at": started, "finished_at": _now()}
+        failure = {**header, "status": "failed", "error": error_tail(exc), "reason": exception_text(exc)}
+        failure.update(started_at=started, finished_at=_now())
         store.write_json(directory / store.RESULT_FILE, failure)
         return FAILED_EXIT_STATUS
     store.write_json(directory / store.RESULT_FILE, {**header, **result, "started_at": started, "finished_at": _now()})
@@ -186,6 +187,12 @@ def data_fingerprint(data: DataBundle) -> str:
 
 def _sample_counts(data: DataBundle) -> dict[str, int]:
     return {"train": len(data.train), "val": len(data.val), "test": len(data.test)}
+
+
+def exception_text(exc: BaseException) -> str:
+    """``Type: message`` with every line of the message (what the console shows for a failed run)."""
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def error_tail(exc: BaseException, lines: int = ERROR_TAIL_LINES) -> str:
