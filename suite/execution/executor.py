@@ -66,9 +66,10 @@ def config_name(name: str) -> str:
     return stripped[:-2] if stripped.endswith("[]") else stripped
 
 
-def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
-    """Identifying fields written to result.json before the run starts."""
+def result_header(spec: ExperimentSpec, rid: str, study: str, command: str = "") -> dict[str, Any]:
+    """Identifying fields written to result.json before the run starts (``command``: the invocation running it)."""
     return {
+        "command": command,
         "run_id": rid,
         "name": spec.name,
         "config_name": config_name(spec.name),
@@ -134,7 +135,7 @@ def run_study(
     free_slots: list[Slot] = list(slots)
     slot_lock = threading.Lock()
     stop = threading.Event()
-    context = _Context(study.name, out_dir, launcher, retry_failed, stop)
+    context = _Context(study.name, out_dir, launcher, retry_failed, stop, command)
     records: dict[int, RunRecord] = {}
     display = Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1, console=console)
     with display, _terminate_as_interrupt():
@@ -180,6 +181,7 @@ class _Context:
     launcher: Launcher
     retry_failed: bool
     stop: threading.Event
+    command: str = ""
     display: Any = None
 
 
@@ -214,7 +216,7 @@ def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunReco
 
 def _launch(spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context) -> RunRecord:
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
-    header = result_header(spec, rid, context.study_name)
+    header = result_header(spec, rid, context.study_name, context.command)
     store.write_json(directory / store.RESULT_FILE, header)
     display = context.display
     display.run_started(spec.name)
@@ -321,23 +323,33 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _write_study_file(study: Study, out_dir: Path, command: str) -> None:
-    """study.json: the study's identity and the union of run ids every executor on this directory added."""
+    """study.json: the study's identity, the union of run ids, and every invocation on this directory.
+
+    ``command`` and ``date`` stay those of the first invocation (the study's origin); each later one, a
+    subset (``--only``, ``--seeds``) or a rerun, is appended to ``invocations`` with the runs it selected.
+    Each run's result.json records the command that ran it.
+    """
     path = out_dir / store.STUDY_FILE
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     with FileLock(str(out_dir / STUDY_LOCK), timeout=60):
         try:
             previous = store.load_study(out_dir)
         except store.StoreError:
             previous = {}  # damaged: rewritten whole below (the run ids come back as their runs are claimed)
         known = previous.get("run_ids", [])
-        ids = list(dict.fromkeys([*(known if isinstance(known, list) else []), *(run_id(s) for s in study.runs)]))
+        selected = [run_id(s) for s in study.runs]
+        ids = list(dict.fromkeys([*(known if isinstance(known, list) else []), *selected]))
+        invocations = previous.get("invocations")
+        invocations = invocations if isinstance(invocations, list) else []
         store.write_json(
             path,
             {
                 "study": study.name,
                 "description": study.description,
                 "spec_file": str(study.source),
-                "command": command,
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": previous.get("command") or command,
+                "date": previous.get("date") or now,
                 "run_ids": ids,
+                "invocations": [*invocations, {"command": command, "date": now, "run_ids": selected}],
             },
         )

@@ -151,3 +151,20 @@ def test_bad_arguments(study_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no runs found"):
         build_report([tmp_path / "empty"])
+
+
+def test_provenance_lists_every_invocation_of_a_study(tmp_path: Path) -> None:
+    from reports.provenance import study_lines
+
+    study = {
+        "study": "s",
+        "command": "suite run s.toml",
+        "date": "2026-12-01T10:00:00+00:00",
+        "invocations": [
+            {"command": "suite run s.toml", "date": "2026-12-01T10:00:00+00:00", "run_ids": ["a", "b"]},
+            {"command": "suite run s.toml --only b", "date": "2026-12-02T10:00:00+00:00", "run_ids": ["b"]},
+        ],
+    }
+    lines = study_lines([tmp_path], [study])
+    assert lines[0].endswith("2026-12-01T10:00:00+00:00: `suite run s.toml`")
+    assert lines[1] == "**s** again, 2026-12-02T10:00:00+00:00: `suite run s.toml --only b` (1 run(s))"

@@ -1,5 +1,6 @@
 """Executor: one child process per run, failures and hard crashes recorded, study goes on, resume."""
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -89,3 +90,24 @@ def test_only_matches_a_run_name_literally_and_as_a_glob(tmp_path: Path) -> None
     assert [run.name for run in select_runs(runs, ["mlp[backend=torch]"])] == ["mlp[backend=torch]"]
     assert [run.name for run in select_runs(runs, ["mlp*"])] == ["mlp[backend=torch]", "mlp[backend=keras]"]
     assert [run.name for run in select_runs(runs, ["*keras]"])] == ["mlp[backend=keras]"]
+
+
+def test_a_subset_keeps_the_study_provenance_and_each_run_its_own(plugin_path: Path, tmp_path: Path) -> None:
+    from suite.execution.executor import select_runs
+
+    spec_file = tmp_path / "two.toml"
+    spec_file.write_text(SPEC.split("[[experiments]]")[0] + '[[experiments]]\nname = "ok"\nmodel = { name = "mlp2" }\n'
+                         '[[experiments]]\nname = "ok2"\nmodel = { name = "mlp" }\n')  # fmt: skip
+    study, out = load_study(spec_file), tmp_path / "out"
+    only = {name: dataclasses.replace(study, runs=select_runs(study.runs, [name])) for name in ("ok", "ok2")}
+    first = run_study(only["ok"], out, quiet=True, command="suite run two.toml --only ok")
+    second = run_study(only["ok2"], out, quiet=True, command="suite run two.toml --only ok2")
+    provenance = json.loads((out / store.STUDY_FILE).read_text())
+    assert provenance["command"] == "suite run two.toml --only ok"
+    assert [entry["command"] for entry in provenance["invocations"]] == [
+        "suite run two.toml --only ok",
+        "suite run two.toml --only ok2",
+    ]
+    assert provenance["invocations"][1]["run_ids"] == [second[0].run_id]
+    assert store.read_result(first[0].directory)["command"] == "suite run two.toml --only ok"
+    assert store.read_result(second[0].directory)["command"] == "suite run two.toml --only ok2"
