@@ -196,3 +196,20 @@ def test_a_running_run_nobody_holds_is_listed_as_interrupted(tmp_path: Path) -> 
     table = status_table(load_results([directory]))
     assert list(table.data["Status"]) == ["interrupted"]
     assert "suite run resumes it" in table.data["Reason"][0]
+
+
+def test_configurations_sharing_a_name_are_told_apart_by_the_keys_that_differ(tmp_path: Path) -> None:
+    studies = [
+        write_study(tmp_path / name, name, [FakeRun("mlp", dataset={"source": "digits", "subset": {"train": size}})])
+        for name, size in (("small", 100), ("large", 800))
+    ]
+    names = set(aggregate_configs(load_results(studies))["config_name"])
+    assert names == {"mlp (dataset.subset.train=100)", "mlp (dataset.subset.train=800)"}
+
+
+def test_configurations_differing_only_by_study_name_it(tmp_path: Path) -> None:
+    studies = [write_study(tmp_path / name, name, [FakeRun("mlp")]) for name in ("a", "b")]
+    frame = load_results(studies)
+    frame.loc[frame["study"] == "b", "config_key"] = "other"  # e.g. a field the spec no longer stores
+    names = set(aggregate_configs(frame)["config_name"])
+    assert names == {"mlp (study=a)", "mlp (study=b)"}
