@@ -17,6 +17,15 @@ import numpy as np
 from suite.spec.models import ExperimentSpec, ModelSpec
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+TRACKED_NAMES = {"seconds": "epoch_seconds"}
+"""History columns whose tracked name differs (the rest, ``lr_<group>`` included, keep theirs)."""
+STEP_LOSS = "train_loss_step"
+"""The training loss logged every ``log_every_n_steps`` steps (TensorBoard; step = global step)."""
+
+
+def tracked_name(column: str) -> str:
+    """The one name every tracker (MLflow, TensorBoard) logs a ``history.csv`` column under."""
+    return TRACKED_NAMES.get(column, column)
 
 
 @dataclass
