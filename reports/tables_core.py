@@ -104,7 +104,7 @@ def leaderboard_table(configs: pd.DataFrame) -> Table | None:
     ]
     method = add_comparisons(data, text, cells, "Δ vs best")
     intro = (
-        "Test accuracy uses the weights of the best epoch (epochs are 0-based). "
+        "Test accuracy uses the weights of the best epoch (epochs count from 1, as on the console). "
         + accuracy_intro()
         + " Δ vs best: paired on the same test samples (see *How to read the uncertainty*); configurations in one "
         "band are not distinguishable."

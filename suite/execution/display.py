@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from suite.runners.protocol import epoch_number
 from suite.store.run_status import whole_reason
 
 
@@ -95,7 +96,7 @@ class Display:
         prefix = escape(f"    {name}: ") if name else "    "
         kind = event.get("event")
         if kind == "epoch_end":
-            self._print(f"{prefix}epoch {event['epoch'] + 1}: {_format_metrics(event.get('metrics', {}))}")
+            self._print(f"{prefix}epoch {epoch_number(event['epoch'])}: {_format_metrics(event.get('metrics', {}))}")
         elif kind == "message":
             self._print(prefix + escape(str(event.get("text", ""))))
 
@@ -104,12 +105,12 @@ class Display:
         kind = event.get("event")
         if kind == "epoch_start":
             self._reset_task()
-            description = f"    epoch {event['epoch'] + 1}/{event['total_epochs']}"
+            description = f"    epoch {epoch_number(event['epoch'])}/{event['total_epochs']}"
             self._task = self._progress.add_task(description, total=event.get("total_batches") or None)
         elif kind == "batch_end" and self._task is not None:
             self._progress.update(self._task, completed=event["batches_done"])
         elif kind == "epoch_end":
-            self._print(f"    epoch {event['epoch'] + 1}: {_format_metrics(event.get('metrics', {}))}")
+            self._print(f"    epoch {epoch_number(event['epoch'])}: {_format_metrics(event.get('metrics', {}))}")
         elif kind == "message":
             self._print(f"    {escape(str(event.get('text', '')))}")
 

@@ -26,7 +26,7 @@ from suite.data.bundle import DataBundle
 from suite.execution import lifeline
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
-from suite.runners.protocol import RunOutput
+from suite.runners.protocol import RunOutput, epoch_number, numbered_history
 from suite.runners.registry import BackendUnavailableError, create_runner
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import spec_from_toml
@@ -115,9 +115,9 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
         **header,
         "status": stop.status,
         "error": stop.message,
-        f"{stop.status}_at_epoch": stop.epoch,
+        f"{stop.status}_at_epoch": epoch_number(stop.epoch),
         "epochs_completed": len(stop.history),
-        "resumed_from_epoch": stop.resumed_from_epoch,
+        "resumed_from_epoch": _attempt_start(stop.resumed_from_epoch),
         "resumes": stop.resumes,
         "finished_at": _now(),
     }
@@ -136,9 +136,9 @@ def _train_and_measure(spec: ExperimentSpec, directory: Path, deadline: Deadline
     try:
         output = execute(spec, runner, data, directory, progress, deadline=deadline, on_resume=_noting(directory))
     except RunStopped as stop:
-        store.write_history(directory / store.HISTORY_FILE, stop.history)
+        store.write_history(directory / store.HISTORY_FILE, numbered_history(stop.history))
         raise
-    store.write_history(directory / store.HISTORY_FILE, output.history)
+    store.write_history(directory / store.HISTORY_FILE, numbered_history(output.history))
     store.write_predictions(
         directory / store.PREDICTIONS_FILE, output.test_labels, output.test_scores, data.sample_ids.get("test")
     )
@@ -148,12 +148,12 @@ def _train_and_measure(spec: ExperimentSpec, directory: Path, deadline: Deadline
 def result_payload(output: RunOutput, data: DataBundle) -> dict[str, Any]:
     """The measured part of result.json: params, metrics, timing, environment."""
     metrics = classification_metrics(output.test_labels, output.test_scores, data.class_names)
-    metrics.update(history_metrics(output.history, output.best_epoch))
+    metrics.update(history_metrics(numbered_history(output.history), epoch_number(output.best_epoch)))
     extra = {**output.extra, "data_fingerprint": data_fingerprint(data), "samples": _sample_counts(data)}
     return {
         "status": "completed",
         "error": None,
-        "resumed_from_epoch": output.resumed_from_epoch,
+        "resumed_from_epoch": _attempt_start(output.resumed_from_epoch),
         "resumes": output.resumes,
         "params": output.params.to_dict(),
         "metrics": metrics,
@@ -169,11 +169,15 @@ def _noting(directory: Path) -> Any:
 
     def note(resumed_from_epoch: int, resumes: int) -> None:
         current = store.read_result(directory) or {}
-        store.write_json(
-            directory / store.RESULT_FILE, {**current, "resumed_from_epoch": resumed_from_epoch, "resumes": resumes}
-        )
+        resumed = {"resumed_from_epoch": _attempt_start(resumed_from_epoch), "resumes": resumes}
+        store.write_json(directory / store.RESULT_FILE, {**current, **resumed})
 
     return note
+
+
+def _attempt_start(index: int | None) -> int | None:
+    """The number (from 1) of the epoch the last attempt started at, from the loop's 0-based index."""
+    return None if index is None else epoch_number(index)
 
 
 def data_fingerprint(data: DataBundle) -> str:

@@ -7,7 +7,7 @@ import time
 import types
 from pathlib import Path
 
-from suite.runners.protocol import STEP_LOSS, tracked_name
+from suite.runners.protocol import STEP_LOSS, epoch_number, tracked_name
 
 _NO_TENSORFLOW = "tensorboard.compat.notf"
 EPOCH_SCALARS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
@@ -43,7 +43,7 @@ class EpochLogger:
 
     def epoch(self, row: dict[str, float]) -> None:
         """Log one history row at its epoch, under the names MLflow uses (``val_loss``, ``lr_head``, ...)."""
-        epoch = int(row["epoch"])
+        epoch = epoch_number(row["epoch"])  # the step users read, as in history.csv and MLflow
         for key, value in row.items():
             if key in EPOCH_SCALARS or key.startswith("lr_"):
                 self._scalar(tracked_name(key), value, epoch)

@@ -32,3 +32,13 @@ def test_sequential_runs_count_as_before() -> None:
         display.run_finished("b", "completed", {})
     assert "[1/2] a: already completed, skipped" in buffer.getvalue()
     assert "[2/2] b: starting" in buffer.getvalue()
+
+
+def test_an_epoch_reads_the_same_on_the_console_as_in_history_csv() -> None:
+    from suite.runners.protocol import numbered_history
+
+    display, buffer = _display(1, concurrent=True)
+    with display:
+        display.handle_event({"event": "epoch_end", "epoch": 0, "metrics": {"val_accuracy": 0.5}}, "a")
+    assert "a: epoch 1: val_accuracy 0.5" in buffer.getvalue()
+    assert numbered_history([{"epoch": 0, "val_accuracy": 0.5}]) == [{"epoch": 1, "val_accuracy": 0.5}]

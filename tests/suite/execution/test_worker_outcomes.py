@@ -71,8 +71,8 @@ def test_a_diverging_run_is_recorded_as_diverged(plugin_path: Path, tmp_path: Pa
     code, output = _finish(_start(directory))
     result = store.read_result(directory)
     assert code == DIVERGED_EXIT_STATUS, output
-    assert result["status"] == "diverged" and result["diverged_at_epoch"] == 0
-    assert result["error"].startswith("non-finite training loss at epoch 0, batch ")
+    assert result["status"] == "diverged" and result["diverged_at_epoch"] == 1
+    assert result["error"].startswith("non-finite training loss at epoch 1, batch ")
     assert result["error"].endswith("(lr 1e+06)")
     assert (result["resumed_from_epoch"], result["resumes"], result["epochs_completed"]) == (None, 0, 0)
     assert result["run_id"] and result["started_at"] and result["finished_at"]  # the header is kept
@@ -85,8 +85,8 @@ def test_a_run_past_its_time_limit_is_recorded_as_timeout(plugin_path: Path, tmp
     code, output = _finish(_start(directory))
     result = store.read_result(directory)
     assert code == TIMEOUT_EXIT_STATUS, output
-    assert result["status"] == "timeout" and result["timeout_at_epoch"] == 0 and result["epochs_completed"] == 0
-    assert result["error"].startswith("training.time_limit of 0.001 s reached at epoch 0, batch 1 (")
+    assert result["status"] == "timeout" and result["timeout_at_epoch"] == 1 and result["epochs_completed"] == 0
+    assert result["error"].startswith("training.time_limit of 0.001 s reached at epoch 1, batch 1 (")
     assert _history_rows(directory) == []
 
 

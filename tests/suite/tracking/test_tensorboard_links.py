@@ -47,7 +47,7 @@ def test_tensorboard_reads_runs_by_name(tmp_path: Path) -> None:
     runs = multiplexer.Runs()
     assert sorted(runs) == ["mlp[backend=keras]", "mlp[backend=torch]"]
     assert {"train_loss", "val_loss", "lr", "lr_head", "epoch_seconds"} <= set(runs["mlp[backend=keras]"]["scalars"])
-    assert [event.step for event in multiplexer.Scalars("mlp[backend=keras]", "val_loss")] == [0, 1, 2]
+    assert [event.step for event in multiplexer.Scalars("mlp[backend=keras]", "val_loss")] == [1, 2, 3]
 
 
 def test_tensorboard_and_mlflow_use_one_vocabulary(tmp_path: Path) -> None:
