@@ -14,7 +14,7 @@ from rich.table import Table
 
 from suite.cli.app import SetOption, app, out_console
 from suite.cli.introspection import introspect
-from suite.cli.spec_loading import exit_on_preflight_problems, load_or_exit
+from suite.cli.spec_loading import exit_on_missing_needs, exit_on_preflight_problems, load_or_exit
 from suite.spec.models import ExperimentSpec
 
 
@@ -24,7 +24,10 @@ def validate(
     overrides: SetOption = None,
     plan: Annotated[bool, typer.Option("--plan", help="Also plan each run (loads its data and model).")] = False,
     no_check: Annotated[
-        bool, typer.Option("--no-check", help="Skip the preflight (models, layer groups, devices, frameworks).")
+        bool,
+        typer.Option(
+            "--no-check", help="Skip the preflight (models, layer groups, devices, frameworks, data and weights files)."
+        ),
     ] = False,
     seeds: Annotated[
         Optional[str],  # noqa: UP045
@@ -34,7 +37,8 @@ def validate(
     """Check a study file and list the runs it expands to, then preflight every run, without training.
 
     The preflight asks each backend, in its own process, about every run at once (unknown models, layer
-    groups, freeze ranges, devices, framework facts) and prints each problem as one line; exit status 2.
+    groups, freeze ranges, devices, framework facts), then checks that each dataset and pretrained weights
+    file the runs read is on this machine; each problem or missing file is one line, exit status 2.
     """
     from suite.spec.serialize import run_id
 
@@ -55,6 +59,7 @@ def validate(
     out_console.print(table)
     if not no_check:
         exit_on_preflight_problems(study)
+        exit_on_missing_needs(study)
     if plan:
         failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec, spec)]
         if failures:

@@ -23,6 +23,19 @@ def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = No
         raise typer.Exit(code=2) from None
 
 
+def exit_on_missing_needs(study: Study) -> None:
+    """Print each dataset or weights file the study needs and this machine lacks; exit with status 2 if any."""
+    from suite.preflight.prefetch import missing_needs
+
+    missing = missing_needs(study.runs)
+    for need in missing:
+        _err.print(need.line(), highlight=False, markup=False, emoji=False, soft_wrap=True)
+    if missing:
+        hint = f"get them with: suite prefetch {study.source} (online), or copy them to the paths above"
+        _err.print(hint, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2)
+
+
 def exit_on_preflight_problems(study: Study) -> None:
     """Print each preflight problem of the study as one line on stderr; exit with status 2 when there are any."""
     from suite.preflight.check import check_study
