@@ -61,15 +61,17 @@ def validate(
         exit_on_preflight_problems(study)
         exit_on_missing_needs(study)
     if plan:
-        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec, spec)]
+        backends = len({run_spec.backend for run_spec in study.runs})
+        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec, spec, backends)]
         if failures:
             raise typer.Exit(code=2)
 
 
-def _print_plan(run_spec: ExperimentSpec, spec_file: Path) -> bool:
+def _print_plan(run_spec: ExperimentSpec, spec_file: Path, backends: int) -> bool:
     """Plan one run in a child process and print it; False (with ``SPEC: run: reason`` printed) when it cannot run."""
     import tempfile
 
+    from suite.execution.display import applicable_notes
     from suite.plan.display import plan_lines
     from suite.runners.registry import get_runner_entry
     from suite.spec.serialize import spec_to_toml
@@ -85,6 +87,7 @@ def _print_plan(run_spec: ExperimentSpec, spec_file: Path) -> bool:
     finally:
         Path(handle.name).unlink(missing_ok=True)
     out_console.print(f"\n[bold]{escape(run_spec.name)}[/bold]")
+    payload["notes"] = applicable_notes(payload.get("notes", []), backends)
     for line in plan_lines(payload):
         out_console.print(line, highlight=False, markup=False)
     return True

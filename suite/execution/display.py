@@ -12,17 +12,30 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from suite.plan.plan import BATCHNORM_VARIANCE_NOTE
 from suite.runners.protocol import epoch_number
 from suite.store.run_status import whole_reason
+
+CROSS_FRAMEWORK_NOTES = (BATCHNORM_VARIANCE_NOTE,)
+"""Plan notes about how frameworks differ: said where a study compares backends, never in a one-backend study."""
 
 
 class Display:
     """Renders executor and worker events; every method is a no-op when ``quiet``."""
 
-    def __init__(self, quiet: bool, total_runs: int, concurrent: bool = False, console: Console | None = None) -> None:
+    def __init__(
+        self,
+        quiet: bool,
+        total_runs: int,
+        concurrent: bool = False,
+        console: Console | None = None,
+        backends: int = 1,
+    ) -> None:
         self.quiet = quiet
         self.total_runs = total_runs
         self.concurrent = concurrent
+        self.backends = backends  # how many backends the study compares: cross-framework notes need two
+        self._noted: set[str] = set()
         self._guard = threading.RLock()
         self._begun = 0  # runs started or skipped: the counter [k/N] numbers them in that order
         self._console = console or Console(stderr=True)
@@ -85,8 +98,17 @@ class Display:
             self._print(f"{prefix}[red]{status.upper()}[/red]: {escape(whole_reason({**result, 'status': status}))}")
 
     def handle_event(self, event: dict[str, Any], name: str | None = None) -> None:
-        """Render one progress event from the worker of run ``name``."""
+        """Render one progress event from the worker of run ``name``.
+
+        A cross-framework note (:data:`CROSS_FRAMEWORK_NOTES`) is shown once, and only when the study runs
+        several backends.
+        """
         with self._guard:
+            text = event.get("text")
+            if event.get("event") == "message" and text in CROSS_FRAMEWORK_NOTES:
+                if self.backends < 2 or text in self._noted:
+                    return
+                self._noted.add(text)
             if self.concurrent:
                 self._concurrent_event(event, name)
             elif self._progress is not None:
@@ -118,6 +140,11 @@ class Display:
         if self._progress is not None and self._task is not None:
             self._progress.remove_task(self._task)
             self._task = None
+
+
+def applicable_notes(notes: list[str], backends: int) -> list[str]:
+    """The plan notes that apply to a study of ``backends`` backends (cross-framework ones need two or more)."""
+    return [note for note in notes if backends > 1 or note not in CROSS_FRAMEWORK_NOTES]
 
 
 def _format_metrics(metrics: dict[str, Any]) -> str:

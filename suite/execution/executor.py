@@ -137,7 +137,8 @@ def run_study(
     stop = threading.Event()
     context = _Context(study.name, out_dir, launcher, retry_failed, stop, command)
     records: dict[int, RunRecord] = {}
-    display = Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1, console=console)
+    backends = len({run.backend for run in study.runs})
+    display = Display(quiet=quiet, total_runs=len(study.runs), concurrent=jobs > 1, console=console, backends=backends)
     with display, _terminate_as_interrupt():
         context.display = display
 

@@ -42,3 +42,21 @@ def test_an_epoch_reads_the_same_on_the_console_as_in_history_csv() -> None:
         display.handle_event({"event": "epoch_end", "epoch": 0, "metrics": {"val_accuracy": 0.5}}, "a")
     assert "a: epoch 1: val_accuracy 0.5" in buffer.getvalue()
     assert numbered_history([{"epoch": 0, "val_accuracy": 0.5}]) == [{"epoch": 1, "val_accuracy": 0.5}]
+
+
+def test_the_batchnorm_note_is_said_once_and_only_when_backends_are_compared() -> None:
+    from suite.execution.display import applicable_notes
+    from suite.plan.plan import BATCHNORM_VARIANCE_NOTE
+
+    note = {"event": "message", "text": BATCHNORM_VARIANCE_NOTE}
+    for backends, expected in ((1, 0), (2, 1)):
+        buffer = io.StringIO()
+        display = Display(quiet=False, total_runs=2, concurrent=True, console=Console(file=buffer), backends=backends)
+        with display:
+            display.handle_event(note, "resnet18[backend=torch]")
+            display.handle_event(note, "resnet18[backend=keras]")
+            display.handle_event({"event": "message", "text": "epoch 2: unfroze layer4"}, "resnet18[backend=torch]")
+        assert buffer.getvalue().count("BatchNorm running variance") == expected
+        assert "unfroze layer4" in buffer.getvalue()
+    assert applicable_notes([BATCHNORM_VARIANCE_NOTE, "other"], 1) == ["other"]
+    assert applicable_notes([BATCHNORM_VARIANCE_NOTE, "other"], 2) == [BATCHNORM_VARIANCE_NOTE, "other"]
