@@ -1,35 +1,17 @@
 """``suite validate`` as a new user meets it: problems name the spec file and what is missing."""
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from builders import plugin_study, run_suite
 
-PLUGIN_STUDY = """
-[study]
-name = "plugin"
-
-[defaults]
-backend = "centroid"
-dataset = { source = "folder", path = "DATA" }
-optimizer = { name = "sgd", lr = 0.5 }
-training = { epochs = 1 }
-
-[[experiments]]
-name = "ok"
-model = { name = "mlp2" }
-"""
-
-
-def _suite(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd)
+PLUGIN_STUDY = plugin_study({"ok": "mlp2"}, dataset='source = "folder", path = "DATA"')
 
 
 def test_validate_plan_failure_names_the_spec_and_run(plugin_path: Path, tmp_path: Path) -> None:
     (tmp_path / "study.toml").write_text(PLUGIN_STUDY.replace("DATA", str(tmp_path / "absent")))
-    completed = _suite(tmp_path, "validate", "study.toml", "--plan", "--no-check")
+    completed = run_suite(tmp_path, "validate", "study.toml", "--plan", "--no-check")
     assert completed.returncode == 2
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith("study.toml: ok: ") and str(tmp_path / "absent") in line
@@ -39,7 +21,7 @@ def test_validate_plan_failure_names_the_spec_and_run(plugin_path: Path, tmp_pat
 def test_validate_says_which_dataset_is_missing_and_exits_2(plugin_path: Path, tmp_path: Path) -> None:
     absent = tmp_path / "absent"
     (tmp_path / "study.toml").write_text(PLUGIN_STUDY.replace('"folder"', '"cifar10"').replace("DATA", str(absent)))
-    completed = _suite(tmp_path, "validate", "study.toml")
+    completed = run_suite(tmp_path, "validate", "study.toml")
     assert completed.returncode == 2, completed.stderr
     lines = completed.stderr.strip().splitlines()
     assert lines[0].split()[:7] == ["missing", "dataset", "cifar10", str(absent), "looked", "in", f"{absent},"]
@@ -48,7 +30,7 @@ def test_validate_says_which_dataset_is_missing_and_exits_2(plugin_path: Path, t
 
 def test_validate_passes_when_the_data_is_there(plugin_path: Path, tmp_path: Path) -> None:
     (tmp_path / "study.toml").write_text(PLUGIN_STUDY.replace('source = "folder", path = "DATA"', 'source = "digits"'))
-    completed = _suite(tmp_path, "validate", "study.toml")
+    completed = run_suite(tmp_path, "validate", "study.toml")
     assert completed.returncode == 0, completed.stderr
 
 
@@ -60,9 +42,7 @@ def test_validate_says_which_weights_file_is_missing(tmp_path: Path) -> None:
         '[[experiments]]\nname = "r"\nmodel = { name = "resnet18", weights = "imagenet" }\n'
     )
     env = {**os.environ, "TORCH_HOME": str(tmp_path / "torch_home")}
-    completed = subprocess.run(
-        [sys.executable, "-m", "suite", "validate", "w.toml"], capture_output=True, text=True, cwd=tmp_path, env=env
-    )
+    completed = run_suite(tmp_path, "validate", "w.toml", env=env)
     assert completed.returncode == 2, completed.stderr
     [line] = [line for line in completed.stderr.splitlines() if line.startswith("missing")]
     assert "weights" in line and str(tmp_path / "torch_home" / "hub" / "checkpoints") in line

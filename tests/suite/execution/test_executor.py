@@ -5,33 +5,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+from builders import plugin_study
 
 from suite import store
 from suite.execution.executor import config_name, run_study
 from suite.spec.loader import load_study
 
-SPEC = """
-[study]
-name = "plugin"
-
-[defaults]
-backend = "centroid"
-dataset = { source = "digits", normalization = "unit" }
-optimizer = { name = "sgd", lr = 0.5 }
-training = { epochs = 4 }
-
-[[experiments]]
-name = "ok"
-model = { name = "mlp2" }
-
-[[experiments]]
-name = "raises"
-model = { name = "raise" }
-
-[[experiments]]
-name = "crashes"
-model = { name = "crash" }
-"""
+SPEC = plugin_study({"ok": "mlp2", "raises": "raise", "crashes": "crash"}, epochs=4)
 
 
 def test_failures_are_recorded_and_the_study_goes_on(plugin_path: Path, tmp_path: Path) -> None:
@@ -96,8 +76,7 @@ def test_a_subset_keeps_the_study_provenance_and_each_run_its_own(plugin_path: P
     from suite.execution.executor import select_runs
 
     spec_file = tmp_path / "two.toml"
-    spec_file.write_text(SPEC.split("[[experiments]]")[0] + '[[experiments]]\nname = "ok"\nmodel = { name = "mlp2" }\n'
-                         '[[experiments]]\nname = "ok2"\nmodel = { name = "mlp" }\n')  # fmt: skip
+    spec_file.write_text(plugin_study({"ok": "mlp2", "ok2": "mlp"}))
     study, out = load_study(spec_file), tmp_path / "out"
     only = {name: dataclasses.replace(study, runs=select_runs(study.runs, [name])) for name in ("ok", "ok2")}
     first = run_study(only["ok"], out, quiet=True, command="suite run two.toml --only ok")
