@@ -83,13 +83,47 @@ def aggregate_configs(frame: pd.DataFrame) -> pd.DataFrame:
     return _disambiguate(pd.DataFrame(rows).reset_index(drop=True))
 
 
+SHOWN_DIFFERENCES = 3
+"""At most this many differing keys name a configuration that shares its name with another."""
+
+
 def _disambiguate(configs: pd.DataFrame) -> pd.DataFrame:
-    """Configurations sharing a name but not a spec (e.g. two studies on different data) get a suffix."""
-    duplicated = configs["config_name"].duplicated(keep=False)
-    if duplicated.any():
-        suffix = configs["study"].astype(str) + ", " + configs["config_key"].astype(str)
-        configs.loc[duplicated, "config_name"] = configs["config_name"] + " (" + suffix + ")"
+    """Configurations sharing a name but not a spec (e.g. two studies on different data) get the keys that differ.
+
+    ``mlp[backend=torch] (dataset.path=/a)`` and ``... (dataset.path=/b)``; the study when only it differs,
+    the configuration hash when nothing stored tells them apart.
+    """
+    names = configs["config_name"].copy()
+    for _, group in configs.groupby("config_name", sort=False):
+        if len(group) < 2:
+            continue
+        columns = _differing_columns(group)
+        for index, row in group.iterrows():
+            shown = [f"{column.removeprefix('spec.')}={_name_value(row[column])}" for column in columns]
+            if len(columns) > SHOWN_DIFFERENCES:
+                shown = [*shown[:SHOWN_DIFFERENCES], f"+{len(columns) - SHOWN_DIFFERENCES} more"]
+            names[index] = f"{row['config_name']} ({', '.join(shown) or row['config_key']})"
+    configs["config_name"] = names
     return configs
+
+
+def _differing_columns(group: pd.DataFrame) -> list[str]:
+    """The spec keys (then the study) whose values differ between the rows of ``group``."""
+    candidates = [column for column in group if column.startswith("spec.") and column not in _SAME_BY_NAME]
+    differing = [column for column in candidates if group[column].map(_name_value).nunique() > 1]
+    if not differing and "study" in group and group["study"].nunique() > 1:
+        differing = ["study"]
+    return differing
+
+
+_SAME_BY_NAME = ("spec.name", "spec.seed")
+
+
+def _name_value(value: object) -> str:
+    """A spec value as it reads in a configuration's name (missing: ``–``)."""
+    if isinstance(value, (float, np.floating)):
+        return "–" if math.isnan(value) else f"{value:g}"  # a column with gaps holds its integers as floats
+    return "–" if value is None else str(value)
 
 
 def _config_row(group: pd.DataFrame) -> dict:

@@ -67,7 +67,7 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
     text = fmt.render_columns(data, formats)
     text["Acc (reference)"] = [pair[0] for pair in accuracies]
     text["Acc (other)"] = [pair[1] for pair in accuracies]
-    add_comparisons(data, text, cells, "Δ acc")
+    method = add_comparisons(data, text, cells, "Δ acc")
     intro = (
         "Same configuration, different backend. Δ acc = other − reference on the seeds both ran, paired on the "
         "same test samples (so it can differ from the difference of the means when one side ran more seeds); "
@@ -75,8 +75,8 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
         "faster). Parity = max |Δ logit| of the two untrained models on the same test images (runs with "
         "model.init = 'shared'), or why the two are not comparable. " + accuracy_intro()
     )
-    note = detectable_note(comparisons or None, configs)
-    return Table("Cross-framework comparison", data, text, intro=intro, notes=[note] if note else [])
+    notes = [detectable_note(comparisons or None, configs), method]
+    return Table("Cross-framework comparison", data, text, intro=intro, notes=[note for note in notes if note])
 
 
 def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:

@@ -14,6 +14,11 @@ P_T = "p (paired t)"
 P_HOLM = "p (Holm)"
 PAIRED_ON = "Paired on"
 UNTESTED = "untested (no predictions stored)"
+INTERVAL_NOTE = (
+    "Δ intervals are 95%: on one common seed Newcombe's paired score interval (square-and-add of the two "
+    "Wilson intervals, method 10 of Newcombe 1998, Stat. Med. 17:2635); over several common seeds the t-interval "
+    "of the per-seed differences; without common test samples Newcombe's unpaired interval."
+)
 
 # A comparison, a text shown as is (e.g. "reference"), or None (no predictions: untested).
 Cell = Comparison | str | None
@@ -68,11 +73,12 @@ def _p_text(comparison: Cell, value: object) -> str:
     return f"{text} (Fisher)" if isinstance(comparison, Comparison) and comparison.test == "Fisher" else text
 
 
-def add_comparisons(data: pd.DataFrame, text: pd.DataFrame, comparisons: list[Cell], column: str) -> None:
+def add_comparisons(data: pd.DataFrame, text: pd.DataFrame, comparisons: list[Cell], column: str) -> str:
     """Fill ``column`` (Δ) from ``comparisons`` and insert the p-value columns after it, in place.
 
     The numbers go into ``data`` (the paired Δ replaces the difference of means when there is one),
-    the words into ``text``; p-value columns that are empty for every row are left out.
+    the words into ``text``; p-value columns that are empty for every row are left out. Returns the
+    table note naming the interval method (empty when no row was compared).
     """
     data[column] = [
         c.delta if isinstance(c, Comparison) else value for c, value in zip(comparisons, data[column], strict=True)
@@ -91,3 +97,4 @@ def add_comparisons(data: pd.DataFrame, text: pd.DataFrame, comparisons: list[Ce
             shown = [fmt.pvalue(value) for value in values]
         text.insert(position, name, shown)
         position += 1
+    return INTERVAL_NOTE if any(isinstance(c, Comparison) for c in comparisons) else ""

@@ -96,11 +96,12 @@ def _seed_pair(seed: object, matched: Matched) -> SeedPair:
 def _paired(pairs: list[tuple[object, Matched]]) -> Comparison:
     seeds = [_seed_pair(seed, matched) for seed, matched in pairs]
     only_row, only_ref = sum(s.only_row for s in seeds), sum(s.only_ref for s in seeds)
-    total = sum(s.n for s in seeds)
+    both = sum(int(np.sum(m.correct_a & m.correct_b)) for _, m in pairs)
+    neither = sum(s.n for s in seeds) - both - only_row - only_ref
     differences = np.concatenate([m.correct_a.astype(float) - m.correct_b.astype(float) for _, m in pairs])
     comparison = Comparison(
         delta=float(np.mean([s.acc_row - s.acc_ref for s in seeds])),
-        interval=stats.paired_difference_interval(only_row, only_ref, total),
+        interval=stats.paired_difference_interval(both, only_row, only_ref, neither),
         mcnemar=stats.mcnemar_exact(only_row, only_ref),
         seeds=seeds,
         sample_sd=float(differences.std()),

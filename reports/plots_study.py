@@ -44,7 +44,7 @@ def overlaid_curves(curves: list[Curve], path: Path) -> Path:
             axis.plot(history["epoch"], history["train_accuracy"] * 100, "--", color=curve.colour, alpha=0.7)
     axis.plot([], [], "k-", label="validation (solid)")
     axis.plot([], [], "k--", label="train (dashed)")
-    axis.set(xlabel="Epoch (0-based)", ylabel="Accuracy (%)", title="Learning curves")
+    axis.set(xlabel="Epoch", ylabel="Accuracy (%)", title="Learning curves")
     axis.grid(alpha=0.3)
     _epoch_ticks(axis)
     _legend_outside(axis)
@@ -60,7 +60,7 @@ def gap_curves(curves: list[Curve], path: Path) -> Path:
         gap = (history["train_accuracy"] - history["val_accuracy"]) * 100
         axis.plot(history["epoch"], gap, "-", marker="o", markersize=3, color=curve.colour, label=curve.label)
     axis.axhline(0.0, color="#888888", linewidth=1)
-    axis.set(xlabel="Epoch (0-based)", ylabel="Train − val accuracy (pp)", title="Generalisation gap over epochs")
+    axis.set(xlabel="Epoch", ylabel="Train − val accuracy (pp)", title="Generalisation gap over epochs")
     axis.grid(alpha=0.3)
     _epoch_ticks(axis)
     _legend_outside(axis)
@@ -82,7 +82,7 @@ def lr_schedules(curves: list[Curve], path: Path) -> Path:
     if log:
         axis.set_yscale("log")
     ylabel = "Learning rate (log scale)" if log else "Learning rate"
-    axis.set(xlabel="Epoch (0-based)", ylabel=ylabel, title="Learning-rate schedule used")
+    axis.set(xlabel="Epoch", ylabel=ylabel, title="Learning-rate schedule used")
     axis.grid(alpha=0.3, which="both")
     _epoch_ticks(axis)
     _legend_outside(axis)
@@ -222,7 +222,7 @@ def group_lrs_across_backends(histories: list[tuple[str, pd.DataFrame]], title: 
                 fillstyle="none" if index else "full", label=f"{column.removeprefix('lr_')} ({label})",
             )  # fmt: skip
     axis.set_yscale("log")
-    axis.set(xlabel="Epoch (0-based)", ylabel="Learning rate (log scale)")
+    axis.set(xlabel="Epoch", ylabel="Learning rate (log scale)")
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=7, frameon=False, bbox_to_anchor=(1.01, 1.0), loc="upper left", ncol=1 + len(groups) // 12)

@@ -36,7 +36,7 @@ def framework_lines(records: list[RunRecord]) -> list[str]:
 
 
 def study_lines(study_dirs: list[Path], studies: list[dict]) -> list[str]:
-    """Per study directory: its name, the command that produced it and its date."""
+    """Per study directory: its name, the command that produced it and its date, then every later invocation."""
     lines = []
     for directory, study in zip(study_dirs, studies, strict=True):
         name = study_name(study, directory)
@@ -48,6 +48,10 @@ def study_lines(study_dirs: list[Path], studies: list[dict]) -> list[str]:
         if command:
             line += f": `{command}`"
         lines.append(line)
+        invocations = study.get("invocations")
+        for later in (invocations if isinstance(invocations, list) else [])[1:]:
+            runs = len(later.get("run_ids") or [])
+            lines.append(f"**{name}** again, {later.get('date', '?')}: `{later.get('command', '?')}` ({runs} run(s))")
     return lines
 
 

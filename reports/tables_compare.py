@@ -97,13 +97,13 @@ def strategy_table(configs: pd.DataFrame) -> Table | None:
     data = fmt.drop_empty_columns(pd.DataFrame(rows), keep=("Configuration", DELTA))
     text = fmt.render_columns(data, STRATEGY_FORMATS)
     text["Test acc"] = summaries
-    add_comparisons(data, text, cells, DELTA)
+    method = add_comparisons(data, text, cells, DELTA)
     intro = (
         "Each strategy against the best full fine-tuning run (`freeze=none`, marked ★) of the same model, "
         "weights, dataset and backend, paired on the same test samples. " + accuracy_intro()
     )
-    note = detectable_note(comparisons or None, configs)
-    return Table("Strategy comparison", data, text, intro=intro, notes=[note] if note else [])
+    notes = [detectable_note(comparisons or None, configs), method]
+    return Table("Strategy comparison", data, text, intro=intro, notes=[note for note in notes if note])
 
 
 DELTA = "Δ acc vs full fine-tuning"

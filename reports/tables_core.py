@@ -105,15 +105,15 @@ def leaderboard_table(configs: pd.DataFrame) -> Table | None:
         fmt.MISSING if fmt.is_missing(acc) else comparison
         for comparison, acc in zip(comparisons[1:], ranked["test_acc"].iloc[1:], strict=True)
     ]
-    add_comparisons(data, text, cells, "Δ vs best")
+    method = add_comparisons(data, text, cells, "Δ vs best")
     intro = (
-        "Test accuracy uses the weights of the best epoch (epochs are 0-based). "
+        "Test accuracy uses the weights of the best epoch (epochs count from 1, as on the console). "
         + accuracy_intro()
         + " Δ vs best: paired on the same test samples (see *How to read the uncertainty*); configurations in one "
         "band are not distinguishable."
     )
-    note = detectable_note(comparisons, ranked)
-    return Table("Leaderboard", data, text, intro=intro, notes=[note] if note else [])
+    notes = [detectable_note(comparisons, ranked), method]
+    return Table("Leaderboard", data, text, intro=intro, notes=[note for note in notes if note])
 
 
 SUMMARY_COLUMNS = {"Test acc": "test_acc", "Macro F1": "macro_f1", "Test acc (last epoch)": "test_acc_last"}
@@ -172,18 +172,20 @@ def efficiency_table(configs: pd.DataFrame) -> Table | None:
     }
     text = fmt.render_columns(data, formats)
     text["Test acc"] = [fmt.summary_text(row, "test_acc") for _, row in ordered.iterrows()]
+    method = ""
     if "Gain over linear probe" in data:
-        add_comparisons(data, text, [cells[index] for index in order], "Gain over linear probe")
+        method = add_comparisons(data, text, [cells[index] for index in order], "Gain over linear probe")
+    gain = (
+        "Gain over linear probe compares with the best `freeze=all_but_head` run of the same model, weights, "
+        "dataset and backend, paired on the same test samples. "
+        if "Gain over linear probe" in data
+        else ""
+    )
     intro = f"Ranked by {PER_MILLION.lower()} (test accuracy as a fraction / trainable parameters in millions). "
-    if "Gain over linear probe" in data:
-        intro += (
-            "Gain over linear probe compares with the best `freeze=all_but_head` run of the same model, weights, "
-            "dataset and backend, paired on the same test samples. "
-        )
-    intro += accuracy_intro()
+    intro += gain + accuracy_intro()
     comparisons = [cell for cell in cells if isinstance(cell, Comparison)]
-    note = detectable_note(comparisons or None, configs)
-    return Table("Parameter efficiency", data, text, intro=intro, notes=[note] if note else [])
+    notes = [detectable_note(comparisons or None, configs), method]
+    return Table("Parameter efficiency", data, text, intro=intro, notes=[note for note in notes if note])
 
 
 def _probe_cell(row: pd.Series, probe: pd.Series | None) -> Cell:

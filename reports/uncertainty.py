@@ -106,8 +106,9 @@ def methods_section() -> str:
         "*p (paired t)* is scipy's `ttest_rel` on the per-seed accuracies. A difference counts only when "
         "both agree: the larger of the two p-values is Holm-corrected across the table's rows "
         "(statsmodels `multipletests(method='holm')`) into *p (Holm)*.",
-        "- **Δ in bold** is a difference with p (Holm) < 0.05, followed by its 95% interval (one seed: exact "
-        "given the discordant samples, consistent with McNemar; several seeds: t-interval over seeds). "
+        "- **Δ in bold** is a difference with p (Holm) < 0.05, followed by its 95% interval (one seed: "
+        "Newcombe's paired score interval, method 10 of Newcombe 1998, from the pooled 2×2 table of per-sample "
+        "correctness; several seeds: t-interval over seeds). "
         "Otherwise the cell reads **within noise** with the interval: this data cannot tell the two apart. "
         "Runs with no common test samples are compared unpaired (Fisher's exact test, Newcombe interval).",
         "- **Rank bands** on the leaderboard group configurations no test separates from the band's best.",

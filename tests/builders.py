@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,3 +112,21 @@ def train_steps(session: Any, data: DataBundle, count: int, start: int = 0) -> l
         rows = slice(8 * index, 8 * index + 8)
         losses.append(session.train_step(images[rows], data.train.labels[rows])[0])
     return losses
+
+
+def plugin_study(
+    models: dict[str, str], epochs: int = 1, dataset: str = 'source = "digits", normalization = "unit"'
+) -> str:
+    """A study TOML for the ``centroid`` test plugin backend: one experiment per (run name, model name)."""
+    experiments = "".join(
+        f'\n[[experiments]]\nname = "{name}"\nmodel = {{ name = "{model}" }}\n' for name, model in models.items()
+    )
+    return (
+        f'[study]\nname = "plugin"\n\n[defaults]\nbackend = "centroid"\ndataset = {{ {dataset} }}\n'
+        f'optimizer = {{ name = "sgd", lr = 0.5 }}\ntraining = {{ epochs = {epochs} }}\n{experiments}'
+    )
+
+
+def run_suite(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """``python -m suite ARGS`` in ``cwd``, as a user types it (output captured as text, piped: no terminal)."""
+    return subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd, env=env)

@@ -138,7 +138,8 @@ def _resume_case(tmp_path: Path, spec: ExperimentSpec, engine: str | None) -> tu
     assert _finish(_start(killed, engine)) == 0, _log(killed)
     _assert_same_run(killed, plain)
     result = store.read_result(killed)
-    assert result["resumed_from_epoch"] == saved + 1 and result["resumes"] == 1
+    # the pointer holds the last completed epoch's 0-based index; result.json numbers epochs from 1
+    assert result["resumed_from_epoch"] == saved + 2 and result["resumes"] == 1
     assert store.read_result(plain)["resumed_from_epoch"] is None and store.read_result(plain)["resumes"] == 0
     assert not (killed / RESUME_DIR).exists() and not (plain / RESUME_DIR).exists()  # deleted once completed
     return result, store.read_result(plain)

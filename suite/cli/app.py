@@ -15,6 +15,23 @@ from rich.console import Console
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Cross-framework transfer-learning benchmarks.")
 out_console = Console()
 err_console = Console(stderr=True)
+PIPED_WIDTH = 10_000
+"""Line width when output goes to a file or a pipe: wide enough that no line or table cell is wrapped."""
+
+
+@app.callback()
+def _consoles() -> None:
+    """Cross-framework transfer-learning benchmarks."""
+    unwrap_when_piped(out_console, err_console)
+
+
+def unwrap_when_piped(*consoles: Console) -> None:
+    """Consoles not writing to a terminal never wrap (rich would wrap at 80 columns): one line stays one line."""
+    for console in consoles:
+        if not console.is_terminal:
+            console.soft_wrap = True
+            console.width = PIPED_WIDTH
+
 
 SetOption = Annotated[
     Optional[list[str]],  # noqa: UP045 - typer needs Optional

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from suite.cli.app import app
+from suite.cli.app import out_console as _out
 
 cache_app = typer.Typer(no_args_is_help=True, help="The decoded-data cache ($TLBENCH_CACHE, default ~/.cache/tlbench).")
-_out = Console()
 
 
 @cache_app.command("ls")

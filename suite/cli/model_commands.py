@@ -1,4 +1,4 @@
-"""Model commands of ``suite``: ``list`` (backends, sources, models), ``describe`` (groups) and ``parity``.
+"""Model commands of ``suite``: ``list`` (backends, sources, models by family), ``describe`` (groups), ``parity``.
 
 Runs in the ``suite`` process; anything that needs a framework is asked of a child process per backend.
 """
@@ -6,6 +6,7 @@ Runs in the ``suite`` process; anything that needs a framework is asked of a chi
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
@@ -21,31 +22,35 @@ if TYPE_CHECKING:
 
 @app.command("list")
 def list_command(
-    models: Annotated[bool, typer.Option("--models/--no-models", help="Also list each backend's models.")] = True,
+    models: Annotated[bool, typer.Option("--models", help="Only the models, by family and backend.")] = False,
+    sources: Annotated[bool, typer.Option("--sources", help="Only the data sources.")] = False,
+    backends: Annotated[bool, typer.Option("--backends", help="Only the backends and their capabilities.")] = False,
 ) -> None:
-    """List backends (and whether they can run here), data sources and models."""
-    from suite.data.registry import list_sources
+    """List backends (with their capabilities), strategies, data sources and models by family."""
     from suite.runners.registry import discover
 
-    backends = Table(title="backends")
-    for column in ("name", "available", "detail"):
-        backends.add_column(column)
     entries = discover()
+    everything = not models and not sources and not backends
+    if everything or backends:
+        _print_backends(entries)
+    if everything:
+        _print_strategies()
+    if everything or sources:
+        _print_sources()
+    if everything or models:
+        available = [name for name, entry in sorted(entries.items()) if entry.availability()[0]]
+        _print_families({backend: list(introspect(["models", backend])) for backend in available})
+
+
+def _print_backends(entries: dict) -> None:
+    table = Table(title="backends")
+    for column in ("name", "available", "detail"):
+        table.add_column(column)
     for name, entry in sorted(entries.items()):
         ok, reason = entry.availability()
-        backends.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
-    out_console.print(backends)
+        table.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
+    out_console.print(table)
     out_console.print(_capabilities_table(entries))
-    sources = Table(title="data sources")
-    sources.add_column("name")
-    sources.add_column("description")
-    for name, description in sorted(list_sources().items()):
-        sources.add_row(name, description)
-    out_console.print(sources)
-    if models:
-        for name, entry in sorted(entries.items()):
-            if entry.availability()[0]:
-                _print_models(name)
 
 
 def _capabilities_table(entries: dict[str, RunnerEntry]) -> Table:
@@ -60,13 +65,48 @@ def _capabilities_table(entries: dict[str, RunnerEntry]) -> Table:
     return table
 
 
-def _print_models(backend: str) -> None:
-    payload = introspect(["models", backend])
-    table = Table(title=f"{backend} models")
+def _print_strategies() -> None:
+    """Every declared fine-tuning strategy (:mod:`suite.strategies`), built-in or from a plugin, with its keys."""
+    from suite.strategies import declarations
+
+    table = Table(title="strategies (keys under [experiments.strategy])")
+    for column in ("name", "keys", "what it does"):
+        table.add_column(column)
+    for declaration in declarations():
+        table.add_row(declaration.name, ", ".join(declaration.fields), escape(declaration.summary))
+    out_console.print(table)
+
+
+def _print_sources() -> None:
+    from suite.data.registry import list_sources
+
+    table = Table(title="data sources")
     table.add_column("name")
     table.add_column("description")
-    for name, description in sorted(payload.items()):
-        table.add_row(escape(name), escape(description))
+    for name, description in sorted(list_sources().items()):
+        table.add_row(name, description)
+    out_console.print(table)
+
+
+def model_family(name: str) -> str:
+    """The family a model name belongs to: its leading letters (``resnet50`` and ``wide_resnet50_2``: resnet)."""
+    match = re.match(r"[a-z]+", name.removeprefix("wide_"))
+    return match.group(0) if match else name
+
+
+def _print_families(models: dict[str, list[str]]) -> None:
+    """One row per model family, one column per backend listing that backend's models of the family."""
+    families: dict[str, dict[str, list[str]]] = {}
+    for backend, names in models.items():
+        for name in sorted(names):
+            families.setdefault(model_family(name), {}).setdefault(backend, []).append(name)
+    count = sum(len(names) for names in models.values())
+    table = Table(title=f"models by family ({count}; suite describe MODEL --backend B shows one)")
+    table.add_column("family")
+    for backend in models:
+        table.add_column(backend)
+    for family, by_backend in sorted(families.items()):
+        table.add_row(family, *(escape(", ".join(by_backend.get(backend, []))) or "–" for backend in models))
     out_console.print(table)
 
 
@@ -94,7 +134,10 @@ def describe(
     model_json = json.dumps({"name": model})
     shape = [str(input_size), str(input_size), str(channels)]
     rank = [str(lora_rank)] if lora_rank else []
+    _exit_unless_backend(backend)
     counts = introspect(["describe", backend, model_json, *shape, str(classes), *rank])
+    if "unknown_model" in counts:
+        _unknown_model(model, backend, counts["models"])
     costs = _costs_or_exit(counts, strategy)
     table = Table(title=f"{model} ({backend}, {input_size}x{input_size}x{channels}, {classes} classes)")
     for column in ("group", "params", "trainable", "forward GFLOPs"):
@@ -152,6 +195,32 @@ def _print_costs(costs: dict, freeze: str | None) -> None:
         f"trainable state {costs['state_bytes'] / 1e6:.2f} MB (weights + gradients + Adam's 2 moments, float32)",
         highlight=False,
     )
+
+
+def _exit_unless_backend(backend: str) -> None:
+    """One line naming the backends, and exit status 2, for a backend that is unknown or cannot run here."""
+    from suite.runners.registry import discover
+
+    entries = discover()
+    if backend not in entries:
+        _usage_error(f"--backend: unknown backend {backend!r}; backends: {', '.join(sorted(entries))}")
+    available, reason = entries[backend].availability()
+    if not available:
+        _usage_error(f"--backend: {reason}")
+
+
+def _unknown_model(model: str, backend: str, names: list[str]) -> None:
+    """One line naming the backend's models (closest first), and exit status 2: it has no ``model``."""
+    import difflib
+
+    close = difflib.get_close_matches(model, names, n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    _usage_error(f"describe: {backend} has no model {model!r}{hint}; {backend} models: {', '.join(names)}")
+
+
+def _usage_error(line: str) -> None:
+    err_console.print(line, highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code=2)
 
 
 def _print_peft(trainable: dict[str, int], total: int) -> None:

@@ -14,7 +14,13 @@ from rich.table import Table
 
 from suite.cli.app import SetOption, app, out_console
 from suite.cli.introspection import introspect
-from suite.cli.spec_loading import exit_on_preflight_problems, exit_unless_tunable, load_or_exit, planned_line
+from suite.cli.spec_loading import (
+    exit_on_missing_needs,
+    exit_on_preflight_problems,
+    exit_unless_tunable,
+    load_or_exit,
+    planned_line,
+)
 from suite.spec.models import ExperimentSpec
 
 
@@ -24,7 +30,10 @@ def validate(
     overrides: SetOption = None,
     plan: Annotated[bool, typer.Option("--plan", help="Also plan each run (loads its data and model).")] = False,
     no_check: Annotated[
-        bool, typer.Option("--no-check", help="Skip the preflight (models, layer groups, devices, frameworks).")
+        bool,
+        typer.Option(
+            "--no-check", help="Skip the preflight (models, layer groups, devices, frameworks, data and weights files)."
+        ),
     ] = False,
     seeds: Annotated[
         Optional[str],  # noqa: UP045
@@ -34,7 +43,8 @@ def validate(
     """Check a study file and list the runs it expands to, then preflight every run, without training.
 
     The preflight asks each backend, in its own process, about every run at once (unknown models, layer
-    groups, freeze ranges, devices, framework facts) and prints each problem as one line; exit status 2.
+    groups, freeze ranges, devices, framework facts), then checks that each dataset and pretrained weights
+    file the runs read is on this machine; each problem or missing file is one line, exit status 2.
     """
     from suite.spec.serialize import run_id
 
@@ -57,16 +67,19 @@ def validate(
     exit_unless_tunable(study)
     if not no_check:
         exit_on_preflight_problems(study)
+        exit_on_missing_needs(study)
     if plan:
-        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec)]
+        backends = len({run_spec.backend for run_spec in study.runs})
+        failures = [run_spec.name for run_spec in study.runs if not _print_plan(run_spec, spec, backends)]
         if failures:
             raise typer.Exit(code=2)
 
 
-def _print_plan(run_spec: ExperimentSpec) -> bool:
-    """Plan one run in a child process and print it; False (with the reason printed) when it cannot run."""
+def _print_plan(run_spec: ExperimentSpec, spec_file: Path, backends: int) -> bool:
+    """Plan one run in a child process and print it; False (with ``SPEC: run: reason`` printed) when it cannot run."""
     import tempfile
 
+    from suite.execution.display import applicable_notes
     from suite.plan.display import plan_lines
     from suite.runners.registry import get_runner_entry
     from suite.spec.serialize import spec_to_toml
@@ -75,12 +88,14 @@ def _print_plan(run_spec: ExperimentSpec) -> bool:
         handle.write(spec_to_toml(run_spec))
     entry = get_runner_entry(run_spec.backend)
     try:
-        payload = introspect(["plan", handle.name], entry.child_environment(entry.resolve_engine(run_spec.engine)))
+        environment = entry.child_environment(entry.resolve_engine(run_spec.engine))
+        payload = introspect(["plan", handle.name], environment, label=f"{spec_file.name}: {run_spec.name}")
     except typer.Exit:
         return False
     finally:
         Path(handle.name).unlink(missing_ok=True)
     out_console.print(f"\n[bold]{escape(run_spec.name)}[/bold]")
+    payload["notes"] = applicable_notes(payload.get("notes", []), backends)
     for line in plan_lines(payload):
         out_console.print(line, highlight=False, markup=False)
     return True

@@ -5,12 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from suite.cli.app import err_console as _err
 from suite.spec.errors import SpecError
 from suite.spec.loader import Study, load_study, parse_seeds
-
-_err = Console(stderr=True)
 
 
 def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = None) -> Study:
@@ -23,6 +21,19 @@ def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = No
     except SpecError as exc:
         _err.print(str(exc), highlight=False, markup=False, emoji=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
+
+
+def exit_on_missing_needs(study: Study) -> None:
+    """Print each dataset or weights file the study needs and this machine lacks; exit with status 2 if any."""
+    from suite.preflight.prefetch import missing_needs
+
+    missing = missing_needs(study.runs)
+    for need in missing:
+        _err.print(need.line(), highlight=False, markup=False, emoji=False, soft_wrap=True)
+    if missing:
+        hint = f"get them with: suite prefetch {study.source} (online), or copy them to the paths above"
+        _err.print(hint, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(code=2)
 
 
 def exit_on_preflight_problems(study: Study) -> None:

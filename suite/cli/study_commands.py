@@ -20,11 +20,17 @@ if TYPE_CHECKING:
     from suite.execution.launch import Launcher
     from suite.tracking import StudyTracker
 
+DEFAULT_OUT = "results"
+"""Where ``suite run`` writes a study without ``--out``: ``results/<study name>`` under the working directory."""
+
 
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output directory.")] = None,  # noqa: UP045
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", help=f"Output directory (default: {DEFAULT_OUT}/<study name>, from where you run)."),
+    ] = None,
     overrides: SetOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     mlflow: MlflowOption = None,
@@ -69,7 +75,9 @@ def run(
     exit_unless_tunable(study)
     if check:
         exit_on_preflight_problems(study)
-    out_dir = out or Path("results") / study.name
+    out_dir = out or Path(DEFAULT_OUT) / study.name
+    if not quiet:
+        err_console.print(f"output directory: {out_dir}", highlight=False, markup=False)
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
     launcher = _launcher_or_exit(executor, address, out_dir)
@@ -83,6 +91,7 @@ def run(
             jobs=jobs or (len(study.runs) if executor == "ray" else 1),
             launcher=launcher,
             retry_failed=retry_failed,
+            console=err_console,
         )
     except KeyboardInterrupt:
         err_console.print("interrupted: rerun the same command to resume", highlight=False, markup=False)
@@ -96,9 +105,10 @@ def run(
         err_console.print(f"results in {out_dir}", highlight=False, markup=False)
         if tracker.mlflow is not None:
             err_console.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
-    for record in unfinished:
-        last = (record.error or "").strip().splitlines()[-1:] or [record.status]
-        err_console.print(f"{record.status}: {record.name}: {last[0]}", highlight=False, markup=False)
+    for record in unfinished:  # the progress lines showed each reason whole; quiet, only this summary does
+        reason = record.reason or record.status
+        shown = reason if quiet else reason.splitlines()[0]
+        err_console.print(f"{record.status}: {record.name}: {shown}", highlight=False, markup=False)
     if _print_problems(tracker, out_dir) or unfinished:
         raise typer.Exit(code=1)
 

@@ -12,17 +12,33 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from suite.architectures.parity_notes import BATCHNORM_VARIANCE
+from suite.runners.protocol import epoch_number
+from suite.store.run_status import whole_reason
+
+CROSS_FRAMEWORK_NOTES = (BATCHNORM_VARIANCE,)
+"""Plan notes about how frameworks differ: said where a study compares backends, never in a one-backend study."""
+
 
 class Display:
     """Renders executor and worker events; every method is a no-op when ``quiet``."""
 
-    def __init__(self, quiet: bool, total_runs: int, concurrent: bool = False) -> None:
+    def __init__(
+        self,
+        quiet: bool,
+        total_runs: int,
+        concurrent: bool = False,
+        console: Console | None = None,
+        backends: int = 1,
+    ) -> None:
         self.quiet = quiet
         self.total_runs = total_runs
         self.concurrent = concurrent
+        self.backends = backends  # how many backends the study compares: cross-framework notes need two
+        self._noted: set[str] = set()
         self._guard = threading.RLock()
-        self._done = 0
-        self._console = Console(stderr=True)
+        self._begun = 0  # runs started or skipped: the counter [k/N] numbers them in that order
+        self._console = console or Console(stderr=True)
         self._progress: Progress | None = None
         self._task: Any = None
 
@@ -51,18 +67,18 @@ class Display:
     def run_skipped(self, name: str, reason: str = "already completed") -> None:
         """A run is not executed by this executor: completed before, failed before, or running elsewhere."""
         with self._guard:
-            self._done += 1
-            self._print(escape(f"[{self._done}/{self.total_runs}] {name}: {reason}, skipped"))
+            self._begun += 1
+            self._print(escape(f"[{self._begun}/{self.total_runs}] {name}: {reason}, skipped"))
 
     def run_started(self, name: str) -> None:
         """A worker process is starting for ``name``."""
         with self._guard:
-            self._print(escape(f"[{self._done + 1}/{self.total_runs}] {name}") + ": starting")
+            self._begun += 1
+            self._print(escape(f"[{self._begun}/{self.total_runs}] {name}") + ": starting")
 
     def run_finished(self, name: str, status: str, result: dict[str, Any]) -> None:
         """The worker ended; show its headline numbers or its error."""
         with self._guard:
-            self._done += 1
             self._finished(name, status, result)
 
     def _finished(self, name: str, status: str, result: dict[str, Any]) -> None:
@@ -79,12 +95,20 @@ class Display:
                 f"{timing.get('train_seconds', 0.0):.1f} s training"
             )
         else:
-            last_line = (result.get("error") or "unknown error").strip().splitlines()[-1]
-            self._print(f"{prefix}[red]{status.upper()}[/red]: {escape(last_line)}")
+            self._print(f"{prefix}[red]{status.upper()}[/red]: {escape(whole_reason({**result, 'status': status}))}")
 
     def handle_event(self, event: dict[str, Any], name: str | None = None) -> None:
-        """Render one progress event from the worker of run ``name``."""
+        """Render one progress event from the worker of run ``name``.
+
+        A cross-framework note (:data:`CROSS_FRAMEWORK_NOTES`) is shown once, and only when the study runs
+        several backends.
+        """
         with self._guard:
+            text = event.get("text")
+            if event.get("event") == "message" and text in CROSS_FRAMEWORK_NOTES:
+                if self.backends < 2 or text in self._noted:
+                    return
+                self._noted.add(text)
             if self.concurrent:
                 self._concurrent_event(event, name)
             elif self._progress is not None:
@@ -94,7 +118,7 @@ class Display:
         prefix = escape(f"    {name}: ") if name else "    "
         kind = event.get("event")
         if kind == "epoch_end":
-            self._print(f"{prefix}epoch {event['epoch'] + 1}: {_format_metrics(event.get('metrics', {}))}")
+            self._print(f"{prefix}epoch {epoch_number(event['epoch'])}: {_format_metrics(event.get('metrics', {}))}")
         elif kind == "message":
             self._print(prefix + escape(str(event.get("text", ""))))
 
@@ -103,12 +127,12 @@ class Display:
         kind = event.get("event")
         if kind == "epoch_start":
             self._reset_task()
-            description = f"    epoch {event['epoch'] + 1}/{event['total_epochs']}"
+            description = f"    epoch {epoch_number(event['epoch'])}/{event['total_epochs']}"
             self._task = self._progress.add_task(description, total=event.get("total_batches") or None)
         elif kind == "batch_end" and self._task is not None:
             self._progress.update(self._task, completed=event["batches_done"])
         elif kind == "epoch_end":
-            self._print(f"    epoch {event['epoch'] + 1}: {_format_metrics(event.get('metrics', {}))}")
+            self._print(f"    epoch {epoch_number(event['epoch'])}: {_format_metrics(event.get('metrics', {}))}")
         elif kind == "message":
             self._print(f"    {escape(str(event.get('text', '')))}")
 
@@ -116,6 +140,11 @@ class Display:
         if self._progress is not None and self._task is not None:
             self._progress.remove_task(self._task)
             self._task = None
+
+
+def applicable_notes(notes: list[str], backends: int) -> list[str]:
+    """The plan notes that apply to a study of ``backends`` backends (cross-framework ones need two or more)."""
+    return [note for note in notes if backends > 1 or note not in CROSS_FRAMEWORK_NOTES]
 
 
 def _format_metrics(metrics: dict[str, Any]) -> str:

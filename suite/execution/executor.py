@@ -36,10 +36,13 @@ from suite.spec.loader import Study
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_data, spec_to_toml
 from suite.store import statuses
+from suite.store.run_status import whole_reason
 from suite.strategies import reference_class, strategy_label
 from suite.tracking import StudyTracker
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from suite.tuning.driver import TunedConfiguration
 
 __all__ = ["LOG_FILE", "RunRecord", "config_name", "result_header", "run_study", "select_runs", "status_counts"]
@@ -59,6 +62,7 @@ class RunRecord:
     status: str
     directory: Path
     error: str | None = None
+    reason: str | None = None  # why it did not complete, whole (suite.store.run_status.whole_reason)
 
 
 def config_name(name: str) -> str:
@@ -67,9 +71,10 @@ def config_name(name: str) -> str:
     return stripped[:-2] if stripped.endswith("[]") else stripped
 
 
-def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
-    """Identifying fields written to result.json before the run starts."""
+def result_header(spec: ExperimentSpec, rid: str, study: str, command: str = "") -> dict[str, Any]:
+    """Identifying fields written to result.json before the run starts (``command``: the invocation running it)."""
     return {
+        "command": command,
         "run_id": rid,
         "name": spec.name,
         "config_name": config_name(spec.name),
@@ -89,10 +94,17 @@ def result_header(spec: ExperimentSpec, rid: str, study: str) -> dict[str, Any]:
 
 
 def select_runs(runs: Sequence[ExperimentSpec], patterns: Sequence[str]) -> list[ExperimentSpec]:
-    """The runs whose name matches any glob in ``patterns`` (all runs when there are none)."""
+    """The runs whose name equals, or matches as a glob, any of ``patterns`` (all runs when there are none).
+
+    A run name given as is matches itself although its brackets read as a glob class (``mlp[backend=torch]``).
+    """
     if not patterns:
         return list(runs)
-    return [spec for spec in runs if any(fnmatch.fnmatchcase(spec.name, pattern) for pattern in patterns)]
+    return [
+        spec
+        for spec in runs
+        if any(spec.name == pattern or fnmatch.fnmatchcase(spec.name, pattern) for pattern in patterns)
+    ]
 
 
 def status_counts(records: Sequence[RunRecord]) -> list[str]:
@@ -112,6 +124,7 @@ def run_study(
     jobs: int = 1,
     launcher: Launcher | None = None,
     retry_failed: bool = False,
+    console: Console | None = None,
 ) -> list[RunRecord]:
     """Execute every run of ``study`` under ``out_dir``, ``jobs`` at a time; returns one record per run.
 
@@ -132,12 +145,14 @@ def run_study(
     free_slots: list[Slot] = list(slots)
     slot_lock = threading.Lock()
     stop = threading.Event()
-    context = _Context(study.name, out_dir, launcher, retry_failed, stop)
+    context = _Context(study.name, out_dir, launcher, retry_failed, stop, command)
     records: dict[int, list[RunRecord]] = {}
     if study.tune:
         prepare_storage(out_dir)
     total = planned_runs(study.runs, study.tune)
-    with Display(quiet=quiet, total_runs=total, concurrent=jobs > 1) as display, _terminate_as_interrupt():
+    backends = len({run.backend for run in study.runs})
+    display = Display(quiet=quiet, total_runs=total, concurrent=jobs > 1, console=console, backends=backends)
+    with display, _terminate_as_interrupt():
         context.display = display
 
         def execute(index: int, unit: ExperimentSpec | TunedConfiguration) -> list[RunRecord]:
@@ -183,6 +198,7 @@ class _Context:
     launcher: Launcher
     retry_failed: bool
     stop: threading.Event
+    command: str = ""
     display: Any = None
 
 
@@ -214,9 +230,9 @@ def _execute_one(
             display.run_skipped(spec.name, "pruned before (a tuning trial is never retried)")
             return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"))
         if earlier in statuses.RETRIED_ON_REQUEST and not context.retry_failed:
-            reason = _last_line((previous or {}).get("error")) or earlier
+            reason = whole_reason(previous or {})
             display.run_skipped(spec.name, f"{earlier} before ({reason}); --retry-failed reruns it")
-            return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"))
+            return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"), reason)
         if earlier == statuses.COMPLETED:
             note = f"{spec.name}: rerun, its outputs are damaged: {problem}"
             display.handle_event({"event": "message", "text": note})
@@ -229,7 +245,7 @@ def _launch(
     spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context, extra: dict[str, Any]
 ) -> RunRecord:
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
-    header = {**result_header(spec, rid, context.study_name), **extra}
+    header = {**result_header(spec, rid, context.study_name, context.command), **extra}
     store.write_json(directory / store.RESULT_FILE, header)
     display = context.display
     display.run_started(spec.name)
@@ -245,7 +261,8 @@ def _launch(
     exit_info = context.launcher.launch(job, lambda event: display.handle_event(event, spec.name))
     result = _final_result(header, directory, exit_info, context.stop.is_set())
     display.run_finished(spec.name, result["status"], result)
-    return RunRecord(rid, spec.name, result["status"], directory, result.get("error"))
+    reason = None if result["status"] == statuses.COMPLETED else whole_reason(result)
+    return RunRecord(rid, spec.name, result["status"], directory, result.get("error"), reason)
 
 
 def _final_result(header: dict[str, Any], directory: Path, exit_info: WorkerExit, interrupted: bool) -> dict[str, Any]:
@@ -310,11 +327,6 @@ def run_resources(spec: ExperimentSpec) -> dict[str, float | None]:
     return {"cpus": wanted.cpus if wanted.cpus is not None else 1.0, "gpus": gpus}
 
 
-def _last_line(text: str | None) -> str:
-    lines = (text or "").strip().splitlines()
-    return lines[-1] if lines else ""
-
-
 def _log_tail(path: Path, return_code: int, lines: int = 15) -> str:
     try:
         tail = deque(path.read_text(encoding="utf-8", errors="replace").splitlines(), maxlen=lines)
@@ -341,23 +353,33 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _write_study_file(study: Study, out_dir: Path, command: str) -> None:
-    """study.json: the study's identity and the union of run ids every executor on this directory added."""
+    """study.json: the study's identity, the union of run ids, and every invocation on this directory.
+
+    ``command`` and ``date`` stay those of the first invocation (the study's origin); each later one, a
+    subset (``--only``, ``--seeds``) or a rerun, is appended to ``invocations`` with the runs it selected.
+    Each run's result.json records the command that ran it.
+    """
     path = out_dir / store.STUDY_FILE
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     with FileLock(str(out_dir / STUDY_LOCK), timeout=60):
         try:
             previous = store.load_study(out_dir)
         except store.StoreError:
             previous = {}  # damaged: rewritten whole below (the run ids come back as their runs are claimed)
         known = previous.get("run_ids", [])
-        ids = list(dict.fromkeys([*(known if isinstance(known, list) else []), *(run_id(s) for s in study.runs)]))
+        selected = [run_id(s) for s in study.runs]
+        ids = list(dict.fromkeys([*(known if isinstance(known, list) else []), *selected]))
+        invocations = previous.get("invocations")
+        invocations = invocations if isinstance(invocations, list) else []
         store.write_json(
             path,
             {
                 "study": study.name,
                 "description": study.description,
                 "spec_file": str(study.source),
-                "command": command,
-                "date": datetime.now(UTC).isoformat(timespec="seconds"),
+                "command": previous.get("command") or command,
+                "date": previous.get("date") or now,
                 "run_ids": ids,
+                "invocations": [*invocations, {"command": command, "date": now, "run_ids": selected}],
             },
         )

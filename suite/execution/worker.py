@@ -27,7 +27,7 @@ from suite.efficiency import not_measured
 from suite.execution import lifeline
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
-from suite.runners.protocol import RunOutput
+from suite.runners.protocol import RunOutput, epoch_number, numbered_history
 from suite.runners.registry import BackendUnavailableError, create_runner
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import spec_from_toml
@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         return UNAVAILABLE_EXIT_STATUS
     except BaseException as exc:  # recorded, not swallowed: exit status says failed
         traceback.print_exc()
-        failure = {**header, "status": "failed", "error": error_tail(exc), "started_at": started, "finished_at": _now()}
+        failure = {**header, "status": "failed", "error": error_tail(exc), "reason": exception_text(exc)}
+        failure.update(started_at=started, finished_at=_now())
         failure["efficiency"] = not_measured("the run failed before it finished (see error)")
         store.write_json(directory / store.RESULT_FILE, failure)
         return FAILED_EXIT_STATUS
@@ -121,10 +122,10 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
         **header,
         "status": stop.status,
         "error": stop.message,
-        f"{stop.status}_at_epoch": stop.epoch,
+        f"{stop.status}_at_epoch": epoch_number(stop.epoch),
         "efficiency": not_measured(f"the run stopped ({stop.status}) before its model was finished"),
         "epochs_completed": len(stop.history),
-        "resumed_from_epoch": stop.resumed_from_epoch,
+        "resumed_from_epoch": _attempt_start(stop.resumed_from_epoch),
         "resumes": stop.resumes,
         "finished_at": _now(),
     }
@@ -156,9 +157,9 @@ def _train_and_measure(
     try:
         output = execute(spec, runner, data, directory, progress, **controls)
     except RunStopped as stop:
-        store.write_history(directory / store.HISTORY_FILE, stop.history)
+        store.write_history(directory / store.HISTORY_FILE, numbered_history(stop.history))
         raise
-    store.write_history(directory / store.HISTORY_FILE, output.history)
+    store.write_history(directory / store.HISTORY_FILE, numbered_history(output.history))
     if trial is not None:
         from suite.tuning.trial_run import trial_payload
 
@@ -172,14 +173,14 @@ def _train_and_measure(
 def result_payload(output: RunOutput, data: DataBundle, tested: bool = True) -> dict[str, Any]:
     """The measured part of result.json: params, metrics, timing, environment (no test figures unless ``tested``)."""
     metrics = classification_metrics(output.test_labels, output.test_scores, data.class_names) if tested else {}
-    metrics.update(history_metrics(output.history, output.best_epoch))
+    metrics.update(history_metrics(numbered_history(output.history), epoch_number(output.best_epoch)))
     extra = {**output.extra, "samples": _sample_counts(data, tested)}
     if tested:
         extra["data_fingerprint"] = data_fingerprint(data)
     return {
         "status": "completed",
         "error": None,
-        "resumed_from_epoch": output.resumed_from_epoch,
+        "resumed_from_epoch": _attempt_start(output.resumed_from_epoch),
         "resumes": output.resumes,
         "params": output.params.to_dict(),
         "metrics": metrics,
@@ -196,11 +197,15 @@ def _noting(directory: Path) -> Any:
 
     def note(resumed_from_epoch: int, resumes: int) -> None:
         current = store.read_result(directory) or {}
-        store.write_json(
-            directory / store.RESULT_FILE, {**current, "resumed_from_epoch": resumed_from_epoch, "resumes": resumes}
-        )
+        resumed = {"resumed_from_epoch": _attempt_start(resumed_from_epoch), "resumes": resumes}
+        store.write_json(directory / store.RESULT_FILE, {**current, **resumed})
 
     return note
+
+
+def _attempt_start(index: int | None) -> int | None:
+    """The number (from 1) of the epoch the last attempt started at, from the loop's 0-based index."""
+    return None if index is None else epoch_number(index)
 
 
 def data_fingerprint(data: DataBundle) -> str:
@@ -215,6 +220,12 @@ def data_fingerprint(data: DataBundle) -> str:
 def _sample_counts(data: DataBundle, tested: bool = True) -> dict[str, int]:
     counts = {"train": len(data.train), "val": len(data.val)}
     return {**counts, "test": len(data.test)} if tested else counts
+
+
+def exception_text(exc: BaseException) -> str:
+    """``Type: message`` with every line of the message (what the console shows for a failed run)."""
+    message = str(exc).strip()
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def error_tail(exc: BaseException, lines: int = ERROR_TAIL_LINES) -> str:

@@ -33,7 +33,7 @@ def learning_curves(history: pd.DataFrame, title: str, path: Path, best_epoch: i
                 )
         if best_epoch is not None:
             axis.axvline(best_epoch, color="#888888", linestyle=":", linewidth=1, label=f"best epoch ({best_epoch})")
-        axis.set_xlabel("Epoch (0-based)")
+        axis.set_xlabel("Epoch")
         axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)
@@ -110,7 +110,7 @@ def group_learning_rates(history: pd.DataFrame, title: str, path: Path) -> Path 
         rates = pd.to_numeric(history[column], errors="coerce")
         axis.plot(history["epoch"], rates, "-", marker="o", markersize=3, label=column.removeprefix("lr_"))
     axis.set_yscale("log")
-    axis.set(xlabel="Epoch (0-based)", ylabel="Learning rate (log scale)")
+    axis.set(xlabel="Epoch", ylabel="Learning rate (log scale)")
     axis.xaxis.set_major_locator(MaxNLocator(integer=True))
     axis.grid(alpha=0.3, which="both")
     axis.legend(fontsize=8, frameon=False, bbox_to_anchor=(1.01, 1.0), loc="upper left", title="group")

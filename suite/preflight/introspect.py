@@ -2,7 +2,8 @@
 
 ``python -m suite.preflight.introspect models BACKEND``,
 ``python -m suite.preflight.introspect describe BACKEND MODEL_JSON H W C CLASSES [LORA_RANK]`` (with a rank, also the
-trainable parameters of each PEFT method, counted by the backend's own session) and
+trainable parameters of each PEFT method, counted by the backend's own session; a model the backend does not have
+answers ``{"unknown_model", "models"}``) and
 ``python -m suite.preflight.introspect plan SPEC_TOML_FILE`` (loads the run's data, describes its model and prints
 its training plan) and ``python -m suite.preflight.introspect check RUNS_JSON_FILE`` (the preflight of runs of one
 backend: a JSON list of ``spec.toml`` texts in, a JSON list of ``{run, key, message}`` problems out; see
@@ -73,18 +74,26 @@ def _peft_counts(backend: str, model: ModelSpec, shape: tuple[int, int, int], cl
     return counts
 
 
+def _describe(backend: str, model: ModelSpec, sizes: list[str]) -> dict:
+    """Groups and counts of ``model`` for input H W C and CLASSES [LORA_RANK]; ``unknown_model`` when it has none."""
+    runner = create_runner(backend)
+    known = runner.list_models()
+    if model.name not in known:
+        return {"unknown_model": model.name, "models": sorted(known)}
+    height, width, channels, classes = (int(size) for size in sizes[:4])
+    payload = runner.describe(model, (height, width, channels), classes).to_dict()
+    if len(sizes) == 5:
+        payload["peft"] = _peft_counts(backend, model, (height, width, channels), classes, int(sizes[4]))
+    return payload
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the requested information as one JSON document on stdout."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) == 2 and args[0] == "models":
         payload: object = create_runner(args[1]).list_models()
     elif len(args) in (7, 8) and args[0] == "describe":
-        backend, model_json, height, width, channels, classes = args[1:7]
-        model = ModelSpec.model_validate(json.loads(model_json))
-        shape = (int(height), int(width), int(channels))
-        payload = create_runner(backend).describe(model, shape, int(classes)).to_dict()
-        if len(args) == 8:
-            payload["peft"] = _peft_counts(backend, model, shape, int(classes), int(args[7]))
+        payload = _describe(args[1], ModelSpec.model_validate(json.loads(args[2])), args[3:])
     elif len(args) in (4, 5) and args[0] == "weights":
         model = ModelSpec.model_validate(json.loads(args[2]))
         download = args[4:] == ["download"]

@@ -112,6 +112,20 @@ def prefetch(runs: list[ExperimentSpec], offline: bool) -> list[Need]:
     return needs + [need for run, _ in weights for need in check_weights(run, download=not offline)]
 
 
+def missing_needs(runs: list[ExperimentSpec]) -> list[Need]:
+    """What ``runs`` need that is not on this machine, downloading nothing (``suite validate``).
+
+    Datasets are checked by existence (no decoding); weights files by asking each available backend where its
+    loader reads them. Backends that cannot run here are skipped: their runs are stored as ``unavailable``.
+    """
+    datasets, weights = study_needs(runs)
+    needs = [check_dataset(spec) for spec in datasets]
+    for run, _ in weights:
+        if get_runner_entry(run.backend).availability(run.engine)[0]:
+            needs += check_weights(run, download=False)
+    return [need for need in needs if need.status == "missing"]
+
+
 def _dataset_name(spec: DatasetSpec) -> str:
     detail = spec.path or spec.id
     return f"{spec.source} {detail}" if detail else spec.source

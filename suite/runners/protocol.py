@@ -47,6 +47,30 @@ if TYPE_CHECKING:
     from suite.runners.capabilities import RunnerCapabilities
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+FIRST_EPOCH = 1
+"""Epochs are numbered from 1 wherever a user reads them: the console, ``history.csv``, ``result.json``
+(``best_epoch``, ``last_epoch``, ``*_at_epoch``, ``resumed_from_epoch``), TensorBoard, MLflow and the report.
+Inside a process (the plan, the loop, :class:`RunOutput`) an epoch is an index from 0; :func:`epoch_number`
+turns one into the other at the edge."""
+TRACKED_NAMES = {"seconds": "epoch_seconds"}
+"""History columns whose tracked name differs (the rest, ``lr_<group>`` included, keep theirs)."""
+STEP_LOSS = "train_loss_step"
+"""The training loss logged every ``log_every_n_steps`` steps (TensorBoard; step = global step)."""
+
+
+def epoch_number(index: int) -> int:
+    """The number users read (from 1, :data:`FIRST_EPOCH`) of the epoch with 0-based ``index``."""
+    return int(index) + FIRST_EPOCH
+
+
+def numbered_history(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """History rows with their ``epoch`` as users read it (:func:`epoch_number`), for ``history.csv``."""
+    return [{**row, "epoch": epoch_number(row["epoch"])} for row in history]
+
+
+def tracked_name(column: str) -> str:
+    """The one name every tracker (MLflow, TensorBoard) logs a ``history.csv`` column under."""
+    return TRACKED_NAMES.get(column, column)
 
 
 @dataclass
@@ -208,7 +232,8 @@ class RunOutput:
 
     ``history`` holds one dict per epoch with keys :data:`HISTORY_COLUMNS` (plus optional extras);
     ``test_scores`` is (N, C) class probabilities in the order of ``bundle.test``;
-    ``best_epoch`` is the epoch whose weights produced the test predictions (0-based);
+    ``best_epoch`` is the epoch whose weights produced the test predictions (a 0-based index, as in ``history``;
+    what users read counts from 1, :data:`FIRST_EPOCH`);
     ``resumed_from_epoch`` is the epoch the last attempt started from (None: never resumed) and ``resumes``
     how many times the run continued from a resume state.
     """

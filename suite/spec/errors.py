@@ -63,6 +63,16 @@ def _model_in_annotation(annotation: Any) -> Any:
     return None
 
 
+def unknown_key(key: str, allowed: list[str] | tuple[str, ...]) -> str:
+    """``unknown key, did you mean 'epochs'? (expected one of: ...)``: the closest allowed key first."""
+    import difflib
+
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    suggestion = f", did you mean {close[0]!r}?" if close else ""
+    expected = f" (expected one of: {', '.join(allowed)})" if allowed else ""
+    return f"unknown key{suggestion}{expected}"
+
+
 def describe_error(error: dict[str, Any], model: type | None = None) -> str:
     """Human text for one pydantic error dict: what was expected and what was given."""
     kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
@@ -73,9 +83,7 @@ def describe_error(error: dict[str, Any], model: type | None = None) -> str:
         bound_text = f"{bound:g}" if isinstance(bound, float) else str(bound)
         return f"must be {comparisons[kind]} {bound_text}{got}"
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(model, tuple(error["loc"]))
-        hint = f" (expected one of: {', '.join(allowed)})" if allowed else ""
-        return f"unknown key{hint}"
+        return unknown_key(str(error["loc"][-1]), _allowed_keys(model, tuple(error["loc"])))
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
@@ -136,7 +144,10 @@ def _is_union_tag(part: Any) -> bool:
 
 
 def _most_specific(errors: list[dict[str, Any]]) -> dict[str, Any]:
-    """Prefer the error that says most (a constraint) over a union's type mismatches."""
+    """An unknown key first (a typo also makes the key it meant missing), then the error that says most."""
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            return error
     for error in errors:
         if error["type"] not in {"literal_error", "list_type", "string_type", "int_type", "bool_type"}:
             return error

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from suite.spec.errors import SpecError, spec_error_from_validation
+from suite.spec.errors import SpecError, spec_error_from_validation, unknown_key
 from suite.spec.models import SEED_MAX, ExperimentSpec, StudyHeader, study_name_problem
 from suite.tuning.space import TuneSpec
 
@@ -53,6 +53,18 @@ class Study:
     """Tuned configurations (run name without its seed) -> how each is tuned; empty for an untuned study."""
 
 
+class _SpecYamlLoader(yaml.SafeLoader):
+    """YAML's safe loader that also reads ``1e-3`` (no dot) as a number, as TOML and YAML 1.2 do.
+
+    PyYAML follows YAML 1.1, where ``lr: 1e-3`` is the string "1e-3", which the strict numbers of a spec refuse.
+    """
+
+
+_SpecYamlLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
+)
+
+
 def read_spec_file(path: Path) -> dict[str, Any]:
     """Parse a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file into a dict.
 
@@ -64,7 +76,7 @@ def read_spec_file(path: Path) -> dict[str, Any]:
     if not text.strip():
         raise SpecError(f"{path.name}: the file is empty; a study needs at least one [[experiments]] table")
     try:
-        data = yaml.safe_load(text) if is_yaml else tomllib.loads(text)
+        data = yaml.load(text, Loader=_SpecYamlLoader) if is_yaml else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise SpecError(f"{path.name}: not valid {'YAML' if is_yaml else 'TOML'}: {_parse_problem(exc)}") from None
     except RecursionError:
@@ -136,7 +148,7 @@ def build_study(
     label = source.name
     unknown = [key for key in data if key not in TOP_LEVEL_KEYS]
     if unknown:
-        raise SpecError(f"{label}: {unknown[0]}: unknown key (expected one of: {', '.join(TOP_LEVEL_KEYS)})")
+        raise SpecError(f"{label}: {unknown[0]}: {unknown_key(str(unknown[0]), TOP_LEVEL_KEYS)}")
     study_table = _require_table(data.get("study", {}), label, "study")
     seeds_key = "[study].seeds" if "seeds" in study_table else None
     if seeds is not None:

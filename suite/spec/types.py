@@ -26,10 +26,23 @@ def _not_a_bool(kind: str, message: str, context: dict[str, Any] | None = None) 
     return BeforeValidator(check)
 
 
-Int = Annotated[int, _not_a_bool("int_type", "Input should be a valid integer")]
-"""An integer: booleans are refused; integral floats (2.0) and ints are taken, non-integral floats refused."""
-Float = Annotated[float, _not_a_bool("float_type", "Input should be a valid number")]
-"""A finite number (the config refuses inf/nan); ints are taken, booleans refused."""
+def _a_number(kind: str, message: str) -> BeforeValidator:
+    """A before-validator taking numbers only: ``"15"`` and ``True`` are refused (pydantic would read them as 15, 1)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (bool, str, bytes)):
+            raise PydanticCustomError(kind, message)
+        return value
+
+    return BeforeValidator(check)
+
+
+Int = Annotated[int, _a_number("int_type", "Input should be a valid integer")]
+"""An integer: booleans and strings are refused; ints and integral floats (2.0) are taken, other floats refused."""
+Float = Annotated[float, _a_number("float_type", "Input should be a valid number")]
+"""A finite number (the config refuses inf/nan); ints are taken, booleans and strings refused."""
+KeyInt = Annotated[int, _not_a_bool("int_type", "Input should be a valid integer")]
+"""An integer used as a table key: TOML keys are strings, so ``"3"`` is taken as 3 there (and only there)."""
 Bool = Annotated[bool, Strict()]
 """``true`` or ``false`` only (not 0/1 or "yes")."""
 Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]

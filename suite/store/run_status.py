@@ -27,6 +27,21 @@ def observed_status(directory: Path, result: dict[str, Any] | None) -> str:
     return statuses.RUNNING if is_claimed(directory) else statuses.INTERRUPTED
 
 
+def whole_reason(result: dict[str, Any]) -> str:
+    """Why a run did not complete, whole, for the terminal: every line of the exception's message.
+
+    A failed run's ``error`` is a traceback tail, so its ``reason`` (the exception and its full message,
+    e.g. which dataset files were sought where) is shown; without one, the tail's last line. The other
+    statuses store their message itself in ``error``.
+    """
+    if result.get("reason"):
+        return str(result["reason"]).strip()
+    error = str(result.get("error") or "").strip()
+    if not error:
+        return str(result.get("status") or "unknown error")
+    return error.splitlines()[-1] if result.get("status") == statuses.FAILED else error
+
+
 def status_reason(result: dict[str, Any], status: str) -> str:
     """Why a run is not completed, in one line (empty for a completed run).
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from suite.architectures.groups import initially_frozen, unfreeze_targets
-from suite.spec.types import Int, PositiveFloat, StrictModel
+from suite.spec.types import Int, KeyInt, PositiveFloat, StrictModel
 from suite.strategies.declaration import PlanContext, PlanContribution, ReferenceClass, SecondPhase, StrategyDeclaration
 
 
@@ -93,7 +93,7 @@ def _schedule_contribution(strategy: Any, context: PlanContext) -> PlanContribut
 GRADUAL_UNFREEZING = StrategyDeclaration(
     name="unfreeze_schedule",
     summary="unfreeze_schedule = {epoch = [groups]}: unfreeze groups at the start of those epochs",
-    fields={"unfreeze_schedule": (dict[Int, list[str]] | None, None)},
+    fields={"unfreeze_schedule": (dict[KeyInt, list[str]] | None, None)},
     contribute=_schedule_contribution,
     label=lambda strategy: "gradual_unfreeze" if strategy.unfreeze_schedule else None,
     check=_schedule_epochs_non_negative,

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from suite import store
+from suite.runners.protocol import tracked_name
 from suite.store.run_status import observed_status
 
 PLAN_FILE = "plan.json"
 LOG_FILE = "worker.log"
 TAG_PREFIX = "tlbench."
 _METRIC_NAME = re.compile(r"[^\w\-. /]")
-_RENAMED_COLUMNS = {"seconds": "epoch_seconds"}
 _RESULT_SECTIONS = ("metrics", "timing", "params")
 
 
@@ -140,7 +140,7 @@ def epoch_series(history: list[dict[str, str]]) -> dict[str, list[tuple[int, flo
         for column, text in row.items():
             value = _finite(text)
             if column != "epoch" and value is not None:
-                series.setdefault(metric_name(_RENAMED_COLUMNS.get(column, column)), []).append((int(epoch), value))
+                series.setdefault(metric_name(tracked_name(column)), []).append((int(epoch), value))
     return series
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from suite.plan import EarlyStopper, EpochPlan, PhasePlan, PlateauController, TrainingPlan
 from suite.runners.progress import ProgressReporter
-from suite.runners.protocol import TrainingSession
+from suite.runners.protocol import TrainingSession, epoch_number
 from suite.timing import WARMUP_TRAIN_BATCHES, ThroughputMeter
 from suite.training import resume
 from suite.training.batches import ArrayInputs, epoch_order, session_batches
@@ -147,7 +147,8 @@ def _run_phase(state: _State, phase: PhasePlan, point: resume.ResumePoint | None
     for epoch in epochs:
         _train_one(state, current, epoch)
         if current.stopper.should_stop:
-            state.progress.message(f"early stopping at epoch {epoch.epoch}: no {current.stopper.monitor} improvement")
+            number = epoch_number(epoch.epoch)
+            state.progress.message(f"early stopping at epoch {number}: no {current.stopper.monitor} improvement")
             break
     stopper = current.stopper
     state.result.plateau_reductions += current.plateau.reductions
@@ -167,7 +168,7 @@ def _train_one(state: _State, current: _Phase, epoch: EpochPlan) -> None:
         state.trainable = tuple(epoch.trainable)
         state.result.meter.rewarm()
     if epoch.unfreezes and epoch.epoch_in_phase > 0:
-        state.progress.message(f"epoch {epoch.epoch}: unfroze {', '.join(epoch.unfreezes)}")
+        state.progress.message(f"epoch {epoch_number(epoch.epoch)}: unfroze {', '.join(epoch.unfreezes)}")
     rates = {name: rate * current.plateau.scale for name, rate in epoch.rates.items()}
     session.set_learning_rates(rates)
     row = _run_epoch(state, epoch.epoch, rates, current.plan.number)
@@ -177,7 +178,9 @@ def _train_one(state: _State, current: _Phase, epoch: EpochPlan) -> None:
         _checkpoint(state, "best")
     _checkpoint(state, "last")
     if plateau.update(epoch.epoch, row):
-        state.progress.message(f"epoch {epoch.epoch}: {plateau.monitor} plateaued, LR x{plateau.factor:g}")
+        state.progress.message(
+            f"epoch {epoch_number(epoch.epoch)}: {plateau.monitor} plateaued, LR x{plateau.factor:g}"
+        )
     _save_resume_state(state, current, epoch.epoch)
     if state.settings.on_epoch is not None:
         state.settings.on_epoch(epoch.epoch, dict(row))
@@ -229,7 +232,7 @@ def _continue_from(state: _State, current: _Phase, point: resume.ResumePoint) ->
     result.setup_seconds += float(core["setup_seconds"])
     state.global_step = int(core["global_step"])
     resume.set_rng_state(core["rng"], point.arrays)
-    state.progress.message(f"resumed from epoch {point.epoch + 1} (resume {result.resumes})")
+    state.progress.message(f"resumed from epoch {epoch_number(point.epoch + 1)} (resume {result.resumes})")
     if state.settings.on_resume is not None:
         state.settings.on_resume(result.resumed_from_epoch, result.resumes)
 

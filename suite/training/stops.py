@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from suite.runners.protocol import epoch_number
 from suite.store import statuses
 
 
@@ -38,16 +39,17 @@ class RunStopped(Exception):
 def check_loss(loss: float, epoch: int, batch: int, lr: float) -> None:
     """Raise ``diverged`` when a training step's loss is NaN or infinite."""
     if not math.isfinite(loss):
-        message = f"non-finite training loss at epoch {epoch}, batch {batch} (lr {lr:g})"
+        message = f"non-finite training loss at epoch {epoch_number(epoch)}, batch {batch} (lr {lr:g})"
         raise RunStopped(statuses.DIVERGED, epoch, message)
 
 
 def check_validation(logits: np.ndarray, weights_finite: bool | None, epoch: int, lr: float) -> None:
     """Raise ``diverged`` when the validation logits or (when the session tells) the weights are not finite."""
     if not np.isfinite(logits).all():
-        raise RunStopped(statuses.DIVERGED, epoch, f"non-finite validation logits at epoch {epoch} (lr {lr:g})")
+        where = f"at epoch {epoch_number(epoch)} (lr {lr:g})"
+        raise RunStopped(statuses.DIVERGED, epoch, f"non-finite validation logits {where}")
     if weights_finite is False:
-        raise RunStopped(statuses.DIVERGED, epoch, f"non-finite weights at epoch {epoch} (lr {lr:g})")
+        raise RunStopped(statuses.DIVERGED, epoch, f"non-finite weights at epoch {epoch_number(epoch)} (lr {lr:g})")
 
 
 class Deadline:
@@ -66,6 +68,6 @@ class Deadline:
             raise RunStopped(
                 statuses.TIMEOUT,
                 epoch,
-                f"training.time_limit of {self.limit:g} s reached at epoch {epoch}, batch {batch} "
+                f"training.time_limit of {self.limit:g} s reached at epoch {epoch_number(epoch)}, batch {batch} "
                 f"({elapsed:.1f} s since the worker started)",
             )

@@ -7,12 +7,17 @@ import time
 import types
 from pathlib import Path
 
+from suite.runners.protocol import STEP_LOSS, epoch_number, tracked_name
+
 _NO_TENSORFLOW = "tensorboard.compat.notf"
 EPOCH_SCALARS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
 
 
 class EpochLogger:
-    """Per-epoch scalars (losses, accuracies, LRs incl. each group's, epoch seconds) and the step loss."""
+    """Per-epoch scalars (losses, accuracies, LRs incl. each group's, epoch seconds) and the step loss.
+
+    Tags are the MLflow metric names (:func:`suite.runners.protocol.tracked_name`): one vocabulary.
+    """
 
     def __init__(self, log_dir: Path, every_n_steps: int) -> None:
         # tensorboard imports TensorFlow when it is installed unless this marker module exists
@@ -34,16 +39,14 @@ class EpochLogger:
     def train_step(self, step: int, loss: float) -> None:
         """Log the step loss when ``step`` is a multiple of the interval."""
         if step % self._every == 0:
-            self._scalar("train/loss_step", loss, step)
+            self._scalar(STEP_LOSS, loss, step)
 
     def epoch(self, row: dict[str, float]) -> None:
-        """Log one history row at its epoch."""
-        epoch = int(row["epoch"])
+        """Log one history row at its epoch, under the names MLflow uses (``val_loss``, ``lr_head``, ...)."""
+        epoch = epoch_number(row["epoch"])  # the step users read, as in history.csv and MLflow
         for key, value in row.items():
             if key in EPOCH_SCALARS or key.startswith("lr_"):
-                split, _, metric = key.partition("_")
-                tag = f"{split}/{metric}" if split in ("train", "val") else key.replace("lr_", "lr/")
-                self._scalar(tag, value, epoch)
+                self._scalar(tracked_name(key), value, epoch)
         self._writer.flush()
 
     def close(self) -> None:

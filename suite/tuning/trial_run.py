@@ -11,6 +11,7 @@ import dataclasses
 from typing import Any
 
 from suite.data.bundle import DataBundle
+from suite.runners.protocol import epoch_number
 from suite.store import statuses
 from suite.training.stops import RunStopped
 from suite.tuning.space import OBJECTIVES
@@ -56,7 +57,8 @@ class EpochReporter:
         value = float(row[self.objective])
         self.trial.report(value, epoch)
         if self.trial.should_prune():
-            message = f"pruned at epoch {epoch}: {self.objective} {value:.4g} is below the other trials at this epoch"
+            below = f"{self.objective} {value:.4g} is below the other trials at this epoch"
+            message = f"pruned at epoch {epoch_number(epoch)}: {below}"
             raise RunStopped(statuses.PRUNED, epoch, message)
 
 

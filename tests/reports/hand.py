@@ -32,3 +32,31 @@ def holm(pvalues: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * pvalues[index]))
         adjusted[index] = running
     return adjusted
+
+
+def newcombe_paired(both: int, only_a: int, only_b: int, neither: int) -> tuple[float, float]:
+    """Newcombe (1998) method 10 for acc_a − acc_b, written out: Wilson limits per margin, φ* from the 2×2 table."""
+    n = both + only_a + only_b + neither
+    p1, p2 = (both + only_a) / n, (both + only_b) / n
+    (l1, u1), (l2, u2) = wilson(both + only_a, n), wilson(both + only_b, n)
+    e, f, g, h = both + only_a, only_b + neither, both + only_b, only_a + neither
+    ad_bc = both * neither - only_a * only_b
+    if 0 in (e, f, g, h):
+        phi = 0.0
+    elif ad_bc > n / 2:
+        phi = (ad_bc - n / 2) / math.sqrt(e * f * g * h)
+    elif ad_bc >= 0:
+        phi = 0.0
+    else:
+        phi = ad_bc / math.sqrt(e * f * g * h)
+    low = (p1 - p2) - math.sqrt((p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    high = (p1 - p2) + math.sqrt((p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2)
+    return low, high
+
+
+def paired_wald(both: int, only_a: int, only_b: int, neither: int) -> tuple[float, float]:
+    """Paired Wald interval: Δ ± z √((b + c)/n² − (b − c)²/n³)."""
+    n = both + only_a + only_b + neither
+    delta = (only_a - only_b) / n
+    half = Z95 * math.sqrt((only_a + only_b) / n**2 - (only_a - only_b) ** 2 / n**3)
+    return delta - half, delta + half

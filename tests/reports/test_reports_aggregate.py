@@ -79,5 +79,5 @@ def test_same_name_different_spec_stays_apart(tmp_path: Path) -> None:
     )
     configs = aggregate_configs(load_results([first, second]))
     assert len(configs) == 2 and set(configs["n"]) == {1}
-    names = sorted(configs["config_name"])
-    assert names[0].startswith("mlp[backend=torch] (large, ") and names[1].startswith("mlp[backend=torch] (small, ")
+    names = sorted(configs["config_name"])  # named by the key that differs, not by a hash
+    assert names == ["mlp[backend=torch] (dataset.image_size=16)", "mlp[backend=torch] (dataset.image_size=–)"]

@@ -79,7 +79,8 @@ def test_numbers_reach_the_markdown(built: tuple[Path, str]) -> None:
     assert "Detectable difference (80% power, α = 0.05): 39.8 pp" in leaderboard
     cross = sections["Cross-framework comparison"]
     # seed 0: torch wrong [0], keras wrong [0, 1, 2] -> 2 discordant, p = 2 / 2**2 = 0.5
-    assert "| within noise [-20.0, +13.7] | 0.500 | 0.500 | seed 0 · 10 samples (by position) |" in cross
+    # Newcombe's paired interval of (7 both right, 0 only keras, 2 only torch, 1 neither): [-50.2, +13.5]
+    assert "| within noise [-50.2, +13.5] | 0.500 | 0.500 | seed 0 · 10 samples (by position) |" in cross
     assert "0.56×" in cross
     assert "statsmodels `mcnemar(exact=True)`" in sections["How to read the uncertainty"]
     assert "2,000 resamples, seed 0" in sections["How to read the uncertainty"]
@@ -150,3 +151,20 @@ def test_bad_arguments(study_dir: Path, tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no runs found"):
         build_report([tmp_path / "empty"])
+
+
+def test_provenance_lists_every_invocation_of_a_study(tmp_path: Path) -> None:
+    from reports.provenance import study_lines
+
+    study = {
+        "study": "s",
+        "command": "suite run s.toml",
+        "date": "2026-12-01T10:00:00+00:00",
+        "invocations": [
+            {"command": "suite run s.toml", "date": "2026-12-01T10:00:00+00:00", "run_ids": ["a", "b"]},
+            {"command": "suite run s.toml --only b", "date": "2026-12-02T10:00:00+00:00", "run_ids": ["b"]},
+        ],
+    }
+    lines = study_lines([tmp_path], [study])
+    assert lines[0].endswith("2026-12-01T10:00:00+00:00: `suite run s.toml`")
+    assert lines[1] == "**s** again, 2026-12-02T10:00:00+00:00: `suite run s.toml --only b` (1 run(s))"

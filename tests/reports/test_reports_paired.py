@@ -108,9 +108,10 @@ def _cross(tmp_path: Path, keras: FakeRun) -> pd.Series:
 def test_sample_ids_pair_runs_stored_in_another_order(tmp_path: Path) -> None:
     keras = FakeRun("m[backend=keras]", backend="keras", wrong=list(range(7)), sample_ids=True, reverse=True)
     row = _cross(tmp_path, keras)
-    # 7 samples only torch got right: p = 2 / 2^7; π = 0/7, upper Clopper–Pearson 1 − 0.025^(1/7)
+    # 7 samples only torch got right, 3 both: p = 2 / 2^7; Newcombe's paired interval of (3, 0, 7, 0)
     assert row["data:p (McNemar)"] == pytest.approx(2 / 2**7)
-    assert row["Δ acc"] == f"**-70.00 pp** [-70.0, {100 * 0.7 * (1 - 2 * 0.025 ** (1 / 7)):.1f}]"
+    low, high = hand.newcombe_paired(3, 0, 7, 0)
+    assert row["Δ acc"] == f"**-70.00 pp** [{100 * low:.1f}, {100 * high:.1f}]"
     assert row["Paired on"] == "seed 0 · 10 samples (by sample id)"
     outcome = read_outcome(next((tmp_path / "s" / "runs").iterdir()))
     assert outcome.sample_ids is not None and outcome.n == 10
@@ -151,3 +152,10 @@ def test_predictions_gone_after_loading_leave_the_delta_untested(tmp_path: Path)
         path.unlink()
     configs = aggregate_configs(frame)
     assert compare(configs.iloc[0], configs.iloc[1]) is None
+
+
+def test_a_compared_table_names_its_interval_method(tmp_path: Path) -> None:
+    keras = FakeRun("m[backend=keras]", backend="keras", wrong=list(range(7)), sample_ids=True)
+    frame = load_results([write_study(tmp_path / "s", "s", [FakeRun("m[backend=torch]", sample_ids=True), keras])])
+    table = cross_framework_table(aggregate_configs(frame), frame)
+    assert any("Newcombe's paired score interval" in note and "method 10" in note for note in table.notes)

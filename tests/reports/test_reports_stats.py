@@ -5,7 +5,7 @@ import math
 import hand
 import numpy as np
 import pytest
-from scipy.stats import beta, nct
+from scipy.stats import nct
 from scipy.stats import t as student_t
 from sklearn.metrics import f1_score
 
@@ -69,20 +69,40 @@ def test_mcnemar_by_hand() -> None:
     assert stats.mcnemar_exact(8, 1) == pytest.approx(20 / 512)  # 2 · (1 + 9) / 2^9
 
 
-def test_paired_interval_is_clopper_pearson_mapped_to_the_difference() -> None:
-    # 4 of 6 discordant samples favour a, n = 10: π in Clopper–Pearson [B(.025; 4, 3), B(.975; 5, 2)]
-    low, high = beta.ppf(0.025, 4, 3), beta.ppf(0.975, 5, 2)
-    interval = stats.paired_difference_interval(4, 2, 10)
-    assert interval.low == pytest.approx(0.6 * (2 * low - 1)) and interval.high == pytest.approx(0.6 * (2 * high - 1))
-    # none favours a, 7 favour b: upper π = 1 − 0.025^(1/7)
-    interval = stats.paired_difference_interval(0, 7, 10)
-    assert interval.low == pytest.approx(-0.7) and interval.high == pytest.approx(0.7 * (1 - 2 * 0.025 ** (1 / 7)))
-    assert stats.paired_difference_interval(0, 0, 10) == stats.Interval(0.0, 0.0)
+# (both right, only a right, only b right, both wrong) → Newcombe method 10 limits, worked by hand:
+# 90 pp: Wilson(95/100) = [0.8882, 0.9785], Wilson(5/100) = [0.0215, 0.1118]; ad − bc = 25 ≤ n/2 so φ* = 0;
+# low = 0.9 − √(0.0618² + 0.0618²) = 0.8127, high = 0.9 + √(0.0285² + 0.0285²) = 0.9402.
+# 45 pp is the pair (n = 359, 164 samples only b got right): Δ −45.68 pp, paired Wald [−50.8, −40.5].
+NEWCOMBE_REFERENCES = [
+    ((700, 50, 50, 200), 0.0, (-0.0198, 0.0198)),
+    ((300, 60, 10, 630), 0.05, (0.0338, 0.0663)),
+    ((150, 0, 164, 45), -164 / 359, (-0.5065, -0.4030)),
+    ((5, 90, 0, 5), 0.9, (0.8127, 0.9402)),
+]
 
 
-@pytest.mark.parametrize(("b", "c"), [(0, 2), (0, 6), (0, 7), (1, 8), (2, 9), (10, 21)])
-def test_paired_interval_excludes_zero_exactly_when_mcnemar_rejects(b: int, c: int) -> None:
-    assert stats.paired_difference_interval(b, c, 50).spans_zero() == (stats.mcnemar_exact(b, c) >= 0.05)
+@pytest.mark.parametrize(("table", "delta", "expected"), NEWCOMBE_REFERENCES)
+def test_paired_interval_is_newcombes_method_10(table: tuple, delta: float, expected: tuple) -> None:
+    interval = stats.paired_difference_interval(*table)
+    assert (interval.low, interval.high) == pytest.approx(expected, abs=5e-5)
+    assert (interval.low, interval.high) == pytest.approx(hand.newcombe_paired(*table), abs=1e-12)
+    assert interval.low < delta < interval.high
+
+
+@pytest.mark.parametrize(("table", "delta", "expected"), NEWCOMBE_REFERENCES)
+def test_paired_interval_is_as_wide_as_the_paired_wald_interval_at_every_effect_size(
+    table: tuple, delta: float, expected: tuple
+) -> None:
+    interval = stats.paired_difference_interval(*table)
+    low, high = hand.paired_wald(*table)
+    assert 0.8 < (interval.high - interval.low) / (high - low) < 1.25
+
+
+def test_paired_interval_of_no_samples_and_of_a_certain_difference() -> None:
+    assert stats.paired_difference_interval(0, 0, 0, 0) == stats.Interval(0.0, 0.0)
+    interval = stats.paired_difference_interval(0, 10, 0, 0)  # every sample: a right, b wrong
+    assert interval.high == 1.0 and interval.low < 1.0
+    assert interval.low == pytest.approx(hand.newcombe_paired(0, 10, 0, 0)[0])
 
 
 def test_unpaired_fisher_by_hand() -> None:

@@ -94,6 +94,13 @@ def test_efficiency_table_gain_over_linear_probe(configs: pd.DataFrame) -> None:
     assert list(table.data["Rank"]) == list(range(1, 7))
 
 
+def test_efficiency_caption_names_only_columns_the_table_has(configs: pd.DataFrame) -> None:
+    assert "Gain over linear probe" in efficiency_table(configs).intro
+    without_probe = configs[configs["strategy"] != "freeze=all_but_head"]
+    table = efficiency_table(without_probe)
+    assert "Gain over linear probe" not in table.data and "Gain over linear probe" not in table.intro
+
+
 def test_zoo_needs_three_models_on_one_dataset_and_strategy(configs: pd.DataFrame) -> None:
     table = zoo_table(configs)
     assert set(table.data["Strategy"]) == {"freeze=none"}
@@ -115,7 +122,9 @@ def test_cross_framework_pairs_backends(configs: pd.DataFrame, frame: pd.DataFra
     # paired on seed 0, the only seed both ran: 0.70 - 0.90 (the means differ by 0.15)
     assert row["Δ acc"] == pytest.approx(0.70 - 0.90)
     assert row["p (McNemar)"] == pytest.approx(hand.mcnemar_exact(0, 2)) and row["p (McNemar)"] == 0.5
-    assert table.text.iloc[0]["Δ acc"] == "within noise [-20.0, +13.7]"
+    low, high = hand.newcombe_paired(7, 0, 2, 1)  # 7 both right, 2 only torch, 1 neither
+    shown = table.text.iloc[0]["Δ acc"]
+    assert shown == f"within noise [{100 * low:.1f}, +{100 * high:.1f}]" == "within noise [-50.2, +13.5]"
     assert row["Speed ratio"] == pytest.approx(250 / 450)
     assert row["Data"] == "same data fingerprint"
 
@@ -187,3 +196,20 @@ def test_a_running_run_nobody_holds_is_listed_as_interrupted(tmp_path: Path) -> 
     table = status_table(load_results([directory]))
     assert list(table.data["Status"]) == ["interrupted"]
     assert "suite run resumes it" in table.data["Reason"][0]
+
+
+def test_configurations_sharing_a_name_are_told_apart_by_the_keys_that_differ(tmp_path: Path) -> None:
+    studies = [
+        write_study(tmp_path / name, name, [FakeRun("mlp", dataset={"source": "digits", "subset": {"train": size}})])
+        for name, size in (("small", 100), ("large", 800))
+    ]
+    names = set(aggregate_configs(load_results(studies))["config_name"])
+    assert names == {"mlp (dataset.subset.train=100)", "mlp (dataset.subset.train=800)"}
+
+
+def test_configurations_differing_only_by_study_name_it(tmp_path: Path) -> None:
+    studies = [write_study(tmp_path / name, name, [FakeRun("mlp")]) for name in ("a", "b")]
+    frame = load_results(studies)
+    frame.loc[frame["study"] == "b", "config_key"] = "other"  # e.g. a field the spec no longer stores
+    names = set(aggregate_configs(frame)["config_name"])
+    assert names == {"mlp (study=a)", "mlp (study=b)"}

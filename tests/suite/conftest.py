@@ -1,5 +1,6 @@
 """Fixtures shared by the core's tests: the plain-numpy backend installed as an entry-point plugin."""
 
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -54,7 +55,7 @@ def plugin_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.delitem(sys.modules, module, raising=False)
     site = install_plugin(tmp_path / "site")
     monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("PYTHONPATH", str(site))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
     return site
 
 

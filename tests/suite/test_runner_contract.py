@@ -42,7 +42,7 @@ def test_runner_contract(backend: str, tmp_path: Path) -> None:
     assert record.status == "completed", result.get("error")
 
     history = list(csv.DictReader((record.directory / store.HISTORY_FILE).open()))
-    assert [int(row["epoch"]) for row in history] == [0, 1, 2, 3]
+    assert [int(row["epoch"]) for row in history] == [1, 2, 3, 4]  # numbered as the console shows them
     losses = [float(row["train_loss"]) for row in history]
     assert losses[-1] < losses[0] * 0.5  # learnable task: loss goes down
     assert all(float(row["lr"]) == pytest.approx(3e-3) for row in history)
@@ -53,7 +53,7 @@ def test_runner_contract(backend: str, tmp_path: Path) -> None:
     assert predictions["scores"].shape == (samples["test"], 10)
     np.testing.assert_allclose(predictions["scores"].sum(axis=1), 1.0, atol=1e-4)
     assert result["metrics"]["test_accuracy"] > 0.8
-    assert 0 <= result["metrics"]["best_epoch"] <= 3
+    assert 1 <= result["metrics"]["best_epoch"] <= 4 and result["metrics"]["last_epoch"] == 4
 
     params = result["params"]
     assert params["total"] == 8 * 8 * 128 + 128 + 128 * 64 + 64 + 64 * 10 + 10  # mlp on 8x8x1 digits

@@ -1,36 +1,17 @@
 """Executor: one child process per run, failures and hard crashes recorded, study goes on, resume."""
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
+from builders import plugin_study
 
 from suite import store
 from suite.execution.executor import config_name, run_study
 from suite.spec.loader import load_study
 
-SPEC = """
-[study]
-name = "plugin"
-
-[defaults]
-backend = "centroid"
-dataset = { source = "digits", normalization = "unit" }
-optimizer = { name = "sgd", lr = 0.5 }
-training = { epochs = 4 }
-
-[[experiments]]
-name = "ok"
-model = { name = "mlp2" }
-
-[[experiments]]
-name = "raises"
-model = { name = "raise" }
-
-[[experiments]]
-name = "crashes"
-model = { name = "crash" }
-"""
+SPEC = plugin_study({"ok": "mlp2", "raises": "raise", "crashes": "crash"}, epochs=4)
 
 
 def test_failures_are_recorded_and_the_study_goes_on(plugin_path: Path, tmp_path: Path) -> None:
@@ -75,3 +56,37 @@ def test_missing_framework_is_reported_unavailable(plugin_path: Path, tmp_path: 
     assert result["error"] == (
         "backend 'missing' is unavailable: missing module(s): no_such_framework_xyz (pip install no_such_framework_xyz)"
     )
+
+
+def test_only_matches_a_run_name_literally_and_as_a_glob(tmp_path: Path) -> None:
+    from suite.execution.executor import select_runs
+
+    spec_file = tmp_path / "s.toml"
+    spec_file.write_text(
+        '[study]\nname = "s"\n[defaults]\ndataset = { source = "digits" }\ntraining = { epochs = 1 }\n'
+        '[[experiments]]\nname = "mlp"\nmodel = { name = "mlp" }\nmatrix = { backend = ["torch", "keras"] }\n'
+    )
+    runs = load_study(spec_file).runs
+    assert [run.name for run in select_runs(runs, ["mlp[backend=torch]"])] == ["mlp[backend=torch]"]
+    assert [run.name for run in select_runs(runs, ["mlp*"])] == ["mlp[backend=torch]", "mlp[backend=keras]"]
+    assert [run.name for run in select_runs(runs, ["*keras]"])] == ["mlp[backend=keras]"]
+
+
+def test_a_subset_keeps_the_study_provenance_and_each_run_its_own(plugin_path: Path, tmp_path: Path) -> None:
+    from suite.execution.executor import select_runs
+
+    spec_file = tmp_path / "two.toml"
+    spec_file.write_text(plugin_study({"ok": "mlp2", "ok2": "mlp"}))
+    study, out = load_study(spec_file), tmp_path / "out"
+    only = {name: dataclasses.replace(study, runs=select_runs(study.runs, [name])) for name in ("ok", "ok2")}
+    first = run_study(only["ok"], out, quiet=True, command="suite run two.toml --only ok")
+    second = run_study(only["ok2"], out, quiet=True, command="suite run two.toml --only ok2")
+    provenance = json.loads((out / store.STUDY_FILE).read_text())
+    assert provenance["command"] == "suite run two.toml --only ok"
+    assert [entry["command"] for entry in provenance["invocations"]] == [
+        "suite run two.toml --only ok",
+        "suite run two.toml --only ok2",
+    ]
+    assert provenance["invocations"][1]["run_ids"] == [second[0].run_id]
+    assert store.read_result(first[0].directory)["command"] == "suite run two.toml --only ok"
+    assert store.read_result(second[0].directory)["command"] == "suite run two.toml --only ok2"

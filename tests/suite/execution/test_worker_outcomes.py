@@ -73,8 +73,8 @@ def test_a_diverging_run_is_recorded_as_diverged(plugin_path: Path, tmp_path: Pa
     code, output = _finish(_start(directory))
     result = store.read_result(directory)
     assert code == DIVERGED_EXIT_STATUS, output
-    assert result["status"] == "diverged" and result["diverged_at_epoch"] == 0
-    assert result["error"].startswith("non-finite training loss at epoch 0, batch ")
+    assert result["status"] == "diverged" and result["diverged_at_epoch"] == 1
+    assert result["error"].startswith("non-finite training loss at epoch 1, batch ")
     assert result["error"].endswith("(lr 1e+06)")
     assert (result["resumed_from_epoch"], result["resumes"], result["epochs_completed"]) == (None, 0, 0)
     assert result["run_id"] and result["started_at"] and result["finished_at"]  # the header is kept
@@ -87,8 +87,8 @@ def test_a_run_past_its_time_limit_is_recorded_as_timeout(plugin_path: Path, tmp
     code, output = _finish(_start(directory))
     result = store.read_result(directory)
     assert code == TIMEOUT_EXIT_STATUS, output
-    assert result["status"] == "timeout" and result["timeout_at_epoch"] == 0 and result["epochs_completed"] == 0
-    assert result["error"].startswith("training.time_limit of 0.001 s reached at epoch 0, batch 1 (")
+    assert result["status"] == "timeout" and result["timeout_at_epoch"] == 1 and result["epochs_completed"] == 0
+    assert result["error"].startswith("training.time_limit of 0.001 s reached at epoch 1, batch 1 (")
     assert _history_rows(directory) == []
 
 
@@ -138,7 +138,7 @@ def test_a_trial_far_below_the_median_is_recorded_as_pruned(plugin_path: Path, t
     code, output = _finish(_start(directory))
     result = store.read_result(directory)
     assert code == PRUNED_EXIT_STATUS, output
-    assert result["status"] == "pruned" and result["pruned_at_epoch"] == 0 and result["epochs_completed"] == 1
-    assert result["error"].startswith("pruned at epoch 0: val_accuracy ")
+    assert result["status"] == "pruned" and result["pruned_at_epoch"] == 1 and result["epochs_completed"] == 1
+    assert result["error"].startswith("pruned at epoch 1: val_accuracy ")
     assert len(_history_rows(directory)) == 1 and not (directory / RESUME_DIR).exists()
     assert not (directory / store.PREDICTIONS_FILE).exists()

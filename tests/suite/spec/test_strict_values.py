@@ -118,3 +118,41 @@ def test_unprintable_keys_stay_on_one_line() -> None:
 
 def test_spec_error_is_always_one_line() -> None:
     assert str(SpecError("f.toml: x: got 'a\nb\u2028c'")) == "f.toml: x: got 'a\\nb\\u2028c'"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("training.epochs", "15", "defaults.training.epochs: must be an integer, got '15'"),
+        ("optimizer.lr", "0.1", "defaults.optimizer.lr: must be a number, got '0.1'"),
+        ("dataset.subset.train", "100", "defaults.dataset.subset.train: must be an integer, got '100'"),
+        ("seed", "3", "defaults.seed: must be an integer, got '3'"),
+    ],
+)
+def test_a_number_given_as_a_string_is_refused(key: str, value: str, message: str) -> None:
+    with pytest.raises(SpecError) as info:
+        build_study(_with_default(key, value), Path("s.toml"))
+    assert str(info.value) == f"s.toml: {message}"
+
+
+def test_a_misspelt_key_is_reported_before_the_key_it_hides() -> None:
+    study = {**STUDY, "defaults": {**STUDY["defaults"], "training": {"epoch": 15}}}
+    with pytest.raises(SpecError) as info:
+        build_study(study, Path("s.toml"))
+    assert str(info.value).startswith("s.toml: defaults.training.epoch: unknown key, did you mean 'epochs'? (expected")
+    assert str(info.value).endswith("(and 1 more problem)")
+
+
+def test_a_misspelt_top_level_table_gets_a_suggestion() -> None:
+    with pytest.raises(SpecError) as info:
+        build_study({**STUDY, "default": {}}, Path("s.toml"))
+    assert str(info.value).startswith("s.toml: default: unknown key, did you mean 'defaults'?")
+
+
+def test_yaml_scientific_numbers_are_numbers(tmp_path: Path) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "study: {name: s}\ndefaults: {backend: torch, dataset: {source: digits}, training: {epochs: 2}}\n"
+        "experiments: [{name: mlp, model: {name: mlp}, optimizer: {lr: 1e-3}}]\n"
+    )
+    assert load_study(spec).runs[0].optimizer.lr == 0.001

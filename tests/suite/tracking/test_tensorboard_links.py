@@ -46,5 +46,16 @@ def test_tensorboard_reads_runs_by_name(tmp_path: Path) -> None:
     multiplexer = EventMultiplexer().AddRunsFromDirectory(str(tmp_path / LINKS_DIR)).Reload()
     runs = multiplexer.Runs()
     assert sorted(runs) == ["mlp[backend=keras]", "mlp[backend=torch]"]
-    assert {"train/loss", "val/loss", "lr", "lr/head", "seconds"} <= set(runs["mlp[backend=keras]"]["scalars"])
-    assert [event.step for event in multiplexer.Scalars("mlp[backend=keras]", "val/loss")] == [0, 1, 2]
+    assert {"train_loss", "val_loss", "lr", "lr_head", "epoch_seconds"} <= set(runs["mlp[backend=keras]"]["scalars"])
+    assert [event.step for event in multiplexer.Scalars("mlp[backend=keras]", "val_loss")] == [1, 2, 3]
+
+
+def test_tensorboard_and_mlflow_use_one_vocabulary(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from suite.tracking.stored import epoch_series
+
+    _events(tmp_path, "aaa", 2)
+    events = EventAccumulator(str(store.run_dir(tmp_path, "aaa") / "tensorboard")).Reload()
+    history = [{key: str(value) for key, value in {**ROW, "epoch": epoch}.items()} for epoch in range(2)]
+    assert set(events.Tags()["scalars"]) == set(epoch_series(history))

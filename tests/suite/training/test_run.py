@@ -100,5 +100,5 @@ def test_tensorboard_written_by_the_core(tmp_path: Path) -> None:
     events = EventAccumulator(str(tmp_path / "tensorboard"))
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {"train/loss", "val/accuracy", "lr", "train/loss_step"} <= tags
-    assert [event.step for event in events.Scalars("val/loss")] == [0, 1, 2]
+    assert {"train_loss", "val_accuracy", "lr", "train_loss_step"} <= tags
+    assert [event.step for event in events.Scalars("val_loss")] == [1, 2, 3]  # epochs count from 1

@@ -37,7 +37,7 @@ def test_a_huge_learning_rate_stops_the_run_as_diverged(tmp_path: Path) -> None:
         run_in(prepared(tmp_path, _spec(lr=1e6)), _spec(lr=1e6))
     stop = stopped.value
     assert stop.status == "diverged" and stop.epoch == 0 and stop.history == []
-    assert stop.message.startswith("non-finite training loss at epoch 0, batch ")
+    assert stop.message.startswith("non-finite training loss at epoch 1, batch ")
     assert stop.message.endswith("(lr 1e+06)")
     assert stop.resumed_from_epoch is None and stop.resumes == 0
 
@@ -57,7 +57,7 @@ def test_non_finite_validation_logits_stop_the_run_with_the_epochs_before(tmp_pa
     with pytest.raises(RunStopped) as stopped:
         run_in(prepared(tmp_path, _spec()), _spec(), runner)
     assert stopped.value.status == "diverged" and stopped.value.epoch == 1
-    assert stopped.value.message == "non-finite validation logits at epoch 1 (lr 0.5)"
+    assert stopped.value.message == "non-finite validation logits at epoch 2 (lr 0.5)"
     assert [row["epoch"] for row in stopped.value.history] == [0]
 
 
@@ -69,7 +69,7 @@ class _NanWeights(ResumableSession):
 def test_non_finite_weights_stop_the_run(tmp_path: Path) -> None:
     runner = ResumableRunner()
     runner.open_session = _opening(runner, _NanWeights)
-    with pytest.raises(RunStopped, match=r"^non-finite weights at epoch 0 \(lr 0.5\)$"):
+    with pytest.raises(RunStopped, match=r"^non-finite weights at epoch 1 \(lr 0.5\)$"):
         run_in(prepared(tmp_path, _spec()), _spec(), runner)
 
 
@@ -78,7 +78,7 @@ def test_time_limit_stops_the_run_as_timeout_after_the_first_batch(tmp_path: Pat
     with pytest.raises(RunStopped) as stopped:
         run_in(prepared(tmp_path, _spec()), _spec(), deadline=deadline)
     assert stopped.value.status == "timeout" and stopped.value.epoch == 0 and stopped.value.history == []
-    assert stopped.value.message.startswith("training.time_limit of 0.5 s reached at epoch 0, batch 1 (")
+    assert stopped.value.message.startswith("training.time_limit of 0.5 s reached at epoch 1, batch 1 (")
 
 
 def test_time_limit_keeps_the_epochs_finished_before_it(tmp_path: Path) -> None:
