@@ -19,12 +19,14 @@ from keras_impl.data import model_input
 from keras_impl.feature_cache import prefix_model, suffix_model
 from keras_impl.freezing import apply_trainable, configure_batchnorm
 from keras_impl.models import BuildOptions, BuiltModel, build_model, get_model_entry
+from keras_impl.models.weights import load_shared_weights, save_named_weights
 from keras_impl.optim import GroupOptimizer
 from keras_impl.params import count_params
 from keras_impl.peft import merge_lora
 from keras_impl.precision import dtype_policy, policy_name
 from keras_impl.shared_weights import export_weights, load_weights
 from keras_impl.state import load_state, save_state, weights_finite
+from suite.architectures.catalog import architecture
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import ExperimentSpec
 
@@ -127,7 +129,7 @@ class KerasSession:
     def save_checkpoint(self, directory: Path, name: str) -> Path:  # noqa: D102
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{name}.weights.h5"
-        self.built.model.save_weights(str(path))
+        save_named_weights(self.built.model, path)
         return path
 
     def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:  # noqa: D102
@@ -176,10 +178,13 @@ def open_keras_session(
         policy = scope.enter_context(dtype_policy(policy_name(spec.training.precision)))
         if spec.training.device == "cpu":
             scope.enter_context(keras.device("cpu"))  # "cpu:0" makes Keras-torch variables non-leaf copies
-        built = _build(spec, input_shape, num_classes)
+        deferred = initial_weights is not None and spec.model.weights != "none"  # the file loads over the draw
+        built = _build(spec, input_shape, num_classes, "none" if deferred else spec.model.weights)
         configure_batchnorm(built, hyperparameters["bn_momentum"], hyperparameters["bn_epsilon"])
         if initial_weights is not None:
             load_weights(built, initial_weights)
+        if deferred:
+            load_shared_weights(built, architecture(spec.model.name), spec.model.weights)
     except BaseException:
         scope.close()
         raise
@@ -187,7 +192,7 @@ def open_keras_session(
     return KerasSession(spec, built, scope, facts)
 
 
-def _build(spec: ExperimentSpec, input_shape: tuple[int, int, int], num_classes: int) -> BuiltModel:
+def _build(spec: ExperimentSpec, input_shape: tuple[int, int, int], num_classes: int, weights: str) -> BuiltModel:
     pretrained = get_model_entry(spec.model.name).pretrained
     options = BuildOptions(preprocess_input=pretrained and spec.dataset.normalization == "none")
-    return build_model(spec.model, input_shape, num_classes, options)
+    return build_model(spec.model.model_copy(update={"weights": weights}), input_shape, num_classes, options)

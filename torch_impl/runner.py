@@ -8,10 +8,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from suite.architectures.catalog import parity_note
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
 from torch_impl.checks import spec_problems
-from torch_impl.models import PARITY_NOTES, InputShape, build_model, known_models
+from torch_impl.models import InputShape, build_model, known_models
 from torch_impl.models.groups import group_facts
 from torch_impl.models.weights import fetch_state_dict, resolve_torchvision_weights, weights_cache_file, weights_kind
 from torch_impl.params import count_params
@@ -55,7 +56,7 @@ class TorchRunner:
             groups=group_facts(built),
             sequential=built.staged,
             init_slots=init_slots(built, shape) if model.name in SHARED_ARCHITECTURES else [],
-            parity_note=PARITY_NOTES.get(model.name),
+            parity_note=parity_note(model.name),
         )
 
     def open_session(

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from suite.architectures.catalog import architecture
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec
 from torch_impl.data import features_array, input_tensor, label_tensor
@@ -21,6 +22,7 @@ from torch_impl.environment import environment
 from torch_impl.feature_cache import split_model
 from torch_impl.freezing import configure_batchnorm, set_requires_grad, set_train_mode
 from torch_impl.models import InputShape, build_model
+from torch_impl.models.shared import load_shared_weights, neutral_state
 from torch_impl.optim import build_optimizer, set_learning_rates
 from torch_impl.params import count_params
 from torch_impl.peft import apply_peft_trainable, attach_lora, merge_lora, train_tuned_norms
@@ -61,7 +63,10 @@ class TorchSession:
     def _build(
         self, plan: dict[str, Any], input_shape: InputShape, num_classes: int, initial: list[np.ndarray] | None
     ) -> None:
-        self.built = build_model(self.spec.model, tuple(input_shape), num_classes)
+        model = self.spec.model
+        deferred = initial is not None and model.weights != "none"  # the file loads over the shared draw
+        first = model.model_copy(update={"weights": "none"}) if deferred else model
+        self.built = build_model(first, tuple(input_shape), num_classes)
         if plan["groups"] != list(self.built.groups):
             raise ValueError(f"plan groups {plan['groups']} differ from the model's {list(self.built.groups)}")
         hyper = plan["hyperparameters"]
@@ -74,6 +79,8 @@ class TorchSession:
             if self._bindings is None:
                 raise ValueError(f"{self.spec.model.name} has no neutral weight layout; shared init does not apply")
             load_neutral(self._bindings, initial)
+            if deferred:
+                load_shared_weights(self.built, architecture(model.name), model.weights)
         self._peft = plan.get("peft")
         attach_lora(self.built, self._peft)
         self.numerics = resolve_numerics(self.spec, self.built.module)
@@ -185,7 +192,7 @@ class TorchSession:
         """Write ``directory/name.pt`` holding ``{"state_dict"}``; loadable again as ``model.weights = path``."""
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{name}.pt"
-        torch.save({"state_dict": self.built.module.state_dict()}, path)
+        torch.save({"state_dict": neutral_state(self.built)}, path)
         return path
 
     def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:
@@ -220,6 +227,7 @@ class TorchSession:
             "compile": self.spec.training.compile,
             "torch_threads": torch.get_num_threads(),
             "device": str(self.numerics.device),
+            "weights_fingerprint": self.built.weights_fingerprint,
         }
 
     def environment(self) -> dict[str, Any]:

@@ -45,12 +45,21 @@ def list_command(
 
 
 def _print_models(backend: str) -> None:
+    from suite.architectures.catalog import architecture
+
     payload = introspect(["models", backend])
     table = Table(title=f"{backend} models")
     table.add_column("name")
+    table.add_column("backends")
     table.add_column("description")
     for name, description in sorted(payload.items()):
-        table.add_row(escape(name), escape(description))
+        arch = architecture(name)
+        if arch is None:
+            sharing = "this one only"
+        else:
+            sharing = "all (shared weights)" if arch.converts_weights else "all (shared init)"
+            sharing += "; not the same function" if arch.parity_note else ""
+        table.add_row(escape(name), sharing, escape(description))
     out_console.print(table)
 
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from suite.architectures.catalog import architecture, grayscale_names, shared_names
+
 SEED_MAX = 2**32 - 1
 """Largest seed: numpy's ``default_rng``/``RandomState`` and the frameworks' seeding take 32-bit seeds."""
 
@@ -40,9 +42,10 @@ Normalization = Literal["none", "unit", "half", "imagenet"]
 PositiveFloat = Annotated[Float, Field(gt=0)]
 
 
-SHARED_ARCHITECTURES = ("mlp", "simple_cnn", "mobilenet_v2")
-"""Models built layer for layer alike in every backend: shared initial weights and ``suite parity`` apply."""
-GRAYSCALE_MODELS = ("mlp", "simple_cnn")
+SHARED_ARCHITECTURES = shared_names()
+"""Models built layer for layer alike in every backend (:mod:`suite.architectures.catalog`): shared initial
+weights and ``suite parity`` apply."""
+GRAYSCALE_MODELS = grayscale_names()
 """Models that take 1-channel input; every other model takes 3-channel images."""
 
 
@@ -177,6 +180,8 @@ class ModelSpec(StrictModel):
     dropout: Float | None = Field(None, ge=0, lt=1)
     depth: Int | None = Field(None, ge=1)
     init: Literal["framework", "shared"] = "framework"
+    """``shared``: every backend starts from the same seed-drawn weights; with ``weights`` (catalog architectures
+    that convert weights) the file loads over the draw, and what it lacks (a head of another size) keeps the draw."""
     bn_momentum: Float = Field(0.1, gt=0, lt=1)
     bn_epsilon: Float = Field(1e-5, gt=0)
 
@@ -203,8 +208,11 @@ class ModelSpec(StrictModel):
                     f"init = 'shared' needs an architecture that exists in every backend "
                     f"({', '.join(SHARED_ARCHITECTURES)}), got {self.name!r}"
                 )
-            if self.weights != "none":
-                raise ValueError("init = 'shared' draws the initial weights; it needs weights = 'none'")
+            if self.weights != "none" and not architecture(self.name).converts_weights:
+                raise ValueError(
+                    f"init = 'shared' draws the initial weights of {self.name}; it needs weights = 'none' "
+                    "(only the catalog's converted architectures load weights over the draw)"
+                )
         return self
 
 
