@@ -61,6 +61,7 @@ CATALOG: tuple[Architecture, ...] = (
         parity_note="keras.applications pads stride-2 convolutions asymmetrically (ZeroPadding2D ((0,1),(0,1))), "
         "torchvision symmetrically: not the same function",
     ),
+    _resnet("resnet10", (1, 1, 1, 1), "basic_block", {}),
     _resnet("resnet18", (2, 2, 2, 2), "basic_block", {"IMAGENET1K_V1": "resnet18-f37072fd.pth"}),
     _resnet("resnet34", (3, 4, 6, 3), "basic_block", {"IMAGENET1K_V1": "resnet34-b627a593.pth"}),
     _resnet(

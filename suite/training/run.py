@@ -28,7 +28,7 @@ from suite.training.batches import (
     make_train_inputs,
     order_fingerprint,
 )
-from suite.training.evaluation import predict_all, probabilities
+from suite.training.evaluation import evaluate_logits, predict_all, probabilities
 from suite.training.loop import LoopResult, LoopSettings, train
 from suite.training.resume import ResumeStore
 from suite.training.stops import Deadline
@@ -99,6 +99,15 @@ def _resume_store(
     return ResumeStore.for_run(run_dir)
 
 
+def _initial_val_loss(
+    spec: ExperimentSpec, plan: TrainingPlan, session: TrainingSession, val_inputs: Any, batch_size: int
+) -> float | None:
+    """Validation loss before any step, for runs meant to start alike in every backend (shared init or weights)."""
+    if plan.init != "shared" and spec.model.weights == "none":
+        return None
+    return evaluate_logits(*predict_all(session, val_inputs, batch_size))[0]
+
+
 def _parity_probe(session: TrainingSession, data: DataBundle, description: ModelDescription) -> dict[str, Any]:
     """Logits of the untrained model on the first test images: equal across backends when init is shared.
 
@@ -145,6 +154,7 @@ def _train_and_test(
         on_resume=controls.on_resume,
         setup_seconds=cache.get("seconds", 0.0),
     )
+    initial_val_loss = _initial_val_loss(spec, plan, session, val_inputs, eval_batch)
     logger = None
     if spec.training.tensorboard:
         logger = EpochLogger(run_dir / "tensorboard", spec.training.log_every_n_steps)
@@ -158,6 +168,7 @@ def _train_and_test(
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize)
     logits, labels = predict_all(session, test_inputs, eval_batch, test_meter)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
+    extra["val_loss_initial"] = initial_val_loss
     if unmerged is not None:
         extra["peft"] = {
             **plan.peft,
