@@ -23,7 +23,7 @@ def is_run_reference(weights: str) -> bool:
 def _find_run(study: Path, name: str) -> Path:
     runs = study / RUNS_DIR
     if not runs.is_dir():
-        raise ValueError(f"model.weights 'run:{study}/{name}': {study} holds no study (no {RUNS_DIR}/ directory)")
+        raise ValueError(f"model.weights: 'run:{study}/{name}': {study} holds no study (no {RUNS_DIR}/ directory)")
     found = []
     for spec_file in sorted(runs.glob(f"*/{SPEC_FILE}")):
         try:
@@ -32,7 +32,7 @@ def _find_run(study: Path, name: str) -> Path:
         except StoreError:
             continue
     if not found:
-        raise ValueError(f"model.weights 'run:{study}/{name}': the study has no run named {name!r}")
+        raise ValueError(f"model.weights: 'run:{study}/{name}': the study has no run named {name!r}")
     return found[-1]
 
 
@@ -41,17 +41,17 @@ def resolve_run_weights(reference: str) -> Path:
     study_and_name = reference.removeprefix(RUN_PREFIX)
     study, _, name = study_and_name.rstrip("/").rpartition("/")
     if not study or not name:
-        raise ValueError(f"model.weights {reference!r}: expected 'run:<study dir>/<run name>'")
+        raise ValueError(f"model.weights: {reference!r}: expected 'run:<study dir>/<run name>'")
     directory = _find_run(Path(study).expanduser(), name)
     problem = outputs_problem(directory)
     if problem is not None:
-        raise ValueError(f"model.weights {reference!r}: run {name!r} did not complete ({problem})")
+        raise ValueError(f"model.weights: {reference!r}: run {name!r} did not complete ({problem})")
     for file_name in CHECKPOINT_FILES:
         path = directory / "checkpoints" / file_name
         if path.is_file():
             return path
     raise ValueError(
-        f"model.weights {reference!r}: run {name!r} kept no checkpoint (it ran with training.checkpoint off)"
+        f"model.weights: {reference!r}: run {name!r} kept no checkpoint (it ran with training.checkpoint off)"
     )
 
 
