@@ -66,31 +66,34 @@ def test_resnets_are_the_same_function_on_keras_tensorflow_at_64px() -> None:
     assert rows[2].logit_diff <= LOGIT_TOLERANCE * 1.0, format_rows(rows)
 
 
+def _logits_pass_weights_known(rows: list, gap: str) -> None:
+    """Logits must agree; one-step weights out of tolerance are the known gap ``gap`` (xfail with the figures)."""
+    assert rows and all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(
+        rows
+    )
+    if not all(row.verdict == "ok" for row in rows):
+        pytest.xfail(f"{gap}\n{format_rows(rows)}")
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not _both_backends(), reason="needs the torch and keras backends")
-@pytest.mark.xfail(
-    strict=True,
-    reason="at 224 px the logits agree (1e-8 .. 3e-8) but the weights after one step do not meet 1e-5: resnet18 "
-    "1.2e-4, resnet34 1.1e-3, resnet50 2.8e-2 (resnet50: torch alone differs by 3.6e-3 between 1 and 2 threads)",
-)
 def test_resnets_are_the_same_function_at_224px() -> None:
     rows = run_parity(["resnet18", "resnet34", "resnet50"], 224, ["torch", "keras/tensorflow"])
-    assert all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(rows)
-    _assert_rows_pass(rows)
+    _logits_pass_weights_known(
+        rows,
+        "at 224 px the one-step weights measured 1.2e-4 (resnet18), 1.1e-3 (resnet34), 2.8e-2 (resnet50; torch alone "
+        "differs by 3.6e-3 between 1 and 2 threads there)",
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _both_backends(), reason="needs the torch and keras backends")
-def test_resnet18_is_the_same_function_on_keras_torch_engine() -> None:
-    _assert_rows_pass(run_parity(["resnet18"], 64, ["torch", "keras/torch"]))
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not _both_backends(), reason="needs the torch and keras backends")
-@pytest.mark.xfail(
-    strict=True,
-    reason="Keras on JAX: eval logits agree (2e-8) but gradients reaching layer2 and earlier differ by up to 1e-2 "
-    "after one step (max |Δ weight| 1.3e-3); not found yet",
-)
-def test_resnet18_is_the_same_function_on_keras_jax_engine() -> None:
-    _assert_rows_pass(run_parity(["resnet18"], 64, ["torch", "keras/jax"]))
+@pytest.mark.parametrize("engine", ["torch", "jax"])
+def test_resnet18_is_the_same_function_on_other_keras_engines(engine: str) -> None:
+    rows = run_parity(["resnet18"], 64, ["torch", f"keras/{engine}"])
+    if engine == "torch":
+        _assert_rows_pass(rows)
+        return
+    _logits_pass_weights_known(
+        rows, "Keras on JAX: gradients reaching layer2 and earlier differ (max |Δ weight| 1.3e-3); not found yet"
+    )
