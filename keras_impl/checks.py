@@ -16,9 +16,12 @@ from pathlib import Path
 from keras_impl.environment import DEFAULT_ENGINE, engine_name, gpu_names
 from keras_impl.models import build_model, get_model_entry
 from keras_impl.params import group_facts
+from suite.architectures.catalog import architecture
 from suite.architectures.groups import initially_frozen
 from suite.architectures.parity_notes import KERAS_FROZEN_BATCHNORM, KERAS_LORA_DROPOUT
+from suite.architectures.weight_files import shared_weights_problems
 from suite.spec.models import ExperimentSpec, ModelSpec, StrategySpec
+from suite.store.weights_ref import run_weights_problem
 
 _CHECK_INPUT_SHAPE = (32, 32, 3)  # smallest size every keras.applications model builds at
 
@@ -56,6 +59,10 @@ def _model_problems(model: ModelSpec) -> list[str]:
         entry = get_model_entry(model.name)
     except KeyError as error:
         return [str(error.args[0])]
+    arch = architecture(model.name)
+    if arch is not None and arch.converts_weights:
+        problems = shared_weights_problems(arch, model)
+        return problems + [problem] if (problem := run_weights_problem(model.weights)) else problems
     problems = []
     if model.depth is not None:
         problems.append(f"model.depth is not used by keras model '{model.name}'; pick a named variant instead")

@@ -17,10 +17,12 @@ from keras_impl.models.weights import create_base, keras_models_dir
 from keras_impl.params import count_params, group_facts
 from keras_impl.session import KerasSession, open_keras_session
 from keras_impl.shared_weights import init_slots
-from suite.architectures.parity_notes import model_note
+from suite.architectures.catalog import architecture, parity_note
+from suite.architectures.weight_files import resolve_weights_file
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
+from suite.store.weights_ref import is_run_reference
 
 
 class KerasRunner:
@@ -35,8 +37,12 @@ class KerasRunner:
 
     def weights_files(self, model: ModelSpec, image_size: int, download: bool) -> list[dict[str, Any]]:
         """The keras.applications cache file of ImageNet weights (``$KERAS_HOME/models``), fetched on request."""
-        if model.weights == "none":
+        if model.weights == "none" or is_run_reference(model.weights):
             return []
+        arch = architecture(model.name)
+        if arch is not None and arch.converts_weights:
+            path = resolve_weights_file(arch, model.weights)
+            return [{"path": str(path), "present": path.is_file(), "source": "torchvision's cache or a local file"}]
         if model.weights != "imagenet":
             path = Path(model.weights).expanduser()
             return [{"path": str(path), "present": path.is_file(), "source": "a local file"}]
@@ -60,7 +66,7 @@ class KerasRunner:
             groups=group_facts(built),
             sequential=built.sequential,
             init_slots=init_slots(built) if shared else [],
-            parity_note=model_note(model.name),
+            parity_note=parity_note(model.name),
             layer_costs=layer_costs(built),
         )
 

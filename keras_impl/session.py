@@ -20,6 +20,7 @@ from keras_impl.environment import engine_name, environment, gpu_names
 from keras_impl.feature_cache import prefix_model, suffix_model
 from keras_impl.freezing import apply_trainable, configure_batchnorm
 from keras_impl.models import BuildOptions, BuiltModel, build_model, get_model_entry
+from keras_impl.models.weights import load_shared_weights, save_named_weights
 from keras_impl.optim import GroupOptimizer, build_optimizer
 from keras_impl.params import count_params
 from keras_impl.peft import attach_lora, merge_lora
@@ -27,6 +28,7 @@ from keras_impl.precision import dtype_policy, resolve_precision, synchronize
 from keras_impl.seeding import determinism_note, seed_framework
 from keras_impl.shared_weights import export_weights, load_weights
 from keras_impl.state import load_state, save_state, weights_finite
+from suite.architectures.catalog import architecture
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ParamCounts, TrainableSet
 
@@ -130,7 +132,7 @@ class KerasSession:
     def save_checkpoint(self, directory: Path, name: str) -> Path:  # noqa: D102
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{name}.weights.h5"
-        self.built.model.save_weights(str(path))
+        save_named_weights(self.built.model, path)
         return path
 
     def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:  # noqa: D102
@@ -179,10 +181,14 @@ def open_keras_session(
         policy = scope.enter_context(dtype_policy(resolve_precision(plan.execution.precision)))
         if plan.execution.device == "cpu":
             scope.enter_context(keras.device("cpu"))  # "cpu:0" makes Keras-torch variables non-leaf copies
-        built = _build(request)
+        model = request.model
+        deferred = initial_weights is not None and model.weights != "none"  # the file loads over the draw
+        built = _build(request, "none" if deferred else model.weights)
         configure_batchnorm(built, plan.batchnorm.momentum, plan.batchnorm.epsilon)
         if initial_weights is not None:
             load_weights(built, initial_weights)
+        if deferred:
+            load_shared_weights(built, architecture(model.name), model.weights)
         attach_lora(built, plan.peft)
     except BaseException:
         scope.close()
@@ -205,7 +211,8 @@ def _device_feed(plan: TrainingPlan, built: BuiltModel) -> DeviceFeed | None:
     return DeviceFeed()
 
 
-def _build(request: BuildRequest) -> BuiltModel:
+def _build(request: BuildRequest, weights: str) -> BuiltModel:
     pretrained = get_model_entry(request.model.name).pretrained
     options = BuildOptions(preprocess_input=pretrained and request.raw_pixels)
-    return build_model(request.model, request.input_shape, request.num_classes, options)
+    model = request.model.model_copy(update={"weights": weights})
+    return build_model(model, request.input_shape, request.num_classes, options)

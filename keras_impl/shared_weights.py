@@ -4,7 +4,8 @@ Slots follow the groups in order and, within a group, its layers in forward orde
 (in, out) and ``bias``; Conv2D -> ``conv_kernel`` (kh, kw, in, out) and ``bias``; DepthwiseConv2D ->
 ``depthwise_kernel`` (kh, kw, in, 1) and ``bias``; BatchNormalization -> ``bn_gamma``, ``bn_beta``,
 ``bn_mean``, ``bn_var``. A slot is named ``{group}.{k}.{kind}``, ``k`` counting the group's weighted layers
-from 0. Keras' own layout is the neutral one (dense inputs flattened NHWC), so no array is converted.
+from 0 (in ``built.weight_order`` when the model declares one:
+torch's forward order). Keras' own layout is the neutral one (dense inputs flattened NHWC), so no array is converted.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def _layer_slots(layer: Any, prefix: str) -> list[tuple[InitSlot, Any]]:
 def slot_variables(built: BuiltModel) -> list[tuple[InitSlot, Any]]:
     """Every learnable array of ``built`` as (slot, Keras variable), in the neutral order."""
     pairs: list[tuple[InitSlot, Any]] = []
+    rank = {name: index for index, name in enumerate(built.weight_order)}
     for group, layers in built.groups.items():
-        weighted = [layer for layer in layers if layer.weights]
+        weighted = sorted((layer for layer in layers if layer.weights), key=lambda layer: rank.get(layer.name, -1))
         for index, layer in enumerate(weighted):
             pairs += _layer_slots(layer, f"{group}.{index}")
     return pairs

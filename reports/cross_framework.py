@@ -22,6 +22,7 @@ FINGERPRINT = "extra.data_fingerprint"
 ORDER = "extra.order_fingerprint"
 AUGMENTED = "extra.batch_fingerprints"
 INIT = "extra.init"
+WEIGHTS = "extra.weights_fingerprint"
 PROBE_LOGITS = "extra.parity_probe.logits"
 PROBE_NOTE = "extra.parity_probe.note"
 PREFERRED_REFERENCE = "torch"
@@ -73,7 +74,8 @@ def cross_framework_table(configs: pd.DataFrame, runs: pd.DataFrame) -> Table | 
         "same test samples (so it can differ from the difference of the means when one side ran more seeds); "
         "speed ratio = other / reference training images per second (> 1 means the other backend trains "
         "faster). Parity = max |Δ logit| of the two untrained models on the same test images (runs with "
-        "model.init = 'shared'), or why the two are not comparable. " + accuracy_intro()
+        "model.init = 'shared'), or why the two are not comparable. Weights = whether both started from the same "
+        "loaded weights (model.weights fingerprints). " + accuracy_intro()
     )
     notes = [detectable_note(comparisons or None, configs), method]
     return Table("Cross-framework comparison", data, text, intro=intro, notes=[note for note in notes if note])
@@ -116,6 +118,16 @@ def data_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str
     elif inits:
         notes.append("different initial weights (init = framework: each framework's own initialisers)")
     return "; ".join(notes)
+
+
+def weights_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:
+    """Whether both backends started from the same loaded weights (fingerprints of ``model.weights`` as loaded)."""
+    prints = [set(map(str, _per_seed(config, runs, WEIGHTS).values())) for config in (reference, other)]
+    if not any(prints):
+        return "no weights loaded"
+    if not all(prints):
+        return "weights loaded on one side only"
+    return "same weights" if prints[0] == prints[1] else "different weights"
 
 
 def parity_note(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> str:
@@ -172,6 +184,7 @@ def _pair_row(reference: pd.Series, other: pd.Series, runs: pd.DataFrame) -> dic
         "Img/s (other)": other["train_ips"],
         "Speed ratio": speed,
         "Data": data_note(reference, other, runs),
+        "Weights": weights_note(reference, other, runs),
         "Parity": parity_note(reference, other, runs),
     }
 

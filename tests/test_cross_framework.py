@@ -39,3 +39,45 @@ def test_same_model_same_forward_flops_in_torch_and_keras(model: dict, input_sha
     keras_costs = create_runner("keras").describe(spec, input_shape, 10).layer_costs
     assert forward_flops(torch_costs) == forward_flops(keras_costs) > 0
     assert [cost.kind for cost in torch_costs] == [cost.kind for cost in keras_costs]
+
+
+def _catalog_cases() -> list:
+    from suite.architectures.catalog import CATALOG
+
+    shapes = {"mlp": (28, 28, 1), "simple_cnn": (32, 32, 3)}
+    cases = []
+    for arch in CATALOG:
+        model = {"name": arch.name, **({"head": "gap"} if arch.name == "mobilenet_v2" else {})}
+        cases.append(pytest.param(model, shapes.get(arch.name, (64, 64, 3)), id=arch.name))
+    return cases
+
+
+@pytest.mark.parametrize(("model", "input_shape"), _catalog_cases())
+def test_every_catalog_entry_trains_the_same_parameters_at_every_freeze_level(model: dict, input_shape: tuple) -> None:
+    """One table: for each freeze_blocks level, the trainable count is the same in both backends."""
+    from suite.architectures.catalog import architecture
+    from suite.architectures.groups import body_groups, initially_frozen
+    from suite.spec.models import StrategySpec
+
+    spec = ModelSpec(**model)
+    counts = {name: create_runner(name).describe(spec, input_shape, 10).params for name in ("torch", "keras")}
+    names = list(counts["torch"].groups)
+    assert names == list(counts["keras"].groups) == list(architecture(spec.name).groups)
+    for level in range(len(body_groups(names)) + 1):
+        frozen = initially_frozen(StrategySpec(freeze_blocks=level), names)
+        trainable = {
+            backend: numbers.total - sum(numbers.groups[name]["total"] for name in frozen)
+            for backend, numbers in counts.items()
+        }
+        assert trainable["torch"] == trainable["keras"], f"freeze_blocks = {level}"
+    assert counts["torch"].buffers == counts["keras"].buffers
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_total"),
+    [("resnet18", 11_689_512 - 513 * 990), ("resnet34", 21_797_672 - 513 * 990), ("resnet50", 25_557_032 - 2049 * 990)],
+)
+def test_resnets_have_torchvisions_published_parameter_counts(name: str, expected_total: int) -> None:
+    """torchvision's counts at 1000 classes, less the 990 classifier rows a 10-class head does not have."""
+    for backend in ("torch", "keras"):
+        assert create_runner(backend).describe(ModelSpec(name=name), (64, 64, 3), 10).params.total == expected_total

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from suite.architectures.parity_notes import model_note
+from suite.architectures.catalog import parity_note
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
@@ -60,7 +60,7 @@ class TorchRunner:
             groups=group_facts(built),
             sequential=built.staged,
             init_slots=init_slots(built, shape) if model.name in SHARED_ARCHITECTURES else [],
-            parity_note=model_note(model.name),
+            parity_note=parity_note(model.name),
             layer_costs=layer_costs(built, shape),
         )
 

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from suite.architectures.catalog import architecture
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ParamCounts, TrainableSet
 from suite.spec.models import SHARED_ARCHITECTURES
@@ -23,6 +24,7 @@ from torch_impl.environment import environment
 from torch_impl.feature_cache import prefix_model, suffix_model
 from torch_impl.freezing import apply_trainable, configure_batchnorm, set_train_mode
 from torch_impl.models import build_model
+from torch_impl.models.shared import load_shared_weights, neutral_state
 from torch_impl.optim import build_optimizer, set_learning_rates
 from torch_impl.params import count_params
 from torch_impl.peft import attach_lora, merge_lora, train_tuned_norms
@@ -56,7 +58,10 @@ class TorchSession:
 
     def _build(self, request: BuildRequest, initial: list[np.ndarray] | None) -> None:
         plan = self.plan
-        self.built = build_model(request.model, request.input_shape, request.num_classes)
+        model = request.model
+        deferred = initial is not None and model.weights != "none"  # the file loads over the shared draw
+        first = model.model_copy(update={"weights": "none"}) if deferred else model
+        self.built = build_model(first, request.input_shape, request.num_classes)
         if plan.groups != list(self.built.groups):
             raise ValueError(f"plan groups {plan.groups} differ from the model's {list(self.built.groups)}")
         configure_batchnorm(self.built.module, plan.batchnorm.momentum, plan.batchnorm.epsilon)
@@ -68,6 +73,8 @@ class TorchSession:
             if self._bindings is None:
                 raise ValueError(f"{request.model.name} has no neutral weight layout; shared init does not apply")
             load_weights(self._bindings, initial)
+            if deferred:
+                load_shared_weights(self.built, architecture(model.name), model.weights)
         attach_lora(self.built, plan.peft)
         self.numerics = resolve_numerics(plan.execution, self.built.module)
         self.built.module.to(self.numerics.device)
@@ -182,7 +189,7 @@ class TorchSession:
         """Write ``directory/name.pt`` holding ``{"state_dict"}``; loadable again as ``model.weights = path``."""
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{name}.pt"
-        torch.save({"state_dict": self.built.module.state_dict()}, path)
+        torch.save({"state_dict": neutral_state(self.built)}, path)
         return path
 
     def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:
@@ -218,6 +225,7 @@ class TorchSession:
             "torch_threads": torch.get_num_threads(),
             "device": str(self.numerics.device),
             "device_feed": self.device_feed is not None,
+            "weights_fingerprint": self.built.weights_fingerprint,
         }
 
     def environment(self) -> dict[str, Any]:

@@ -34,7 +34,7 @@ def build_application(
     ``options.preprocess_input`` the family's ``preprocess_input`` is applied to each batch first.
     """
     base = create_base(app, spec.weights, input_shape)
-    head = head_layers(app, spec, num_classes)
+    head = head_layers(spec, num_classes, app.head_dropout)
     outputs = base.output
     for layer in head:
         outputs = layer(outputs)

@@ -67,7 +67,7 @@ class ApplicationModel:
 
 APPLICATIONS: tuple[ApplicationModel, ...] = (
     ApplicationModel(
-        "resnet50",
+        "keras_resnet50",
         "ResNet50",
         "resnet",
         "resnet",

@@ -1,4 +1,4 @@
-"""The classifier head put on a keras.applications backbone (torch_impl.models.heads does the same in torch)."""
+"""The classifier head put on a backbone (torch_impl.models.heads does the same in torch)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Any
 
 from keras import layers
 
-from keras_impl.models.families import ApplicationModel
 from suite.spec.models import ModelSpec
 
 
@@ -15,7 +14,7 @@ def head_kind(spec: ModelSpec) -> str:
     return "gap" if spec.head == "default" else spec.head
 
 
-def head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> list[Any]:
+def head_layers(spec: ModelSpec, num_classes: int, default_dropout: float = 0.0) -> list[Any]:
     """The classifier for ``num_classes``: pooling, the family's default dropout or the spec's hidden layers, logits."""
     pool = (
         layers.Flatten(name="head_flatten")
@@ -23,8 +22,8 @@ def head_layers(app: ApplicationModel, spec: ModelSpec, num_classes: int) -> lis
         else layers.GlobalAveragePooling2D(name="head_pool")
     )
     head: list[Any] = [pool]
-    if spec.head == "default" and app.head_dropout:
-        head.append(layers.Dropout(app.head_dropout, name="head_dropout"))
+    if spec.head == "default" and default_dropout:
+        head.append(layers.Dropout(default_dropout, name="head_dropout"))
     for index, width in enumerate(spec.head_hidden):
         head.append(layers.Dense(width, activation="relu", name=f"head_dense_{index}"))
         if spec.head_dropout and spec.head_dropout[index] > 0:

@@ -24,6 +24,8 @@ class BuiltModel:
     when the data are not normalised) or is None. ``sequential``: the groups run one after another on one
     tensor, so the model can be cut at a group boundary (:mod:`keras_impl.feature_cache`).
     ``notes`` records choices worth keeping in ``RunOutput.extra`` (e.g. which preprocess_input ran).
+    ``weight_order``: the weighted layers' names in the neutral layout's order (the catalog converter's table),
+    when it differs from the model's own topological order; empty otherwise.
     The model outputs logits (float32).
     """
 
@@ -34,6 +36,7 @@ class BuiltModel:
     preprocess: Callable[[np.ndarray], np.ndarray] | None = None
     sequential: bool = True
     notes: dict[str, Any] = field(default_factory=dict)
+    weight_order: tuple[str, ...] = ()
 
     @property
     def group_names(self) -> list[str]:

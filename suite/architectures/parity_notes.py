@@ -1,7 +1,8 @@
 """The parity notes: every documented difference between the frameworks that no setting removes, in one place.
 
-``suite parity`` and the report show a model's note beside its logit and weight differences
-(``ModelDescription.parity_note``); the plan states the BatchNorm note for every model with BatchNorm; the
+A shared architecture's own note (why its versions are not the same function) is part of its declaration in
+:mod:`suite.architectures.catalog`; ``suite parity`` and the report show it beside its logit and weight
+differences (``ModelDescription.parity_note``). The plan states the BatchNorm note for every model with BatchNorm; the
 runners' checks refuse, with these words, what one framework cannot do as the other does.
 """
 
@@ -24,14 +25,3 @@ KERAS_LORA_DROPOUT = "Keras' enable_lora has no dropout"
 
 DEPTHWISE_LORA = "skipped (no depthwise LoRA in Keras)"
 """What every runner does with depthwise convolutions under LoRA (the plan's ``peft.lora.depthwise``)."""
-
-MODEL_NOTES = {
-    "mobilenet_v2": "keras.applications pads stride-2 convolutions asymmetrically (ZeroPadding2D ((0,1),(0,1))), "
-    "torchvision symmetrically: not the same function",
-}
-"""Why a shared architecture's versions are not the same function in every backend, by model name."""
-
-
-def model_note(name: str) -> str | None:
-    """The parity note of model ``name`` (None when its versions compute the same function)."""
-    return MODEL_NOTES.get(name)

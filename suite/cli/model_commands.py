@@ -40,6 +40,7 @@ def list_command(
     if everything or models:
         available = [name for name, entry in sorted(entries.items()) if entry.availability()[0]]
         _print_families({backend: list(introspect(["models", backend])) for backend in available})
+        _print_shared()
 
 
 def _print_backends(entries: dict) -> None:
@@ -107,6 +108,20 @@ def _print_families(models: dict[str, list[str]]) -> None:
         table.add_column(backend)
     for family, by_backend in sorted(families.items()):
         table.add_row(family, *(escape(", ".join(by_backend.get(backend, []))) or "–" for backend in models))
+    out_console.print(table)
+
+
+def _print_shared() -> None:
+    """The catalog of shared architectures: the same function in every backend (every other model: one backend)."""
+    from suite.architectures.catalog import CATALOG
+
+    table = Table(title="shared architectures (same groups in every backend; any other model exists in one only)")
+    for column in ("name", "family", "weights", "parity"):
+        table.add_column(column)
+    for arch in CATALOG:
+        weights = "shared weights (converted)" if arch.converts_weights else "shared init"
+        parity = "not the same function: " + arch.parity_note if arch.parity_note else "same function"
+        table.add_row(arch.name, arch.family, weights, escape(parity))
     out_console.print(table)
 
 

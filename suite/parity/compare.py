@@ -19,7 +19,9 @@ import numpy as np
 from suite.runners.registry import discover
 
 LOGIT_TOLERANCE = 1e-4
+"""Largest max |Δ logit| that passes, relative to max(1, max |logit|) of the reference."""
 WEIGHT_TOLERANCE = 1e-5
+"""Largest max |Δ weight| after one step that passes, relative to max(1, max |weight|) of the reference."""
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,16 @@ def compare(model: str, reference: tuple[str, Path], other: tuple[str, Path]) ->
         if list(ref["slots"]) != list(oth["slots"]):
             return ParityRow(model, reference[0], other[0], None, None, "FAIL: different weight slots")
         logit = float(np.abs(ref["logits"] - oth["logits"]).max())
+        logit_scale = max(1.0, float(np.abs(ref["logits"]).max()))
         count = len(ref["slots"])
         weight = max(float(np.abs(ref[f"weight_{i}"] - oth[f"weight_{i}"]).max()) for i in range(count))
+        weight_scale = max([1.0] + [float(np.abs(ref[f"weight_{i}"]).max()) for i in range(count)])
         note = str(ref["note"]) or str(oth["note"])
     if note:
         verdict = f"not comparable: {note}"
     else:
-        verdict = "ok" if logit <= LOGIT_TOLERANCE and weight <= WEIGHT_TOLERANCE else "FAIL"
+        within = logit <= LOGIT_TOLERANCE * logit_scale and weight <= WEIGHT_TOLERANCE * weight_scale
+        verdict = "ok" if within else "FAIL"
     return ParityRow(model, reference[0], other[0], logit, weight, verdict)
 
 
@@ -129,8 +134,8 @@ def _input_for(model: str, input_size: int | None) -> tuple[int, int]:
 def format_rows(rows: list[ParityRow]) -> str:
     """A markdown table of the rows, with the tolerances in its header."""
     lines = [
-        f"| model | reference | backend | max abs Δ logit (≤ {LOGIT_TOLERANCE:g}) "
-        f"| max abs Δ weight after 1 SGD step (≤ {WEIGHT_TOLERANCE:g}) | verdict |",
+        f"| model | reference | backend | max abs Δ logit (≤ {LOGIT_TOLERANCE:g} × max(1, max abs logit)) "
+        f"| max abs Δ weight after 1 SGD step (≤ {WEIGHT_TOLERANCE:g} × max(1, max abs weight)) | verdict |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from suite.architectures.catalog import architecture, grayscale_names, shared_names
 from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are part of this module's API
     SEED_MAX,
     Bool,
@@ -26,9 +27,10 @@ from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are 
 from suite.strategies.spec_model import build_strategy_spec
 from suite.tuning.space import TuneSpec
 
-SHARED_ARCHITECTURES = ("mlp", "simple_cnn", "mobilenet_v2")
-"""Models built layer for layer alike in every backend: shared initial weights and ``suite parity`` apply."""
-GRAYSCALE_MODELS = ("mlp", "simple_cnn")
+SHARED_ARCHITECTURES = shared_names()
+"""Models built layer for layer alike in every backend (:mod:`suite.architectures.catalog`): shared initial
+weights and ``suite parity`` apply."""
+GRAYSCALE_MODELS = grayscale_names()
 """Models that take 1-channel input; every other model takes 3-channel images."""
 
 
@@ -157,6 +159,8 @@ class ModelSpec(StrictModel):
     dropout: Float | None = Field(None, ge=0, lt=1)
     depth: Int | None = Field(None, ge=1)
     init: Literal["framework", "shared"] = "framework"
+    """``shared``: every backend starts from the same seed-drawn weights; with ``weights`` (catalog architectures
+    that convert weights) the file loads over the draw, and what it lacks (a head of another size) keeps the draw."""
     bn_momentum: Float = Field(0.1, gt=0, lt=1)
     bn_epsilon: Float = Field(1e-5, gt=0)
 
@@ -183,8 +187,11 @@ class ModelSpec(StrictModel):
                     f"init = 'shared' needs an architecture that exists in every backend "
                     f"({', '.join(SHARED_ARCHITECTURES)}), got {self.name!r}"
                 )
-            if self.weights != "none":
-                raise ValueError("init = 'shared' draws the initial weights; it needs weights = 'none'")
+            if self.weights != "none" and not architecture(self.name).converts_weights:
+                raise ValueError(
+                    f"init = 'shared' draws the initial weights of {self.name}; it needs weights = 'none' "
+                    "(only the catalog's converted architectures load weights over the draw)"
+                )
         return self
 
 

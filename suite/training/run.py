@@ -36,7 +36,7 @@ from suite.training.batches import (
     order_fingerprint,
     session_batches,
 )
-from suite.training.evaluation import predict_all, probabilities
+from suite.training.evaluation import evaluate_logits, predict_all, probabilities
 from suite.training.loop import LoopResult, LoopSettings, train
 from suite.training.resume import ResumeStore
 from suite.training.stops import Deadline
@@ -141,6 +141,15 @@ def _resume_store(
     return ResumeStore.for_run(run_dir)
 
 
+def _initial_val_loss(
+    spec: ExperimentSpec, plan: TrainingPlan, session: TrainingSession, val_inputs: Any, batch_size: int
+) -> float | None:
+    """Validation loss before any step, for runs meant to start alike in every backend (shared init or weights)."""
+    if plan.init != "shared" and spec.model.weights == "none":
+        return None
+    return evaluate_logits(*predict_all(session, val_inputs, batch_size))[0]
+
+
 def _parity_probe(session: TrainingSession, data: DataBundle, description: ModelDescription) -> dict[str, Any]:
     """Logits of the untrained model on the first test images: equal across backends when init is shared.
 
@@ -187,6 +196,7 @@ def _train_and_test(
         setup_seconds=cache.get("seconds", 0.0),
         on_epoch=controls.on_epoch,
     )
+    initial_val_loss = _initial_val_loss(spec, plan, session, val_inputs, eval_batch)
     logger = None
     if spec.training.tensorboard:
         logger = EpochLogger(run_dir / "tensorboard", spec.training.log_every_n_steps)
@@ -202,6 +212,7 @@ def _train_and_test(
     test_meter = ThroughputMeter(WARMUP_EVAL_BATCHES, session.synchronize, warm_new_sizes=True)
     unmerged, logits, labels = _test_pass(plan, session, data, eval_batch, test_meter, controls.test)
     extra = _extra(spec, plan, session, result, {k: v for k, v in cache.items() if k != "inputs"}, initial_trainable)
+    extra["val_loss_initial"] = initial_val_loss
     if unmerged is not None:
         extra["peft"] = {
             **asdict(plan.peft),

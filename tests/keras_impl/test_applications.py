@@ -9,7 +9,7 @@ from keras_impl.models.families import APPLICATIONS
 from keras_impl.params import count_params
 from suite.spec.models import ModelSpec
 
-LARGE = {"resnet101", "resnet152", "vgg19", "efficientnet_b3"}  # same families as resnet50 / vgg16 / b0
+LARGE = {"resnet101", "resnet152", "vgg19", "efficientnet_b3"}  # same families as keras_resnet50 / vgg16 / b0
 
 
 @pytest.mark.parametrize(
@@ -34,7 +34,7 @@ def test_preprocess_input_is_applied_to_batches_when_inputs_are_0_to_255():
     batch = np.full((1, 2, 2, 3), 255.0, dtype=np.float32)
     np.testing.assert_allclose(model_input(built, batch), 1.0)
     np.testing.assert_array_equal(batch, 255.0)  # the core's array is not modified in place
-    caffe = build_model(ModelSpec(name="resnet50"), (32, 32, 3), 10, BuildOptions(preprocess_input=True))
+    caffe = build_model(ModelSpec(name="keras_resnet50"), (32, 32, 3), 10, BuildOptions(preprocess_input=True))
     out = model_input(caffe, np.zeros((1, 1, 1, 3), dtype=np.float32))
     np.testing.assert_allclose(out.ravel(), [-103.939, -116.779, -123.68], rtol=1e-5)  # BGR mean removed
     plain = build_model(ModelSpec(name="mobilenet_v2"), (32, 32, 3), 10)

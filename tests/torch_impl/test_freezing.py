@@ -48,8 +48,8 @@ def test_batchnorm_policy_of_frozen_groups(bn_mode, changes, tiny_rgb, spec_for,
     )
     run(spec, tiny_rgb, tmp_path / "run")
     trained = torch.load(tmp_path / "run" / "checkpoints" / "last.pt", weights_only=True)["state_dict"]
-    assert torch.equal(trained["stem.1.weight"], start.bn1.weight)  # frozen parameters never move
-    assert torch.equal(trained["stem.1.running_mean"], start.bn1.running_mean) is not changes
+    assert torch.equal(trained["bn1.weight"], start.bn1.weight)  # frozen parameters never move
+    assert torch.equal(trained["bn1.running_mean"], start.bn1.running_mean) is not changes
     assert torch.equal(trained["layer1.0.bn1.running_var"], start.layer1[0].bn1.running_var) is not changes
     assert not torch.equal(trained["layer2.0.bn1.running_mean"], start.layer2[0].bn1.running_mean)  # trains
 

@@ -95,6 +95,7 @@ def test_model_problems_and_listing():
     assert model_problems(ModelSpec(name="mobilenet_v2", depth=2))
     assert model_problems(ModelSpec(name="mlp", weights="imagenet"))
     assert model_problems(ModelSpec(name="resnet10", weights="imagenet"))
-    assert "existing file" in model_problems(ModelSpec(name="resnet18", weights="imagenet21k"))[0]
+    unknown = model_problems(ModelSpec(name="resnet18", weights="imagenet21k"))
+    assert "weights file imagenet21k: unknown format" in unknown[0]
     models = TorchRunner().list_models()
     assert {"mlp", "simple_cnn", "resnet10", "resnet18", "mobilenet_v2"} <= set(models) == set(known_models())

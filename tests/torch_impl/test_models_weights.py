@@ -66,7 +66,7 @@ def test_local_file_with_other_head_loads_body(tmp_path):
 def test_local_file_that_does_not_fit_is_an_error(tmp_path):
     path = tmp_path / "wrong.pth"
     torch.save(torchvision.models.resnet34().state_dict(), path)
-    with pytest.raises(ValueError, match="do not fit"):
+    with pytest.raises(ValueError, match="'layer1.2.conv1.weight' does not fit the architecture"):
         build_model(ModelSpec(name="resnet18", weights=str(path)), (32, 32, 3), 3)
 
 

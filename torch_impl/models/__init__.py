@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from suite.architectures.catalog import architecture
+from suite.architectures.weight_files import shared_weights_problems
 from suite.spec.models import ModelSpec
+from suite.store.weights_ref import run_weights_problem
 from torch_impl.models import applications, simple  # noqa: F401  (fill the registry)
 from torch_impl.models.applications import build_torchvision, torchvision_names
 from torch_impl.models.registry import BuiltModel, InputShape, register_model, registered_models
@@ -39,6 +42,10 @@ def model_problems(spec: ModelSpec) -> list[str]:
     entries = registered_models()
     if spec.name not in entries and spec.name not in torchvision_names():
         return [f"unknown model {spec.name!r} for backend torch; see `suite list` (mlp, simple_cnn, resnet18, ...)"]
+    arch = architecture(spec.name)
+    if arch is not None and arch.converts_weights:
+        problems = shared_weights_problems(arch, spec)
+        return problems + [problem] if (problem := run_weights_problem(spec.weights)) else problems
     problems = []
     if weights_kind(spec.weights) == "file" and not Path(spec.weights).expanduser().is_file():
         problems.append(f"model.weights {spec.weights!r} is neither none/imagenet/an enum member nor an existing file")

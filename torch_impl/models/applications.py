@@ -10,10 +10,12 @@ from torch import nn
 from torchvision.models import ResNet, get_model, list_models
 from torchvision.models.resnet import BasicBlock
 
+from suite.architectures.catalog import architecture
 from suite.spec.models import ModelSpec
 from torch_impl.models.families import find_decomposer, last_linear_name
 from torch_impl.models.heads import classifier_layers, head_stages
 from torch_impl.models.registry import BuiltModel, InputShape, register_model
+from torch_impl.models.shared import load_shared_weights, neutral_keys
 from torch_impl.models.weights import (
     fetch_state_dict,
     load_local_state_dict,
@@ -40,7 +42,19 @@ def build_torchvision(
         network = get_model(spec.name, weights=None, **_EXTRA_KWARGS.get(spec.name, {}))
     if input_shape[2] != 3:
         raise ValueError(f"{spec.name} expects 3-channel images, got {input_shape[2]}; set dataset.channels = 3")
-    own_checkpoint = _load_weights_or_defer(network, spec)
+    shared = architecture(spec.name)
+    if shared is not None and shared.converts_weights:
+        built = _regroup(network, spec, input_shape, num_classes, None)
+        built.neutral_keys = neutral_keys(built, network)
+        load_shared_weights(built, shared, spec.weights)
+        return built
+    return _regroup(network, spec, input_shape, num_classes, _load_weights_or_defer(network, spec))
+
+
+def _regroup(
+    network: nn.Module, spec: ModelSpec, input_shape: InputShape, num_classes: int, own_checkpoint: dict | None
+) -> BuiltModel:
+    """The network as a staged sequence of its family's groups and a new head (or generic groups)."""
     decomposer = find_decomposer(network)
     if decomposer is None:
         if spec.depth is not None or spec.head != "default":

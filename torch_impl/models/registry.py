@@ -18,13 +18,17 @@ class BuiltModel:
 
     ``groups`` maps a group name to its modules in forward order, ``"head"`` last. When
     ``staged`` is true the network is an ``nn.Sequential`` whose children are exactly the groups,
-    so a prefix of groups can run on its own (feature cache, depth truncation).
+    so a prefix of groups can run on its own (feature cache, depth truncation). For a catalog architecture,
+    ``neutral_keys`` maps its state-dict names to torchvision's and ``weights_fingerprint`` is the hash of the
+    weights it was loaded with (:func:`suite.architectures.convert.fingerprint`).
     """
 
     module: nn.Module
     groups: dict[str, list[nn.Module]]
     staged: bool = False
     notes: list[str] = field(default_factory=list)
+    neutral_keys: dict[str, str] = field(default_factory=dict)
+    weights_fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         names = list(self.groups)

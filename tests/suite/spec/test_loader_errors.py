@@ -132,9 +132,9 @@ MALFORMED = [
     ),
     (
         'model = { name = "mlp" }',
-        'model = { name = "resnet18", init = "shared" }',
+        'model = { name = "vgg16", init = "shared" }',
         "bad.toml: experiments[0].model: init = 'shared' needs an architecture that exists in every backend "
-        "(mlp, simple_cnn, mobilenet_v2), got 'resnet18'",
+        "(mlp, simple_cnn, mobilenet_v2, resnet10, resnet18, resnet34, resnet50), got 'vgg16'",
     ),
     (
         '[study]\nname = "t"',
