@@ -21,9 +21,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from suite import store
+from suite import lifeline, store
 from suite.data.bundle import DataBundle
-from suite.execution import lifeline
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
 from suite.runners.protocol import RunOutput

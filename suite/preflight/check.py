@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from suite.lifeline import run_tied
 from suite.spec.errors import one_line
 from suite.spec.loader import MATRIX_ALIASES, Study
 from suite.spec.models import DatasetSpec, ExperimentSpec, ModelSpec
@@ -84,8 +85,8 @@ def _check_group(backend: str, engine: str | None, runs: list[ExperimentSpec]) -
         path.write_text(json.dumps([spec_to_toml(run) for run in runs]), encoding="utf-8")
         command = [sys.executable, "-m", "suite.preflight.introspect", "check", str(path)]
         try:
-            completed = subprocess.run(
-                command, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_SECONDS, check=False
+            completed = run_tied(
+                command, env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False
             )
         except subprocess.TimeoutExpired:
             return _group_failed(runs, label, f"no answer within {CHILD_TIMEOUT_SECONDS} s")

@@ -16,6 +16,7 @@ import json
 import sys
 from pathlib import Path
 
+from suite.lifeline import watch_parent
 from suite.runners.registry import create_runner
 from suite.spec.models import ModelSpec
 from suite.spec.serialize import spec_from_toml
@@ -103,4 +104,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    watch_parent()  # never outlive the suite command that asked
     sys.exit(main())

@@ -40,7 +40,8 @@ class StrictSafeLoader(yaml.SafeLoader):
 
 def _refuse_tag(loader: StrictSafeLoader, node: Node) -> Any:
     short = node.tag.replace("tag:yaml.org,2002:", "!!")
-    raise ConstructorError(None, None, f"tag {short} is not allowed in a spec: plain values only (quote a value to keep it a string)", node.start_mark)
+    problem = f"tag {short} is not allowed in a spec: plain values only (quote a value to keep it a string)"
+    raise ConstructorError(None, None, problem, node.start_mark)
 
 
 for _tag in list(yaml.SafeLoader.yaml_constructors):
