@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from suite.cli.app import MlflowOption, SetOption, app, err_console, out_console
+from suite.cli.output import out_dir_or_exit
 from suite.cli.spec_loading import exit_on_preflight_problems, load_or_exit
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 @app.command()
 def run(
     spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output directory.")] = None,  # noqa: UP045
+    out: Annotated[Optional[str], typer.Option("--out", help="Output directory.")] = None,  # noqa: UP045
     overrides: SetOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     mlflow: MlflowOption = None,
@@ -68,7 +69,7 @@ def run(
         raise typer.Exit(code=2)
     if check:
         exit_on_preflight_problems(study)
-    out_dir = out or Path("results") / study.name
+    out_dir = out_dir_or_exit(out, study.name)
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
     launcher = _launcher_or_exit(executor, address, out_dir)
