@@ -24,8 +24,8 @@ from numpy.lib.npyio import NpzFile
 
 from suite.store import statuses
 from suite.store.checks import SAMPLE_IDS, history_problem, json_kind, predictions_problem
+from suite.store.confine import RUNS_DIR, outside_problem
 
-RUNS_DIR = "runs"
 RESULT_FILE = "result.json"
 SPEC_FILE = "spec.toml"
 HISTORY_FILE = "history.csv"
@@ -166,8 +166,9 @@ def load_history(directory: Path) -> list[dict[str, str]]:
 def load_predictions(directory: Path) -> Predictions:
     """The run's ``predictions.npz`` (never unpickled), checked for shapes, dtypes and finite scores."""
     path = directory / PREDICTIONS_FILE
+    _refuse_outside(path)
     if not path.is_file():
-        raise StoreError(path, "missing")
+        raise StoreError(path, "missing" if not path.exists() else "not a regular file")
     arrays = _load_npz(path)
     problem = predictions_problem(arrays)
     if problem:
@@ -214,6 +215,7 @@ def is_completed(directory: Path) -> bool:
 
 
 def _read_bytes(path: Path) -> bytes:
+    _refuse_outside(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -223,6 +225,13 @@ def _read_bytes(path: Path) -> bytes:
     if not data.strip():
         raise StoreError(path, "empty file")
     return data
+
+
+def _refuse_outside(path: Path) -> None:
+    """StoreError when ``path`` leads outside its study directory (a link); nothing is read from there."""
+    problem = outside_problem(path)
+    if problem:
+        raise StoreError(path, problem)
 
 
 def _read_text(path: Path) -> str:
