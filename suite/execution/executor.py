@@ -193,14 +193,30 @@ def _execute_one(spec: ExperimentSpec, slot: Slot, context: _Context) -> RunReco
             display.run_skipped(spec.name, f"{earlier} before ({reason}); --retry-failed reruns it")
             return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"))
         if earlier == statuses.COMPLETED:
-            note = f"{spec.name}: rerun, its outputs are damaged: {problem}"
+            note = f"{spec.name}: rerun, its outputs are damaged: {problem}{_set_damage_aside(directory)}"
             display.handle_event({"event": "message", "text": note})
-        return _launch(spec, rid, directory, slot, context)
+        return _launch(spec, rid, directory, slot, context, previous if earlier == statuses.COMPLETED else None)
     finally:
         claim.release()
 
 
-def _launch(spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context) -> RunRecord:
+def _set_damage_aside(directory: Path) -> str:
+    """Move the run's damaged file aside (kept for inspection); the note saying where, or nothing."""
+    damaged = store.damaged_path(directory)
+    if damaged is None or damaged.parent != directory:
+        return ""
+    return f"; moved aside to {store.move_aside(damaged).name}"
+
+
+def _launch(
+    spec: ExperimentSpec,
+    rid: str,
+    directory: Path,
+    slot: Slot,
+    context: _Context,
+    completed_before: dict[str, Any] | None = None,
+) -> RunRecord:
+    """Start the run's worker and record how it ended; a rerun never turns ``completed_before`` into a worse status."""
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
     header = result_header(spec, rid, context.study_name)
     store.write_json(directory / store.RESULT_FILE, header)
@@ -217,6 +233,9 @@ def _launch(spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context
     )
     exit_info = context.launcher.launch(job, lambda event: display.handle_event(event, spec.name))
     result = _final_result(header, directory, exit_info, context.stop.is_set())
+    if completed_before is not None and result["status"] != statuses.COMPLETED:
+        rerun = {"status": result["status"], "error": result.get("error")}
+        store.write_json(directory / store.RESULT_FILE, {**completed_before, "last_rerun": rerun})
     display.run_finished(spec.name, result["status"], result)
     return RunRecord(rid, spec.name, result["status"], directory, result.get("error"))
 

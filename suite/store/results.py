@@ -16,6 +16,7 @@ import tomllib
 import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,27 @@ PREDICTIONS_FILE = "predictions.npz"
 STUDY_FILE = "study.json"
 
 
+DAMAGED_SUFFIX = ".damaged-"
+"""``<file>.damaged-<UTC time>``: a damaged entry moved aside for inspection before it is replaced."""
+
+
+def move_aside(path: Path) -> Path:
+    """Rename the damaged entry ``path`` (file, directory or link) to ``<name>.damaged-<UTC time>``; the new path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    aside = path.with_name(f"{path.name}{DAMAGED_SUFFIX}{stamp}")
+    os.rename(path, aside)
+    return aside
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file in the same directory, then rename it over ``path``."""
+    """Write ``data`` to a temp file in the same directory, then rename it over ``path``.
+
+    A directory standing where the file goes is moved aside first (:func:`move_aside`); a half-written temp
+    file never stays behind, whatever fails (a full disk, a read-only directory).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() and not path.is_symlink():
+        move_aside(path)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
@@ -206,6 +225,15 @@ def outputs_problem(directory: Path) -> str | None:
         check_outputs(directory)
     except StoreError as exc:
         return str(exc)
+    return None
+
+
+def damaged_path(directory: Path) -> Path | None:
+    """The first file of a run that :func:`check_outputs` finds damaged (present but unusable), or None."""
+    try:
+        check_outputs(directory)
+    except StoreError as exc:
+        return exc.path if os.path.lexists(exc.path) else None
     return None
 
 
