@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import tomllib
 import zipfile
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.npyio import NpzFile
 
+from suite.spec.serialize import data_run_id
 from suite.store import statuses
 from suite.store.checks import SAMPLE_IDS, history_problem, json_kind, predictions_problem
 from suite.store.confine import RUNS_DIR, outside_problem
@@ -211,9 +213,22 @@ def check_outputs(directory: Path) -> None:
         raise StoreError(path, f'status {statuses.COMPLETED!r} without a "metrics" object')
     if not _is_number(metrics.get("test_accuracy")):
         raise StoreError(path, '"metrics.test_accuracy" is missing or not a number')
-    load_spec(directory)
+    _check_run_id(directory, load_spec(directory), result)
     load_history(directory)
     load_predictions(directory)
+
+
+_RUN_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def _check_run_id(directory: Path, spec: dict[str, Any], result: dict[str, Any]) -> None:
+    """StoreError when the stored spec does not hash to the run's id (its directory name, else result.json's)."""
+    expected = directory.name if _RUN_ID.fullmatch(directory.name) else result.get("run_id")
+    actual = data_run_id(spec)
+    if isinstance(expected, str) and actual != expected:
+        raise StoreError(
+            directory / SPEC_FILE, f"does not match its run id: the spec hashes to {actual}, the run is {expected}"
+        )
 
 
 def outputs_problem(directory: Path) -> str | None:

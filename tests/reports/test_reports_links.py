@@ -71,3 +71,12 @@ def test_export_leaves_out_a_plan_linked_outside(tmp_path: Path) -> None:
     run = read_stored_run(victim)
     assert run is not None and victim / PLAN_FILE not in run.artifacts
     assert run.left_out == [f"{victim / PLAN_FILE}: a link to {secret}, outside the study directory; not read"]
+
+
+def test_a_stored_spec_edited_after_the_run_is_damage(tmp_path: Path) -> None:
+    out, victim = _study(tmp_path)
+    spec = victim / store.SPEC_FILE
+    spec.write_text(spec.read_text().replace("seed = 1", "seed = 7"))
+    loaded = load_store([out])
+    assert [record.result["name"] for record in loaded.records] == ["good"]
+    assert loaded.damaged[0].path == spec and f"the run is {victim.name}" in loaded.damaged[0].problem

@@ -67,3 +67,16 @@ def test_a_failed_rerun_keeps_the_completed_result(plugin_path: Path, tmp_path: 
     assert after["status"] == "completed" and after["metrics"] == before["metrics"]
     assert after["last_rerun"]["status"] == "failed"
     assert len(list(first.directory.glob(f"{store.HISTORY_FILE}.damaged-*"))) == 1
+
+
+@pytest.mark.slow
+def test_a_stored_spec_that_does_not_match_its_run_id_is_rerun(plugin_path: Path, tmp_path: Path) -> None:
+    study, out = _study(tmp_path), tmp_path / "out"
+    (first,) = run_study(study, out, quiet=True)
+    spec = first.directory / store.SPEC_FILE
+    spec.write_text(spec.read_text().replace("seed = 0", "seed = 7"))
+    assert "does not match its run id" in (store.outputs_problem(first.directory) or "")
+    (again,) = run_study(study, out, quiet=True)
+    assert again.status == "completed" and store.is_completed(first.directory)
+    (aside,) = first.directory.glob(f"{store.SPEC_FILE}.damaged-*")
+    assert "seed = 7" in aside.read_text()
