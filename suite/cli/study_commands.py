@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from suite.cli.app import MlflowOption, SetOption, app, err_console, out_console
-from suite.cli.output import out_dir_or_exit
+from suite.cli.output import exit_on_write_failure, out_dir_or_exit
 from suite.cli.spec_loading import exit_on_preflight_problems, load_or_exit
 
 if TYPE_CHECKING:
@@ -87,6 +87,8 @@ def run(
     except KeyboardInterrupt:
         err_console.print("interrupted: rerun the same command to resume", highlight=False, markup=False)
         raise typer.Exit(code=130) from None
+    except OSError as exc:  # disk full, read-only, a file where a directory goes
+        exit_on_write_failure(exc, out_dir)
     finally:
         launcher.close()
     unfinished = [record for record in records if record.status not in {"completed", "skipped"}]
@@ -183,6 +185,8 @@ def report(
     except (FileNotFoundError, ValueError) as exc:
         err_console.print(str(exc), highlight=False, markup=False)
         raise typer.Exit(code=2) from None
+    except OSError as exc:  # disk full, read-only, a file where a directory goes
+        exit_on_write_failure(exc, out.parent if out else dirs[0])
     out_console.print(f"wrote {path}", highlight=False)
 
 

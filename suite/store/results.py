@@ -64,6 +64,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             temp.flush()
             os.fsync(temp.fileno())
         os.replace(temp_name, path)
+    except OSError as exc:
+        Path(temp_name).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc  # named: the file it was writing
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
