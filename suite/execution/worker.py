@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     header = store.read_result(directory) or {}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        result = _train_and_measure(spec, directory, Deadline(spec.training.time_limit, clock))
+        result = _train_from_state_or_scratch(spec, directory, Deadline(spec.training.time_limit, clock))
     except RunStopped as stop:
         print(f"{stop.status}: {stop.message}", file=sys.stderr)
         store.write_json(directory / store.RESULT_FILE, {**stopped_payload(header, stop), "started_at": started})
@@ -119,6 +119,16 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
         "resumes": stop.resumes,
         "finished_at": _now(),
     }
+
+
+def _train_from_state_or_scratch(spec: ExperimentSpec, directory: Path, deadline: Deadline) -> dict[str, Any]:
+    """Train (continuing from the resume state); a resume state that cannot be loaded is discarded, once."""
+    try:
+        return _train_and_measure(spec, directory, deadline)
+    except resume.ResumeStateDamaged as exc:
+        print(f"warning: resume state discarded, it cannot be loaded ({exc}); training from scratch", file=sys.stderr)
+        resume.clear(directory)
+        return _train_and_measure(spec, directory, deadline)
 
 
 def _train_and_measure(spec: ExperimentSpec, directory: Path, deadline: Deadline) -> dict[str, Any]:
