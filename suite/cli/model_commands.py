@@ -28,8 +28,9 @@ def list_command(
     for column in ("name", "available", "detail"):
         backends.add_column(column)
     entries = discover()
+    available = {name: entry.availability(probe=True) for name, entry in sorted(entries.items())}
     for name, entry in sorted(entries.items()):
-        ok, reason = entry.availability()
+        ok, reason = available[name]
         backends.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
     out_console.print(backends)
     sources = Table(title="data sources")
@@ -39,8 +40,8 @@ def list_command(
         sources.add_row(name, description)
     out_console.print(sources)
     if models:
-        for name, entry in sorted(entries.items()):
-            if entry.availability()[0]:
+        for name in sorted(entries):
+            if available[name][0]:
                 _print_models(name)
 
 

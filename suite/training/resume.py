@@ -107,7 +107,8 @@ class ResumeStore:
             with np.load(directory / CORE_ARRAYS) as loaded:
                 arrays = {key: loaded[key] for key in loaded.files}
         except Exception as exc:  # noqa: BLE001 - whatever is wrong with the files, the run starts afresh
-            message(f"resume state ignored: {directory.name} is incomplete or unreadable ({type(exc).__name__}); starting afresh")
+            kind = type(exc).__name__
+            message(f"resume state ignored: {directory.name} is incomplete or unreadable ({kind}); starting afresh")
             return None
         return ResumePoint(directory, core, arrays)
 
