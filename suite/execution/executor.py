@@ -27,7 +27,7 @@ from suite import store
 from suite.execution.display import Display
 from suite.execution.launch import LOG_FILE, Launcher, LocalLauncher, WorkerExit, WorkerJob
 from suite.execution.run_lock import RunLock
-from suite.execution.slots import Slot, make_slots
+from suite.execution.slots import Slot, deterministic_environment, make_slots
 from suite.runners.progress import PROGRESS_FD_ENV
 from suite.runners.registry import get_runner_entry
 from suite.spec.loader import Study
@@ -226,7 +226,7 @@ def _launch(
         run_id=rid,
         name=spec.name,
         directory=directory,
-        env={**worker_environment(spec), **slot.env},
+        env=job_environment(spec, slot),
         resources=run_resources(spec),
         time_limit=spec.training.time_limit,
         cpu_cores=slot.cpu_cores,
@@ -286,6 +286,14 @@ def worker_environment(spec: ExperimentSpec, progress_fd: int | None = None) -> 
     env["PYTHONHASHSEED"] = str(spec.seed)
     entry = get_runner_entry(spec.backend)
     env.update(entry.child_environment(entry.resolve_engine(spec.engine)))
+    return env
+
+
+def job_environment(spec: ExperimentSpec, slot: Slot) -> dict[str, str]:
+    """The worker's environment in ``slot``: a deterministic run's thread pools are fixed, whatever the slot."""
+    env = {**worker_environment(spec), **slot.env}
+    if spec.training.deterministic:
+        env.update(deterministic_environment(env))
     return env
 
 
