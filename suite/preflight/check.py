@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from suite.lifeline import run_tied
+from suite.preflight.files import file_problems
 from suite.spec.errors import one_line
 from suite.spec.loader import MATRIX_ALIASES, Study
 from suite.spec.models import DatasetSpec, ExperimentSpec, ModelSpec
@@ -57,7 +58,7 @@ def check_study(study: Study) -> list[str]:
     workers = max(1, min(len(groups), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each group waits on its own child process
         answers = pool.map(lambda item: _check_group(item[0][0], item[0][1], item[1]), groups.items())
-    problems = [problem for answer in answers for problem in answer]
+    problems = [problem for answer in answers for problem in answer] + file_problems(study.runs)
     problems.sort(key=lambda problem: order.get(problem["run"], len(order)))
     return [one_line(f"{problem['run']}: {problem['key']}: {problem['message']}") for problem in problems]
 
