@@ -107,6 +107,7 @@ def run_cases(cases: list[Case], invoke: Invoke, study: Path | None = None) -> T
 
 def completed_study(work: Path, invoke: Invoke, epochs: int = 2) -> Path:
     """A completed two-run study (torch MLP on digits) at ``work/out``, its spec at ``work/study.toml``."""
+    work.mkdir(parents=True, exist_ok=True)
     spec = work / "study.toml"
     spec.write_text(STUDY.format(name="faults", epochs=epochs))
     code, output = invoke(["run", str(spec), "--out", str(work / "out"), "--quiet", "--no-check"], {})
