@@ -238,4 +238,3 @@ def test_a_damaged_state_is_discarded_and_the_run_trains_from_scratch(
     assert (result["status"], result["resumed_from_epoch"], result["resumes"]) == ("completed", None, 0)
     epochs = [int(row["epoch"]) for row in store.load_history(directory)]
     assert epochs == [row["epoch"] for row in uninterrupted.history]  # every epoch trained again, from 0
-
