@@ -10,7 +10,11 @@ Every fault goes through ``python -m suite ...`` in child processes, exactly as 
 - runs whose loss is NaN (sgd with lr 1e6 and 1e12): they must end ``diverged`` and stay out of the tables.
 - damaged stored files (``--damage`` kinds): ``suite report`` must still succeed and name them, and the
   next ``suite run`` must rerun exactly the damaged runs.
-- malformed spec files (benchmarks/faults/malformed_specs.py): one line each, exit status 2.
+- malformed spec files (benchmarks/faults/malformed_specs.py: syntax, YAML duplicates and tags, sizes, names):
+  one line each, exit status 2.
+- the case families of benchmarks/faults/cases.py: unusable ``--out``, files behind the spec, links leaving the
+  study, damaged entries, full and read-only disks (tmpfs, where the machine allows mounting), a broken
+  framework, and ``--jobs 1`` vs ``--jobs 2`` determinism; each case with its expected outcome.
 
 Counted: runs lost (not completed at the end, or metrics that differ from the reference), runs executed
 twice (a completed run's stored result rewritten by a later command it had no reason to touch, or two live
@@ -41,6 +45,7 @@ import numpy as np
 import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
+from faults import cases as fault_cases  # noqa: E402
 from faults.malformed_specs import MALFORMED_SPECS, write_case  # noqa: E402
 
 TRACEBACK = "Traceback (most recent call last)"
@@ -434,6 +439,47 @@ def malformed_spec_test(work: Path) -> Row:
     return row
 
 
+CASE_FAMILIES = {
+    "out": "unusable --out (empty, a file, under a file, uncreatable)",
+    "files": "files behind the spec (garbage/empty weights, /etc paths, single-class, corrupt, empty folders)",
+    "links": "stored files linked outside the study (report, export)",
+    "damaged": "damaged entries (predictions a directory, spec edited, resume state unreadable)",
+    "disks": "runs a file; full and read-only disks (tmpfs)",
+    "backend": "a framework that raises on import (list, run --no-check)",
+    "determinism": "deterministic study, --jobs 1 vs --jobs 2 (bitwise scores)",
+}
+"""The families of benchmarks/faults/cases.py, with the table's description of each."""
+
+
+def case_rows(work: Path, families: list[str]) -> list[Row]:
+    """One row per family of benchmarks/faults/cases.py: cases tried, held, and each defect as a note."""
+    invoke = fault_cases.subprocess_invoke
+    needs_study = {"links", "damaged", "disks"} & set(families)
+    study = fault_cases.completed_study(work / "base", invoke) if needs_study else None
+    rows = []
+    for family in families:
+        row = Row(CASE_FAMILIES[family])
+        if family == "determinism":
+            problem = fault_cases.jobs_determinism(work, invoke)
+            row.injected, row.survived, row.lost = 1, int(problem is None), int(problem is not None)
+            row.notes += [problem] if problem else []
+            rows.append(row)
+            continue
+        if family == "disks":
+            chosen = fault_cases.disk_cases()
+        elif family == "backend":
+            chosen = fault_cases.backend_cases(work)
+        else:
+            chosen = fault_cases.CASES[family]
+        tally = fault_cases.run_cases(chosen, invoke, study)
+        row.injected, row.survived = tally.tried.get(family, 0), tally.held.get(family, 0)
+        row.lost, row.notes = len(tally.defects), list(tally.defects)
+        if family == "disks" and len(chosen) == len(fault_cases.DISK_CASES):
+            row.notes.append("no tmpfs: this machine does not let the benchmark mount one")
+        rows.append(row)
+    return rows
+
+
 def markdown(rows: list[Row], speed: str) -> str:
     """The README's reliability table."""
     lines = [
@@ -450,7 +496,7 @@ def markdown(rows: list[Row], speed: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-FAMILIES = ("malformed", "nan", "damage", "concurrency", "kills", "jobs")
+FAMILIES = ("malformed", *CASE_FAMILIES, "nan", "damage", "concurrency", "kills", "jobs")
 
 
 def main() -> int:
@@ -481,6 +527,8 @@ def main() -> int:
             "kills": lambda: kill_test(work, args.backend, args.kills, random.Random(args.seed)),
         }
         rows = [runs[name]() for name in chosen if name in runs]
+        at = 1 if "malformed" in chosen else 0  # the case families follow the malformed specs
+        rows[at:at] = case_rows(work, [name for name in chosen if name in CASE_FAMILIES])
         speed = parallel_speed(work, args.backend) if "jobs" in chosen else "not measured"
     finally:
         if not args.keep:

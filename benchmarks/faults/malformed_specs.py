@@ -90,6 +90,12 @@ _SYNTAX: list[tuple[str, str | bytes]] = [
     ("yaml-empty", ""),
     ("yaml-nul-character", "study: {name: fa\x00ults}\n"),
     ("yaml-integer-matrix-key", VALID_YAML + "matrix: {1: [a]}\n"),
+    ("yaml-duplicate-top-level-key", VALID_YAML + "experiments:\n  - name: cnn\n    model: {name: simple_cnn}\n"),
+    ("yaml-duplicate-nested-key", _yaml("{epochs: 1, device: cpu}", "{epochs: 1, device: cpu, epochs: 2}")),
+    ("yaml-set-tag", _yaml("  backend: torch", "  backend: !!set {torch}")),
+    ("yaml-timestamp", _yaml("name: mlp", "name: 2024-01-01")),
+    ("yaml-binary-tag", _yaml("name: mlp", "name: !!binary bWxw")),
+    ("yaml-custom-tag", _yaml("name: mlp", "name: !secret mlp")),
 ]
 _STRUCTURE: list[tuple[str, str | bytes]] = [
     ("unknown-top-level-key", VALID + "\n[grid]\nlr = [0.1]\n"),
@@ -155,6 +161,43 @@ _NAMES: list[tuple[str, str | bytes]] = [
     ("name-empty", _toml(_STUDY, 'name = ""')),
     ("name-newline", _toml(_STUDY, 'name = "a\\nb"')),
     ("name-nul", _toml(_STUDY, 'name = "a\\u0000b"')),
+    ("name-ansi-escape", _toml(_STUDY, 'name = "\\u001b[2Jx"')),
+    ("name-right-to-left-override", _toml(_STUDY, 'name = "a\\u202eb"')),
+    ("name-only-spaces", _toml(_STUDY, 'name = "   "')),
+    ("name-300-characters", _toml(_STUDY, f'name = "{"n" * 300}"')),
+    ("experiment-name-newline", _toml('name = "mlp"', 'name = "m\\nlp"')),
+    ("experiment-name-ansi-escape", _toml('name = "mlp"', 'name = "\\u001b[2Jmlp"')),
+    ("experiment-name-right-to-left-override", _toml('name = "mlp"', 'name = "m\\u202elp"')),
+    ("experiment-name-whitespace", _toml('name = "mlp"', 'name = " \\t "')),
+    ("experiment-name-300-characters", _toml('name = "mlp"', f'name = "{"m" * 300}"')),
+    ("yaml-experiment-name-ansi", _yaml("name: mlp", 'name: "\\e[2Jmlp"')),
+]
+_SIZES: list[tuple[str, str | bytes]] = [
+    ("epochs-int64-max", _toml("epochs = 1,", "epochs = 9223372036854775807,")),
+    ("yaml-epochs-1e29", _yaml("{epochs: 1,", "{epochs: 1e29,")),
+    ("epochs-beyond-bound", _toml("epochs = 1,", "epochs = 10001,")),
+    (
+        "finetune-epochs-huge",
+        _toml(_MODEL, _MODEL + '\nstrategy = { finetune = { epochs = 99999999, lr = 0.1, unfreeze = "all" } }'),
+    ),
+    ("batch-size-huge", _toml("batch_size = 32", "batch_size = 9223372036854775807")),
+    ("patience-huge", _toml('device = "cpu"', 'device = "cpu", early_stopping = { patience = 99999999 }')),
+    ("warmup-huge", _toml('device = "cpu"', 'device = "cpu", scheduler = { warmup_epochs = 99999999 }')),
+    ("image-size-huge", _toml(_DATASET, 'dataset = { source = "digits", image_size = 1000000 }')),
+    ("head-hidden-too-many", _toml(_MODEL, 'model = { name = "mlp", head_hidden = [' + ", ".join(["8"] * 65) + "] }")),
+    ("subset-huge", _toml(_DATASET, 'dataset = { source = "digits", subset = { train = 9223372036854775807 } }')),
+    ("seeds-too-many", _toml(_STUDY, _STUDY + "\nseeds = [" + ", ".join(map(str, range(1001))) + "]")),
+    ("num-workers-huge", _toml('device = "cpu"', 'device = "cpu", num_workers = 100000')),
+    (
+        "matrix-160000-runs",
+        VALID
+        + "\n[matrix]\nlr = ["
+        + ", ".join(f"{0.0001 * (i + 1):.4f}" for i in range(400))
+        + "]\nbatch_size = ["
+        + ", ".join(str(i + 1) for i in range(400))
+        + "]\n",
+    ),
+    ("max-runs-beyond-ceiling", _toml(_STUDY, _STUDY + "\nmax_runs = 1000000000")),
 ]
 _VALUES: list[tuple[str, str | bytes]] = [
     ("missing-epochs", _toml("epochs = 1, ", "")),
@@ -183,7 +226,7 @@ _VALUES: list[tuple[str, str | bytes]] = [
 ]
 
 MALFORMED_SPECS: list[tuple[str, str | bytes]] = [
-    *_ENCODING, *_SYNTAX, *_STRUCTURE, *_TYPES, *_SEEDS, *_NAMES, *_VALUES,
+    *_ENCODING, *_SYNTAX, *_STRUCTURE, *_TYPES, *_SEEDS, *_NAMES, *_SIZES, *_VALUES,
 ]  # fmt: skip
 """(label, content): each must make ``suite validate --no-check`` print one line and exit with status 2."""
 

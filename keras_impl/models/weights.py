@@ -61,7 +61,16 @@ def create_base(app: ApplicationModel, weights: str, input_shape: tuple[int, int
             f"model.weights = {weights!r} is neither 'none', 'imagenet' nor an existing weights file"
         )
     base = constructor(include_top=False, weights=None, input_shape=input_shape)
-    base.load_weights(str(path))
+    try:
+        base.load_weights(str(path))
+    except Exception as exc:  # garbage, another architecture, a Lambda layer: one line naming the file and the fix
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
+        raise WeightsUnavailableError(
+            f"model.weights: {path} cannot be loaded into {app.name}: {reason} "
+            f"(give a .weights.h5 or .keras file saved from keras.applications.{app.constructor}, "
+            "without Lambda layers)"
+        ) from exc
     return base
 
 

@@ -34,7 +34,7 @@ class Architecture:
     @property
     def converts_weights(self) -> bool:
         """True when weight files of either framework load into both backends (a family converter exists)."""
-        return self.layout == "torchvision"
+        return self.layout != "slots"  # the torchvision layout: a family converter maps it to Keras
 
 
 def _resnet(name: str, blocks: tuple[int, int, int, int], block: str, published: dict[str, str]) -> Architecture:

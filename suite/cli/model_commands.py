@@ -38,7 +38,7 @@ def list_command(
     if everything or sources:
         _print_sources()
     if everything or models:
-        available = [name for name, entry in sorted(entries.items()) if entry.availability()[0]]
+        available = [name for name, entry in sorted(entries.items()) if entry.availability(probe=True)[0]]
         _print_families({backend: list(introspect(["models", backend])) for backend in available})
         _print_shared()
 
@@ -48,7 +48,7 @@ def _print_backends(entries: dict) -> None:
     for column in ("name", "available", "detail"):
         table.add_column(column)
     for name, entry in sorted(entries.items()):
-        ok, reason = entry.availability()
+        ok, reason = entry.availability(probe=True)
         table.add_row(name, "yes" if ok else "no", entry.description if ok else reason)
     out_console.print(table)
     out_console.print(_capabilities_table(entries))

@@ -17,7 +17,7 @@ def load_or_exit(spec: Path, overrides: list[str] | None, seeds: str | None = No
     ``seeds`` is ``--seeds`` as typed (``0,1,2``): it replaces the study's seeds.
     """
     try:
-        return load_study(spec, overrides or [], parse_seeds(seeds) if seeds is not None else None)
+        return load_study(spec, overrides or [], parse_seeds(seeds) if seeds is not None else None, _say_count)
     except SpecError as exc:
         _err.print(str(exc), highlight=False, markup=False, emoji=False, soft_wrap=True)
         raise typer.Exit(code=2) from None
@@ -34,6 +34,15 @@ def exit_on_missing_needs(study: Study) -> None:
         hint = f"get them with: suite prefetch {study.source} (online), or copy them to the paths above"
         _err.print(hint, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2)
+
+
+LARGE_STUDY = 1_000
+"""From this many runs on, the count is printed before the runs are built and validated (which takes a while)."""
+
+
+def _say_count(count: int) -> None:
+    if count >= LARGE_STUDY:
+        _err.print(f"expanding {count:,} runs", highlight=False, markup=False, emoji=False)
 
 
 def exit_on_preflight_problems(study: Study) -> None:

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from suite.cli.app import MlflowOption, SetOption, app, err_console, out_console
+from suite.cli.output import DEFAULT_OUT, exit_on_write_failure, out_dir_or_exit
 from suite.cli.spec_loading import exit_on_preflight_problems, exit_unless_tunable, load_or_exit
 
 if TYPE_CHECKING:
     from suite.execution.launch import Launcher
     from suite.tracking import StudyTracker
 
-DEFAULT_OUT = "results"
 """Where ``suite run`` writes a study without ``--out``: ``results/<study name>`` under the working directory."""
 
 
@@ -28,7 +28,7 @@ DEFAULT_OUT = "results"
 def run(
     spec: Annotated[Path, typer.Argument(help="Study file (TOML or YAML).")],
     out: Annotated[
-        Optional[Path],  # noqa: UP045
+        Optional[str],  # noqa: UP045
         typer.Option("--out", help=f"Output directory (default: {DEFAULT_OUT}/<study name>, from where you run)."),
     ] = None,
     overrides: SetOption = None,
@@ -75,7 +75,7 @@ def run(
     exit_unless_tunable(study)
     if check:
         exit_on_preflight_problems(study)
-    out_dir = out or Path(DEFAULT_OUT) / study.name
+    out_dir = out_dir_or_exit(out, study.name)
     if not quiet:
         err_console.print(f"output directory: {out_dir}", highlight=False, markup=False)
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
@@ -96,6 +96,8 @@ def run(
     except KeyboardInterrupt:
         err_console.print("interrupted: rerun the same command to resume", highlight=False, markup=False)
         raise typer.Exit(code=130) from None
+    except OSError as exc:  # disk full, read-only, a file where a directory goes
+        exit_on_write_failure(exc, out_dir)
     finally:
         launcher.close()
     unfinished = [record for record in records if record.status not in {"completed", "skipped", "pruned"}]
@@ -193,6 +195,8 @@ def report(
     except (FileNotFoundError, ValueError) as exc:
         err_console.print(str(exc), highlight=False, markup=False)
         raise typer.Exit(code=2) from None
+    except OSError as exc:  # disk full, read-only, a file where a directory goes
+        exit_on_write_failure(exc, out.parent if out else dirs[0])
     out_console.print(f"wrote {path}", highlight=False)
 
 

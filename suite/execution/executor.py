@@ -29,7 +29,7 @@ from suite.efficiency import not_measured
 from suite.execution.display import Display
 from suite.execution.launch import LOG_FILE, Launcher, LocalLauncher, WorkerExit, WorkerJob
 from suite.execution.run_lock import RunLock
-from suite.execution.slots import Slot, make_slots
+from suite.execution.slots import Slot, deterministic_environment, make_slots
 from suite.runners.progress import PROGRESS_FD_ENV
 from suite.runners.registry import get_runner_entry
 from suite.spec.loader import Study
@@ -234,16 +234,32 @@ def _execute_one(
             display.run_skipped(spec.name, f"{earlier} before ({reason}); --retry-failed reruns it")
             return RunRecord(rid, spec.name, earlier, directory, (previous or {}).get("error"), reason)
         if earlier == statuses.COMPLETED:
-            note = f"{spec.name}: rerun, its outputs are damaged: {problem}"
+            note = f"{spec.name}: rerun, its outputs are damaged: {problem}{_set_damage_aside(directory)}"
             display.handle_event({"event": "message", "text": note})
-        return _launch(spec, rid, directory, slot, context, extra or {})
+        completed = previous if earlier == statuses.COMPLETED else None
+        return _launch(spec, rid, directory, slot, context, extra or {}, completed)
     finally:
         claim.release()
 
 
+def _set_damage_aside(directory: Path) -> str:
+    """Move the run's damaged file aside (kept for inspection); the note saying where, or nothing."""
+    damaged = store.damaged_path(directory)
+    if damaged is None or damaged.parent != directory:
+        return ""
+    return f"; moved aside to {store.move_aside(damaged).name}"
+
+
 def _launch(
-    spec: ExperimentSpec, rid: str, directory: Path, slot: Slot, context: _Context, extra: dict[str, Any]
+    spec: ExperimentSpec,
+    rid: str,
+    directory: Path,
+    slot: Slot,
+    context: _Context,
+    extra: dict[str, Any],
+    completed_before: dict[str, Any] | None = None,
 ) -> RunRecord:
+    """Start the run's worker and record how it ended; a rerun never turns ``completed_before`` into a worse status."""
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
     header = {**result_header(spec, rid, context.study_name, context.command), **extra}
     store.write_json(directory / store.RESULT_FILE, header)
@@ -253,13 +269,16 @@ def _launch(
         run_id=rid,
         name=spec.name,
         directory=directory,
-        env={**worker_environment(spec), **slot.env},
+        env=job_environment(spec, slot),
         resources=run_resources(spec),
         time_limit=spec.training.time_limit,
         cpu_cores=slot.cpu_cores,
     )
     exit_info = context.launcher.launch(job, lambda event: display.handle_event(event, spec.name))
     result = _final_result(header, directory, exit_info, context.stop.is_set())
+    if completed_before is not None and result["status"] != statuses.COMPLETED:
+        rerun = {"status": result["status"], "error": result.get("error")}
+        store.write_json(directory / store.RESULT_FILE, {**completed_before, "last_rerun": rerun})
     display.run_finished(spec.name, result["status"], result)
     reason = None if result["status"] == statuses.COMPLETED else whole_reason(result)
     return RunRecord(rid, spec.name, result["status"], directory, result.get("error"), reason)
@@ -312,6 +331,14 @@ def worker_environment(spec: ExperimentSpec, progress_fd: int | None = None) -> 
     env["PYTHONHASHSEED"] = str(spec.seed)
     entry = get_runner_entry(spec.backend)
     env.update(entry.child_environment(entry.resolve_engine(spec.engine)))
+    return env
+
+
+def job_environment(spec: ExperimentSpec, slot: Slot) -> dict[str, str]:
+    """The worker's environment in ``slot``: a deterministic run's thread pools are fixed, whatever the slot."""
+    env = {**worker_environment(spec), **slot.env}
+    if spec.training.deterministic:
+        env.update(deterministic_environment(env))
     return env
 
 

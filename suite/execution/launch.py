@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from suite.execution import lifeline
+from suite import lifeline
 from suite.runners.progress import PROGRESS_FD_ENV
 
 LOG_FILE = "worker.log"

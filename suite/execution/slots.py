@@ -19,6 +19,24 @@ THREAD_VARIABLES = (
 )
 
 
+DETERMINISTIC_THREADS = 1
+"""Intra-op threads of a ``training.deterministic`` run, whatever ``--jobs`` and the machine: a reduction split over
+another number of threads sums in another order, so its last bits would follow the slot count."""
+
+
+def deterministic_environment(env: dict[str, str]) -> dict[str, str]:
+    """The variables that pin a deterministic run's thread pools to :data:`DETERMINISTIC_THREADS`.
+
+    ``env`` is the worker's environment so far; its ``XLA_FLAGS`` are kept.
+    """
+    threads = str(DETERMINISTIC_THREADS)
+    pinned = {name: threads for name in THREAD_VARIABLES}
+    pinned["TF_NUM_INTEROP_THREADS"] = "1"
+    xla = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=" + threads
+    pinned["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {xla}".strip()
+    return pinned
+
+
 @dataclass(frozen=True)
 class Slot:
     """One worker's share: CPU cores to pin it to and environment variables (threads, visible GPUs)."""

@@ -2,7 +2,7 @@
 
 The executor starts one worker per run so TensorFlow, JAX and PyTorch never share a process; any
 exception is recorded in result.json as a failed run (the executor also covers hard crashes). The worker
-dies with its executor (:func:`suite.execution.lifeline.watch_parent`) and ignores SIGINT: the executor owns
+dies with its executor (:func:`suite.lifeline.watch_parent`) and ignores SIGINT: the executor owns
 interruption, so a Ctrl-C in the terminal never records a run as failed.
 
 A run that diverges or passes ``training.time_limit`` is recorded with its own status and exit status;
@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from suite import store
+from suite import lifeline, store
 from suite.data.bundle import DataBundle
 from suite.efficiency import not_measured
-from suite.execution import lifeline
 from suite.metrics import classification_metrics, history_metrics
 from suite.runners.progress import PipeProgress
 from suite.runners.protocol import RunOutput, epoch_number, numbered_history
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         deadline = Deadline(spec.training.time_limit, clock)
-        result = _train_and_measure(spec, directory, deadline, header.get("trial"))
+        result = _train_from_state_or_scratch(spec, directory, deadline, header.get("trial"))
     except RunStopped as stop:
         print(f"{stop.status}: {stop.message}", file=sys.stderr)
         store.write_json(directory / store.RESULT_FILE, {**stopped_payload(header, stop), "started_at": started})
@@ -129,6 +128,18 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
         "resumes": stop.resumes,
         "finished_at": _now(),
     }
+
+
+def _train_from_state_or_scratch(
+    spec: ExperimentSpec, directory: Path, deadline: Deadline, trial: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Train (continuing from the resume state); a resume state that cannot be loaded is discarded, once."""
+    try:
+        return _train_and_measure(spec, directory, deadline, trial)
+    except resume.ResumeStateDamaged as exc:
+        print(f"warning: resume state discarded, it cannot be loaded ({exc}); training from scratch", file=sys.stderr)
+        resume.clear(directory)
+        return _train_and_measure(spec, directory, deadline, trial)
 
 
 def _train_and_measure(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from typing import Any
+
+from suite.lifeline import run_tied
 
 
 class BackendQuestionError(RuntimeError):
@@ -21,7 +22,7 @@ def ask_backend(args: list[str], extra_env: dict[str, str] | None = None) -> Any
     """
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_WAIT_POLICY": "PASSIVE", **(extra_env or {})}
     command = [sys.executable, "-m", "suite.preflight.introspect", *args]
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+    completed = run_tied(command, env, capture_output=True, text=True, check=False)
     lines = completed.stdout.strip().splitlines()
     if completed.returncode != 0 or not lines:
         raise BackendQuestionError((completed.stderr.strip().splitlines() or ["no output"])[-1])

@@ -26,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from suite.lifeline import run_tied
+from suite.preflight.files import file_problems
 from suite.spec.errors import one_line
 from suite.spec.loader import MATRIX_ALIASES, Study
 from suite.spec.models import DatasetSpec, ExperimentSpec, ModelSpec
@@ -57,7 +59,7 @@ def check_study(study: Study) -> list[str]:
     workers = max(1, min(len(groups), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:  # each group waits on its own child process
         answers = pool.map(lambda item: _check_group(item[0][0], item[0][1], item[1]), groups.items())
-    problems = [problem for answer in answers for problem in answer]
+    problems = [problem for answer in answers for problem in answer] + file_problems(study.runs)
     problems.sort(key=lambda problem: order.get(problem["run"], len(order)))
     return [one_line(f"{problem['run']}: {problem['key']}: {problem['message']}") for problem in problems]
 
@@ -85,8 +87,8 @@ def _check_group(backend: str, engine: str | None, runs: list[ExperimentSpec]) -
         path.write_text(json.dumps([spec_to_toml(run) for run in runs]), encoding="utf-8")
         command = [sys.executable, "-m", "suite.preflight.introspect", "check", str(path)]
         try:
-            completed = subprocess.run(
-                command, capture_output=True, text=True, env=env, timeout=CHILD_TIMEOUT_SECONDS, check=False
+            completed = run_tied(
+                command, env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False
             )
         except subprocess.TimeoutExpired:
             return _group_failed(runs, label, f"no answer within {CHILD_TIMEOUT_SECONDS} s")

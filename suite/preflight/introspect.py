@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from suite.lifeline import watch_parent
 from suite.runners.registry import create_runner
 from suite.spec.models import ModelSpec
 from suite.spec.serialize import spec_from_toml
@@ -112,4 +113,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    watch_parent()  # never outlive the suite command that asked
     sys.exit(main())

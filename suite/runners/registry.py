@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from suite.runners.capabilities import RunnerCapabilities
+from suite.runners.import_probe import import_here, import_problem
 from suite.runners.protocol import Runner
 
 ENTRY_POINT_GROUP = "suite.runners"
@@ -54,16 +55,28 @@ class RunnerEntry:
         """The engine a run uses: ``engine``, else the default (None for a backend without engines)."""
         return engine if engine is not None else self.default_engine
 
-    def availability(self, engine: str | None = None) -> tuple[bool, str]:
-        """(available, reason): checks that every required module can be found, without importing it."""
+    def needed_modules(self, engine: str | None = None) -> tuple[str, ...]:
+        """The modules a run on ``engine`` (resolved) imports: the backend's and the engine's."""
+        return (*self.requires, *self.engines.get(self.resolve_engine(engine) or "", ()))
+
+    def availability(self, engine: str | None = None, *, probe: bool = False) -> tuple[bool, str]:
+        """(available, reason): every required module can be found; with ``probe``, also imports (in a child).
+
+        Without ``probe`` nothing is imported. The probe's answer is cached for the command
+        (:func:`suite.runners.import_probe.import_problem`).
+        """
         engine = self.resolve_engine(engine)
-        needed = [*self.requires, *self.engines.get(engine or "", ())]
+        needed = self.needed_modules(engine)
         missing = [module for module in needed if importlib.util.find_spec(module) is None]
         if missing:
             install = f'pip install "tlbench[{self.extra}]"' if self.extra else "pip install " + " ".join(missing)
             if engine and any(module in self.engines.get(engine, ()) for module in missing):
                 install = f'pip install "tlbench[{engine}]"'
             return False, f"missing module(s): {', '.join(missing)} ({install})"
+        if probe:
+            problem = import_problem(needed, self.child_environment(engine))
+            if problem:
+                return False, f"{problem} (reinstall it)"
         return True, "ok"
 
 
@@ -124,10 +137,16 @@ def get_runner_entry(name: str) -> RunnerEntry:
 
 
 def create_runner(name: str, engine: str | None = None) -> Runner:
-    """Instantiate the runner for ``name`` or raise BackendUnavailableError saying why it cannot run here."""
+    """Instantiate the runner for ``name`` or raise BackendUnavailableError saying why it cannot run here.
+
+    Imports the backend's framework (in this process: a worker or a backend's child), so a broken install is
+    ``unavailable`` with the import's reason, not a failed run.
+    """
     entry = get_runner_entry(name)
     available, reason = entry.availability(engine)
-    if not available:
+    problem = None if not available else import_here(entry.needed_modules(engine))
+    if not available or problem:
         label = f"{name}/{entry.resolve_engine(engine)}" if entry.resolve_engine(engine) else name
+        reason = f"{problem} (reinstall it)" if problem else reason
         raise BackendUnavailableError(f"backend {label!r} is unavailable: {reason}")
     return entry.factory()

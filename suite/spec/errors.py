@@ -104,6 +104,8 @@ def describe_error(error: dict[str, Any], model: type | None = None) -> str:
         return f"must be a table{got}"
     if kind == "too_short":
         return f"must have at least {ctx.get('min_length')} item(s){got}"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
     if kind == "string_too_short":
         return f"must not be empty{got}"
     if kind == "value_error":

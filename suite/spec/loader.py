@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -21,7 +22,8 @@ import yaml
 from pydantic import ValidationError
 
 from suite.spec.errors import SpecError, spec_error_from_validation, unknown_key
-from suite.spec.models import SEED_MAX, ExperimentSpec, StudyHeader, study_name_problem
+from suite.spec.models import SEED_MAX, ExperimentSpec, StudyHeader, name_problem, study_name_problem
+from suite.spec.strict_yaml import load_strict_yaml
 from suite.tuning.space import TuneSpec
 
 TOP_LEVEL_KEYS = ("study", "defaults", "matrix", "experiments")
@@ -53,18 +55,6 @@ class Study:
     """Tuned configurations (run name without its seed) -> how each is tuned; empty for an untuned study."""
 
 
-class _SpecYamlLoader(yaml.SafeLoader):
-    """YAML's safe loader that also reads ``1e-3`` (no dot) as a number, as TOML and YAML 1.2 do.
-
-    PyYAML follows YAML 1.1, where ``lr: 1e-3`` is the string "1e-3", which the strict numbers of a spec refuse.
-    """
-
-
-_SpecYamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789")
-)
-
-
 def read_spec_file(path: Path) -> dict[str, Any]:
     """Parse a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file into a dict.
 
@@ -76,7 +66,7 @@ def read_spec_file(path: Path) -> dict[str, Any]:
     if not text.strip():
         raise SpecError(f"{path.name}: the file is empty; a study needs at least one [[experiments]] table")
     try:
-        data = yaml.load(text, Loader=_SpecYamlLoader) if is_yaml else tomllib.loads(text)
+        data = load_strict_yaml(text) if is_yaml else tomllib.loads(text)
     except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
         raise SpecError(f"{path.name}: not valid {'YAML' if is_yaml else 'TOML'}: {_parse_problem(exc)}") from None
     except RecursionError:
@@ -127,15 +117,20 @@ def _parse_problem(exc: Exception) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def load_study(path: str | Path, overrides: list[str] | tuple[str, ...] = (), seeds: list[int] | None = None) -> Study:
+def load_study(
+    path: str | Path,
+    overrides: list[str] | tuple[str, ...] = (),
+    seeds: list[int] | None = None,
+    on_count: Callable[[int], None] | None = None,
+) -> Study:
     """Load, expand and validate a study file.
 
     ``overrides`` are ``key.path=value`` strings (``--set``); ``seeds`` (``--seeds``) replaces the study's seeds
-    exactly as if ``[study] seeds`` said so.
+    exactly as if ``[study] seeds`` said so; ``on_count`` hears the run count before the runs are built.
     """
     path = Path(path)
     data = read_spec_file(path)
-    return build_study(data, source=path, overrides=overrides, seeds=seeds)
+    return build_study(data, source=path, overrides=overrides, seeds=seeds, on_count=on_count)
 
 
 def build_study(
@@ -143,8 +138,13 @@ def build_study(
     source: Path,
     overrides: list[str] | tuple[str, ...] = (),
     seeds: list[int] | None = None,
+    on_count: Callable[[int], None] | None = None,
 ) -> Study:
-    """Expand and validate an already-parsed study dict (``overrides`` and ``seeds`` as in :func:`load_study`)."""
+    """Expand and validate an already-parsed study dict (``overrides`` and ``seeds`` as in :func:`load_study`).
+
+    The run count is computed from the matrix sizes before any run is built: above ``[study] max_runs`` it is a
+    SpecError, else ``on_count`` (when given) hears it first.
+    """
     label = source.name
     unknown = [key for key in data if key not in TOP_LEVEL_KEYS]
     if unknown:
@@ -163,6 +163,14 @@ def build_study(
         raise SpecError(f"{label}: experiments: must be a non-empty list of tables ([[experiments]])")
     defaults = _require_table(data.get("defaults", {}), label, "defaults")
     top_matrix = _validate_matrix(data.get("matrix", {}), label, "matrix")
+    count = _run_count(experiments, top_matrix, len(header.seeds) if seeds_key else 1, label)
+    if count > header.max_runs:
+        raise SpecError(
+            f"{label}: study.max_runs: the study expands to {count:,} runs, more than {header.max_runs:,}; "
+            "shrink the matrix or raise [study] max_runs"
+        )
+    if on_count is not None:
+        on_count(count)
     parsed_overrides = [_parse_override(text, label) for text in overrides]
     sweeps = {key: list(value) for key, value in parsed_overrides if isinstance(value, _Sweep)}
     fixed = [(key, value) for key, value in parsed_overrides if not isinstance(value, _Sweep)]
@@ -238,6 +246,16 @@ def _require_table(value: Any, label: str, key: str) -> dict[str, Any]:
     return value
 
 
+def _run_count(experiments: list[Any], top_matrix: dict[str, list[Any]], seeds: int, label: str) -> int:
+    """How many runs the experiments expand to: the product of each one's matrix sizes, times the seeds."""
+    total = 0
+    for index, experiment in enumerate(experiments):
+        prefix = f"experiments[{index}]"
+        own = _validate_matrix(_require_table(experiment, label, prefix).get("matrix", {}), label, f"{prefix}.matrix")
+        total += math.prod(len(values) for values in {**top_matrix, **own}.values()) * seeds
+    return total
+
+
 def _validate_matrix(raw: Any, label: str, key: str) -> dict[str, list[Any]]:
     matrix = _require_table(raw, label, key)
     for name, values in matrix.items():
@@ -266,6 +284,9 @@ def _expand_experiment(
     base = deep_merge(defaults, experiment)
     if not isinstance(base.get("name"), str) or not base["name"]:
         raise SpecError(f"{label}: {prefix}.name: required key is missing (each experiment needs a name)")
+    problem = name_problem(base["name"])
+    if problem:
+        raise SpecError(f"{label}: {prefix}.name: {problem}")
     if seeds_key and "seed" in base:
         raise SpecError(f"{label}: {prefix}.seed: give seeds in {seeds_key} or here, not both")
     run_seeds = seeds if seeds_key else [base.pop("seed", 0)]

@@ -13,9 +13,22 @@ from pydantic import Field, field_validator, model_validator
 
 from suite.architectures.catalog import architecture, grayscale_names, shared_names
 from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are part of this module's API
+    MAX_BATCH,
+    MAX_EPOCHS,
+    MAX_IMAGE_SIZE,
+    MAX_LIST,
+    MAX_LOADER_WORKERS,
+    MAX_NAME,
+    MAX_RUNS,
+    MAX_RUNS_CEILING,
+    MAX_SAMPLES,
+    MAX_SEEDS,
+    MAX_WIDTH,
     SEED_MAX,
     Bool,
     Channels,
+    EpochCount,
+    Epochs,
     Float,
     Int,
     Normalization,
@@ -37,9 +50,9 @@ GRAYSCALE_MODELS = grayscale_names()
 class SubsetSpec(StrictModel):
     """Optional caps on the number of samples per split (taken after the deterministic split)."""
 
-    train: Int | None = Field(None, ge=1)
-    val: Int | None = Field(None, ge=1)
-    test: Int | None = Field(None, ge=1)
+    train: Int | None = Field(None, ge=1, le=MAX_SAMPLES)
+    val: Int | None = Field(None, ge=1, le=MAX_SAMPLES)
+    test: Int | None = Field(None, ge=1, le=MAX_SAMPLES)
 
 
 class SplitSpec(StrictModel):
@@ -58,7 +71,7 @@ class SplitSpec(StrictModel):
 class CropSpec(StrictModel):
     """Pad every side by ``padding`` pixels (zeros), then cut a random window of the original size."""
 
-    padding: Int = Field(ge=1)
+    padding: Int = Field(ge=1, le=MAX_IMAGE_SIZE)
 
 
 class ResizedCropSpec(StrictModel):
@@ -125,7 +138,7 @@ class DatasetSpec(StrictModel):
     name: str | None = None
     id: str | None = None
     path: str | None = None
-    image_size: Int | None = Field(None, ge=1)
+    image_size: Int | None = Field(None, ge=1, le=MAX_IMAGE_SIZE)
     channels: Channels | None = None
     normalization: Normalization = "unit"
     image_key: str | None = None
@@ -154,10 +167,10 @@ class ModelSpec(StrictModel):
     name: str = Field(min_length=1)
     weights: str = "none"
     head: Literal["default", "flatten", "gap"] = "default"
-    head_hidden: list[Annotated[Int, Field(ge=1)]] = []
-    head_dropout: list[Annotated[Float, Field(ge=0, lt=1)]] = []
+    head_hidden: list[Annotated[Int, Field(ge=1, le=MAX_WIDTH)]] = Field([], max_length=MAX_LIST)
+    head_dropout: list[Annotated[Float, Field(ge=0, lt=1)]] = Field([], max_length=MAX_LIST)
     dropout: Float | None = Field(None, ge=0, lt=1)
-    depth: Int | None = Field(None, ge=1)
+    depth: Int | None = Field(None, ge=1, le=MAX_WIDTH)
     init: Literal["framework", "shared"] = "framework"
     """``shared``: every backend starts from the same seed-drawn weights; with ``weights`` (catalog architectures
     that convert weights) the file loads over the draw, and what it lacks (a head of another size) keeps the draw."""
@@ -226,13 +239,13 @@ class SchedulerSpec(StrictModel):
     """Learning-rate schedule, stepped once per epoch."""
 
     name: Literal["none", "cosine", "plateau", "step"] = "none"
-    warmup_epochs: Int = Field(0, ge=0)
+    warmup_epochs: EpochCount = 0
     warmup_start_factor: Float = Field(0.1, gt=0, le=1)
     eta_min: Float = Field(0.0, ge=0)
     factor: Float = Field(0.1, gt=0, lt=1)
-    patience: Int = Field(10, ge=0)
+    patience: EpochCount = 10
     monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
-    step_size: Int = Field(10, ge=1)
+    step_size: Epochs = 10
     gamma: Float = Field(0.1, gt=0, le=1)
 
     @model_validator(mode="after")
@@ -263,7 +276,7 @@ class EarlyStoppingSpec(StrictModel):
     """Stop when the monitored metric stops improving; optionally restore the best weights."""
 
     monitor: Literal["val_loss", "val_accuracy"] = "val_loss"
-    patience: Int = Field(ge=0)
+    patience: EpochCount
     min_delta: Float = Field(0.0, ge=0)
     restore_best: Bool = True
 
@@ -278,9 +291,9 @@ class ResourcesSpec(StrictModel):
 class TrainingSpec(StrictModel):
     """Loop settings shared by every runner."""
 
-    epochs: Int = Field(ge=1)
-    batch_size: Int = Field(32, ge=1)
-    eval_batch_size: Int | None = Field(None, ge=1)
+    epochs: Epochs
+    batch_size: Int = Field(32, ge=1, le=MAX_BATCH)
+    eval_batch_size: Int | None = Field(None, ge=1, le=MAX_BATCH)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "fp32"
     deterministic: Bool = False
@@ -289,8 +302,8 @@ class TrainingSpec(StrictModel):
     checkpoint: Bool = False
     grad_clip: Float | None = Field(None, gt=0)
     tensorboard: Bool = False
-    log_every_n_steps: Int = Field(50, ge=1)
-    num_workers: Int = Field(0, ge=0)
+    log_every_n_steps: Int = Field(50, ge=1, le=MAX_BATCH)
+    num_workers: Int = Field(0, ge=0, le=MAX_LOADER_WORKERS)
     channels_last: Literal["auto"] | Bool = "auto"
     compile: Bool = False
     feature_cache: Literal["auto"] | Bool = "auto"
@@ -313,6 +326,13 @@ class ExperimentSpec(StrictModel):
     strategy: StrategySpec = StrategySpec()
     optimizer: OptimizerSpec = OptimizerSpec()
     training: TrainingSpec
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_printable(cls, value: str) -> str:
+        if not value.strip() or not value.isprintable():
+            raise ValueError(name_problem(value) or "must be printable")
+        return value
 
     @field_validator("backend")
     @classmethod
@@ -371,10 +391,12 @@ class StudyHeader(StrictModel):
     """The ``[study]`` table: name, repeat seeds, optional tracking and optional tuning of every configuration."""
 
     name: str | None = None
-    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1, max_length=MAX_SEEDS)
     description: str | None = None
     tracking: TrackingSpec = TrackingSpec()
     tune: TuneSpec | None = None
+    max_runs: Int = Field(MAX_RUNS, ge=1, le=MAX_RUNS_CEILING)
+    """Most runs the study may expand to (counted before any run is built); raise it for a larger sweep."""
 
     @field_validator("name")
     @classmethod
@@ -393,14 +415,33 @@ class StudyHeader(StrictModel):
         return value
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name an experiment or a study, or None.
+
+    A name is shown on terminals, in reports and in file names: printable characters only (no line breaks,
+    escape sequences or direction overrides), not only whitespace, at most :data:`MAX_NAME` characters.
+    """
+    if not name.strip():
+        return f"must not be empty or only whitespace, got {name!r}"
+    if not name.isprintable():
+        return f"must hold printable characters only (no line breaks, escapes or direction marks), got {name!r}"
+    if len(name) > MAX_NAME:
+        return f"must be at most {MAX_NAME} characters, got {len(name)}"
+    return None
+
+
 def study_name_problem(name: str) -> str | None:
     """Why ``name`` cannot be a study name, or None.
 
     Without ``--out`` the CLI writes to ``results/<study name>``, so the name must be one plain directory name:
-    not empty, no path separator, not ``.``/``..`` or hidden, no control characters.
+    not empty, no path separator, not ``.``/``..`` or hidden, no control characters, at most :data:`MAX_NAME`
+    characters (:func:`name_problem`).
     """
     if not name.strip():
         return f"must be a directory name, got {name!r}"
+    problem = name_problem(name)
+    if problem:
+        return problem
     if "/" in name or "\\" in name:
         return f"must be a directory name, not a path (no '/' or '\\'), got {name!r}"
     if name.startswith("."):

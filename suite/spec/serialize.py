@@ -37,7 +37,12 @@ def run_id(spec: ExperimentSpec) -> str:
 
     The :data:`EXECUTION_ONLY_KEYS` are not part of it.
     """
-    data = spec_to_data(spec)
+    return data_run_id(spec_to_data(spec))
+
+
+def data_run_id(data: dict[str, Any]) -> str:
+    """:func:`run_id` of a resolved spec given as plain data (a stored ``spec.toml`` read back, not revalidated)."""
+    data = dict(data)
     for section, keys in EXECUTION_ONLY_KEYS.items():
         data[section] = {key: value for key, value in data.get(section, {}).items() if key not in keys}
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))

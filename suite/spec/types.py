@@ -13,6 +13,29 @@ from pydantic_core import PydanticCustomError
 
 SEED_MAX = 2**32 - 1
 """Largest seed: numpy's ``default_rng``/``RandomState`` and the frameworks' seeding take 32-bit seeds."""
+MAX_EPOCHS = 10_000
+"""Most epochs of one phase (``training.epochs``, ``strategy.finetune.epochs``) and most epochs any epoch count
+(patience, warm-up, step size, unfreeze schedule) may name: the plan holds one entry per epoch."""
+MAX_BATCH = 1_048_576
+"""Largest batch size (training and evaluation) and ``training.log_every_n_steps``: 2**20."""
+MAX_LOADER_WORKERS = 256
+"""Most data-loader processes (``training.num_workers``)."""
+MAX_SAMPLES = 2**31 - 1
+"""Largest sample count (``dataset.subset``)."""
+MAX_IMAGE_SIZE = 4096
+"""Largest ``dataset.image_size`` in pixels."""
+MAX_WIDTH = 1_048_576
+"""Largest layer width or rank (``model.head_hidden``, LoRA rank)."""
+MAX_LIST = 64
+"""Most items of a per-layer list (``model.head_hidden``, ``model.head_dropout``)."""
+MAX_SEEDS = 1_000
+"""Most seeds a study repeats each run with."""
+MAX_RUNS = 5_000
+"""Most runs a study may expand to unless its ``[study] max_runs`` raises the bound."""
+MAX_RUNS_CEILING = 1_000_000
+"""The largest ``[study] max_runs`` accepted."""
+MAX_NAME = 100
+"""Longest study or experiment name (characters); a study name becomes a directory name."""
 
 
 def _not_a_bool(kind: str, message: str, context: dict[str, Any] | None = None) -> BeforeValidator:
@@ -46,6 +69,10 @@ KeyInt = Annotated[int, _not_a_bool("int_type", "Input should be a valid integer
 Bool = Annotated[bool, Strict()]
 """``true`` or ``false`` only (not 0/1 or "yes")."""
 Seed = Annotated[Int, Field(ge=0, le=SEED_MAX)]
+Epochs = Annotated[Int, Field(ge=1, le=MAX_EPOCHS)]
+"""A positive epoch count of at most :data:`MAX_EPOCHS`."""
+EpochCount = Annotated[Int, Field(ge=0, le=MAX_EPOCHS)]
+"""A non-negative epoch count (patience, warm-up) of at most :data:`MAX_EPOCHS`."""
 Channels = Annotated[Literal[1, 3], _not_a_bool("literal_error", "Input should be {expected}", {"expected": "1 or 3"})]
 Source = Literal["digits", "mnist", "cifar10", "folder", "hf"]
 Normalization = Literal["none", "unit", "half", "imagenet"]

@@ -11,21 +11,24 @@ import csv
 import io
 import json
 import os
+import re
 import tempfile
 import tomllib
 import zipfile
 import zlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.lib.npyio import NpzFile
 
+from suite.spec.serialize import data_run_id
 from suite.store import statuses
 from suite.store.checks import SAMPLE_IDS, history_problem, json_kind, predictions_problem
+from suite.store.confine import RUNS_DIR, outside_problem
 
-RUNS_DIR = "runs"
 TRIALS_DIR = "trials"
 """``OUT/trials/<run_id>``: a tuned study's trial runs (:mod:`suite.tuning`), kept apart from the compared runs."""
 RESULT_FILE = "result.json"
@@ -35,9 +38,27 @@ PREDICTIONS_FILE = "predictions.npz"
 STUDY_FILE = "study.json"
 
 
+DAMAGED_SUFFIX = ".damaged-"
+"""``<file>.damaged-<UTC time>``: a damaged entry moved aside for inspection before it is replaced."""
+
+
+def move_aside(path: Path) -> Path:
+    """Rename the damaged entry ``path`` (file, directory or link) to ``<name>.damaged-<UTC time>``; the new path."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    aside = path.with_name(f"{path.name}{DAMAGED_SUFFIX}{stamp}")
+    os.rename(path, aside)
+    return aside
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temp file in the same directory, then rename it over ``path``."""
+    """Write ``data`` to a temp file in the same directory, then rename it over ``path``.
+
+    A directory standing where the file goes is moved aside first (:func:`move_aside`); a half-written temp
+    file never stays behind, whatever fails (a full disk, a read-only directory).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() and not path.is_symlink():
+        move_aside(path)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as temp:
@@ -45,6 +66,9 @@ def write_atomic(path: Path, data: bytes) -> None:
             temp.flush()
             os.fsync(temp.fileno())
         os.replace(temp_name, path)
+    except OSError as exc:
+        Path(temp_name).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from exc  # named: the file it was writing
     except BaseException:
         Path(temp_name).unlink(missing_ok=True)
         raise
@@ -168,8 +192,9 @@ def load_history(directory: Path) -> list[dict[str, str]]:
 def load_predictions(directory: Path) -> Predictions:
     """The run's ``predictions.npz`` (never unpickled), checked for shapes, dtypes and finite scores."""
     path = directory / PREDICTIONS_FILE
+    _refuse_outside(path)
     if not path.is_file():
-        raise StoreError(path, "missing")
+        raise StoreError(path, "missing" if not path.exists() else "not a regular file")
     arrays = _load_npz(path)
     problem = predictions_problem(arrays)
     if problem:
@@ -200,9 +225,22 @@ def check_outputs(directory: Path) -> None:
         raise StoreError(path, f'status {statuses.COMPLETED!r} without a "metrics" object')
     if not _is_number(metrics.get("test_accuracy")):
         raise StoreError(path, '"metrics.test_accuracy" is missing or not a number')
-    load_spec(directory)
+    _check_run_id(directory, load_spec(directory), result)
     load_history(directory)
     load_predictions(directory)
+
+
+_RUN_ID = re.compile(r"[0-9a-f]{12}")
+
+
+def _check_run_id(directory: Path, spec: dict[str, Any], result: dict[str, Any]) -> None:
+    """StoreError when the stored spec does not hash to the run's id (its directory name, else result.json's)."""
+    expected = directory.name if _RUN_ID.fullmatch(directory.name) else result.get("run_id")
+    actual = data_run_id(spec)
+    if isinstance(expected, str) and actual != expected:
+        raise StoreError(
+            directory / SPEC_FILE, f"does not match its run id: the spec hashes to {actual}, the run is {expected}"
+        )
 
 
 def outputs_problem(directory: Path) -> str | None:
@@ -217,12 +255,22 @@ def outputs_problem(directory: Path) -> str | None:
     return None
 
 
+def damaged_path(directory: Path) -> Path | None:
+    """The first file of a run that :func:`check_outputs` finds damaged (present but unusable), or None."""
+    try:
+        check_outputs(directory)
+    except StoreError as exc:
+        return exc.path if os.path.lexists(exc.path) else None
+    return None
+
+
 def is_completed(directory: Path) -> bool:
     """True when the run completed and its outputs are whole (the run is skipped on resume)."""
     return outputs_problem(directory) is None
 
 
 def _read_bytes(path: Path) -> bytes:
+    _refuse_outside(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -232,6 +280,13 @@ def _read_bytes(path: Path) -> bytes:
     if not data.strip():
         raise StoreError(path, "empty file")
     return data
+
+
+def _refuse_outside(path: Path) -> None:
+    """StoreError when ``path`` leads outside its study directory (a link); nothing is read from there."""
+    problem = outside_problem(path)
+    if problem:
+        raise StoreError(path, problem)
 
 
 def _read_text(path: Path) -> str:

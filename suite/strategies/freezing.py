@@ -7,17 +7,17 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from suite.architectures.groups import initially_frozen, unfreeze_targets
-from suite.spec.types import Int, KeyInt, PositiveFloat, StrictModel
+from suite.spec.types import MAX_EPOCHS, MAX_WIDTH, Epochs, Int, KeyInt, PositiveFloat, StrictModel
 from suite.strategies.declaration import PlanContext, PlanContribution, ReferenceClass, SecondPhase, StrategyDeclaration
 
 
 class FinetuneSpec(StrictModel):
     """Second phase of a two-phase recipe: unfreeze, lower the LR, train again."""
 
-    epochs: Int = Field(ge=1)
+    epochs: Epochs
     lr: PositiveFloat
     unfreeze: Literal["all"] | list[str] | None = None
-    unfreeze_last_layers: Int | None = Field(None, ge=1)
+    unfreeze_last_layers: Int | None = Field(None, ge=1, le=MAX_WIDTH)
 
     @model_validator(mode="after")
     def _says_what_to_unfreeze(self) -> FinetuneSpec:
@@ -52,7 +52,7 @@ FREEZE_LEVEL = StrategyDeclaration(
     summary="freeze = none | all_but_head | [groups, 'last:N'], or freeze_blocks = N (the first N groups)",
     fields={
         "freeze": (Literal["none", "all_but_head"] | list[str], "none"),
-        "freeze_blocks": (Int | None, Field(None, ge=0)),
+        "freeze_blocks": (Int | None, Field(None, ge=0, le=MAX_WIDTH)),
     },
     contribute=lambda strategy, context: PlanContribution(frozen_at_start=initially_frozen(strategy, context.names)),
     label=_freeze_label,
@@ -73,8 +73,8 @@ BATCHNORM_POLICY = StrategyDeclaration(
 
 
 def _schedule_epochs_non_negative(strategy: Any) -> None:
-    if any(epoch < 0 for epoch in strategy.unfreeze_schedule):
-        raise ValueError("unfreeze_schedule epochs must be >= 0")
+    if any(not 0 <= epoch <= MAX_EPOCHS for epoch in strategy.unfreeze_schedule):
+        raise ValueError(f"unfreeze_schedule epochs must be in 0..{MAX_EPOCHS}")
 
 
 def _schedule_contribution(strategy: Any, context: PlanContext) -> PlanContribution:

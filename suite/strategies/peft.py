@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 
 from suite.architectures.groups import HEAD_GROUP, expand_group_names
 from suite.architectures.parity_notes import DEPTHWISE_LORA
-from suite.spec.types import Float, Int, PositiveFloat, StrictModel
+from suite.spec.types import MAX_WIDTH, Float, Int, PositiveFloat, StrictModel
 from suite.strategies.declaration import PlanContext, PlanContribution, StrategyDeclaration
 
 LORA_KINDS = ("conv", "linear")
@@ -27,7 +27,7 @@ class LoraSpec(StrictModel):
     The update is ``(alpha / rank) * A @ B`` with A He-uniform and B zeros, in every backend.
     """
 
-    rank: Int = Field(8, ge=1)
+    rank: Int = Field(8, ge=1, le=MAX_WIDTH)
     alpha: PositiveFloat = 16.0
     dropout: Float = Field(0.0, ge=0, lt=1)
     targets: list[str] = Field(default_factory=lambda: list(LORA_KINDS), min_length=1)

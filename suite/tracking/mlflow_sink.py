@@ -50,10 +50,11 @@ class MlflowSink:
         except ImportError:
             raise TrackingUnavailableError(INSTALL_HINT) from None
         logging.getLogger("mlflow").setLevel(logging.WARNING)
+        _check_scheme(uri)
         _check_reachable(uri)
         self.uri = uri
-        self.client = MlflowClient(tracking_uri=uri)
         try:
+            self.client = MlflowClient(tracking_uri=uri)
             self.experiment_id = self._experiment(experiment, _local_artifact_root(uri))
         except Exception as exc:
             raise TrackingUnavailableError(f"mlflow: cannot use {uri}: {_one_line(exc)}") from exc
@@ -115,6 +116,23 @@ class MlflowSink:
         with tempfile.TemporaryDirectory(prefix="tlbench-mlflow-") as scratch:
             for path in write_figures(run, Path(scratch)):
                 self.client.log_artifact(mlflow_id, str(path))
+
+
+SCHEMES = ("http", "https", "sqlite", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc")
+"""Tracking URI schemes MLflow can log to (its file store is refused by MLflow 3 unless opted into)."""
+_URI_HINT = "use --mlflow alone (OUT/mlflow.db), sqlite:///PATH/mlflow.db or http://HOST:PORT"
+
+
+def _check_scheme(uri: str) -> None:
+    """TrackingUnavailableError with the fix for a URI MLflow cannot log to (a file store, an unknown scheme)."""
+    scheme = urlsplit(uri).scheme.lower()
+    allowed_file_store = os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").lower() in ("1", "true")
+    if scheme in ("", "file") and not allowed_file_store:
+        raise TrackingUnavailableError(f"mlflow: {uri}: MLflow no longer logs to a file store; {_URI_HINT}")
+    if scheme not in (*SCHEMES, "file", ""):
+        raise TrackingUnavailableError(
+            f"mlflow: {uri}: unsupported scheme {scheme!r} (MLflow takes {', '.join(SCHEMES)}); {_URI_HINT}"
+        )
 
 
 def _check_reachable(uri: str, timeout_s: float = 5.0) -> None:

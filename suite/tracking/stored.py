@@ -17,6 +17,7 @@ from typing import Any
 
 from suite import store
 from suite.runners.protocol import tracked_name
+from suite.store.confine import inside_study, outside_problem
 from suite.store.run_status import observed_status
 
 PLAN_FILE = "plan.json"
@@ -47,6 +48,7 @@ class StoredRun:
     history: list[dict[str, str]] = field(default_factory=list)
     confusion_matrix: list[list[int]] | None = None
     class_names: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # "<file>: <why>" for each file not read (a link outside)
 
 
 def read_stored_run(directory: Path) -> StoredRun | None:
@@ -78,6 +80,7 @@ def read_stored_run(directory: Path) -> StoredRun | None:
         history=history,
         confusion_matrix=metrics.get("confusion_matrix"),
         class_names=[str(name) for name in result.get("class_names") or []],
+        left_out=_left_out(directory),
     )
 
 
@@ -163,13 +166,23 @@ def metric_name(name: str) -> str:
     return _METRIC_NAME.sub("_", name)
 
 
-def _artifacts(directory: Path, result: dict[str, Any]) -> list[Path]:
+def _artifact_names(result: dict[str, Any]) -> list[str]:
     # not result.json: its scalars are params, tags and metrics, and a copy under OUT/mlartifacts would
     # look like one more run to anything that searches a results tree for result.json files
     names = [store.SPEC_FILE, PLAN_FILE, store.HISTORY_FILE]
-    if result.get("status") != "completed":
-        names.append(LOG_FILE)
-    return [directory / name for name in names if (directory / name).is_file()]
+    return names if result.get("status") == "completed" else [*names, LOG_FILE]
+
+
+def _artifacts(directory: Path, result: dict[str, Any]) -> list[Path]:
+    paths = [directory / name for name in _artifact_names(result)]
+    return [path for path in paths if path.is_file() and inside_study(path)]
+
+
+def _left_out(directory: Path) -> list[str]:
+    """``<file>: <why>`` for each of the run's files that leads outside the study (never read, never copied)."""
+    names = [store.RESULT_FILE, store.PREDICTIONS_FILE, *_artifact_names({})]
+    problems = [(directory / name, outside_problem(directory / name)) for name in names if (directory / name).exists()]
+    return [f"{path}: {problem}" for path, problem in problems if problem]
 
 
 def _fingerprint(directory: Path) -> str:
@@ -177,7 +190,7 @@ def _fingerprint(directory: Path) -> str:
     digest = hashlib.sha256()
     for name in (store.RESULT_FILE, store.HISTORY_FILE):
         path = directory / name
-        digest.update(path.read_bytes() if path.is_file() else b"")
+        digest.update(path.read_bytes() if path.is_file() and inside_study(path) else b"")
     return digest.hexdigest()[:16]
 
 

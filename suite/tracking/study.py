@@ -34,6 +34,7 @@ class StudyTracker:
             return self.problems[-1]
         if run is None:
             return None
+        self.problems += [f"left out {line}" for line in run.left_out]
         try:
             link_run(self.out_dir, run.run_id, run.name)
         except OSError as exc:

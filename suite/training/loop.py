@@ -211,7 +211,15 @@ def _save_resume_state(state: _State, current: _Phase, epoch: int) -> None:
 
 
 def _continue_from(state: _State, current: _Phase, point: resume.ResumePoint) -> None:
-    """Apply the trainable set of the saved epoch, then load the session's and the loop's saved state."""
+    """Apply the saved epoch's trainable set and load the saved state; ResumeStateDamaged when it cannot be loaded."""
+    try:
+        _load_point(state, current, point)
+    except Exception as exc:  # a pickle, garbage, another shape: nothing of it can be trusted
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise resume.ResumeStateDamaged(f"{point.directory.name}: {type(exc).__name__}: {reason}") from exc
+
+
+def _load_point(state: _State, current: _Phase, point: resume.ResumePoint) -> None:
     plan, session, core = state.plan, state.session, point.core
     saved = plan.epochs[point.epoch]
     if tuple(saved.trainable) != state.trainable:

@@ -11,7 +11,9 @@ Layout under ``RUN_DIR/checkpoints/resume``::
 A save writes a new directory, fsyncs every file and directory in it, then atomically replaces the pointer,
 then deletes every other entry. A kill at any instant leaves the pointer naming a complete directory (the old
 one or the new one), or no pointer at all. A pointer whose directory is missing (a torn state) or whose spec
-hash differs from ``spec.toml`` is ignored with a message, and the next save overwrites it.
+hash differs from ``spec.toml`` is ignored with a message, and the next save overwrites it. A state whose files
+cannot be put back (a pickle, garbage, another model's shapes) raises :class:`ResumeStateDamaged` while the run
+continues from it; the worker then discards it with a warning and trains the run from scratch.
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ CORE_FILE = "core.json"
 CORE_ARRAYS = "core.npz"
 SESSION_DIR = "session"
 FORMAT = 1
+
+
+class ResumeStateDamaged(RuntimeError):
+    """A resume state that cannot be put back (unreadable, a pickle, another shape): discard it and start afresh."""
 
 
 @dataclass
@@ -100,8 +106,9 @@ class ResumeStore:
             core = json.loads((directory / CORE_FILE).read_text(encoding="utf-8"))
             with np.load(directory / CORE_ARRAYS) as loaded:
                 arrays = {key: loaded[key] for key in loaded.files}
-        except (OSError, ValueError) as exc:
-            message(f"resume state ignored: {directory.name} is incomplete ({type(exc).__name__}); starting afresh")
+        except Exception as exc:  # noqa: BLE001 - whatever is wrong with the files, the run starts afresh
+            kind = type(exc).__name__
+            message(f"resume state ignored: {directory.name} is incomplete or unreadable ({kind}); starting afresh")
             return None
         return ResumePoint(directory, core, arrays)
 

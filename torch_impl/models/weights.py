@@ -68,7 +68,10 @@ def load_local_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"weights file {path} does not exist")
-    loaded: Any = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        loaded: Any = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # garbage, a pickle with code, a truncated zip: one line naming the file
+        raise ValueError(f"model.weights: {path} is not a readable PyTorch weights file: {_first_line(exc)}") from exc
     for key in ("state_dict", "model"):
         if isinstance(loaded, dict) and isinstance(loaded.get(key), dict):
             loaded = loaded[key]
@@ -97,3 +100,9 @@ def load_matching(module: nn.Module, state_dict: dict[str, torch.Tensor], head_p
         )
     module.load_state_dict(usable, strict=False)
     return skipped
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of the framework's message (they run to dozens of lines), with the exception's name."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"

@@ -21,8 +21,7 @@ def load_folder(spec: DatasetSpec) -> RawDataset:
     root = Path(spec.path or "").expanduser()
     if not root.is_dir():
         raise FileNotFoundError(f"dataset.path {str(root)!r} is not a directory")
-    split_dirs = _split_dirs(root)
-    class_names = _class_dirs(split_dirs.get("train", root))
+    split_dirs, class_names = folder_layout(root)
     scanned = {split: _scan(directory, class_names) for split, directory in (split_dirs or {"train": root}).items()}
     all_paths = [path for paths, _ in scanned.values() for path in paths]
     images = decode_images(all_paths, spec.image_size, str(root))  # one pass, so every split gets one size
@@ -31,6 +30,12 @@ def load_folder(spec: DatasetSpec) -> RawDataset:
         splits[split] = (images[start : start + len(paths)], labels)
         start += len(paths)
     return RawDataset(splits, class_names, f"image folder {root}")
+
+
+def folder_layout(root: Path) -> tuple[dict[str, Path], list[str]]:
+    """({split: directory} or {} when unsplit, class names) of an ImageFolder; ValueError when it has none."""
+    split_dirs = _split_dirs(root)
+    return split_dirs, _class_dirs(split_dirs.get("train", root))
 
 
 def _split_dirs(root: Path) -> dict[str, Path]:

@@ -18,10 +18,11 @@ from typer.testing import CliRunner
 
 from suite import store
 from suite.cli import app
-from suite.execution.executor import RunRecord, run_study, select_runs, status_counts
+from suite.execution.executor import RunRecord, job_environment, run_study, select_runs, status_counts
 from suite.execution.run_lock import RunLock
-from suite.execution.slots import make_slots
+from suite.execution.slots import DETERMINISTIC_THREADS, THREAD_VARIABLES, make_slots
 from suite.spec.loader import load_study
+from suite.spec.models import ExperimentSpec
 from suite.store import statuses
 
 STUDY = """
@@ -253,3 +254,23 @@ def test_run_resources_follow_the_device_unless_given(plugin_path: Path, tmp_pat
     assert resources('epochs = 1, device = "cpu"') == {"cpus": 1.0, "gpus": 0.0}
     assert resources("epochs = 1") == {"cpus": 1.0, "gpus": None}  # auto: one if the cluster has any
     assert resources("epochs = 1, resources = { cpus = 4, gpus = 0.5 }") == {"cpus": 4.0, "gpus": 0.5}
+
+
+def test_a_deterministic_run_gets_the_same_threads_whatever_the_jobs() -> None:
+    def spec(deterministic: bool) -> ExperimentSpec:
+        return ExperimentSpec.model_validate(
+            {
+                "name": "d",
+                "backend": "torch",
+                "dataset": {"source": "digits"},
+                "model": {"name": "mlp"},
+                "training": {"epochs": 1, "deterministic": deterministic},
+            }
+        )
+
+    slots = [*make_slots(1), *make_slots(2, cores=(0, 1, 2, 3), gpus=[]), *make_slots(3, cores=(0, 1), gpus=[])]
+    threads = {tuple(job_environment(spec(True), slot).get(name) for name in THREAD_VARIABLES) for slot in slots}
+    assert threads == {(str(DETERMINISTIC_THREADS),) * len(THREAD_VARIABLES)}
+    assert "intra_op_parallelism_threads=1" in job_environment(spec(True), slots[0])["XLA_FLAGS"]
+    free = {job_environment(spec(False), slot).get("OMP_NUM_THREADS") for slot in slots}
+    assert len(free) > 1  # without the promise the thread count follows the slot

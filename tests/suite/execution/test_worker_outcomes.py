@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from suite import store
-from suite.execution.lifeline import PARENT_PID_ENV
 from suite.execution.worker import DIVERGED_EXIT_STATUS, PRUNED_EXIT_STATUS, TIMEOUT_EXIT_STATUS
+from suite.lifeline import PARENT_PID_ENV
 from suite.spec.models import ExperimentSpec
 from suite.spec.serialize import run_id, spec_to_toml
 from suite.training.resume import RESUME_DIR
@@ -108,7 +108,7 @@ def test_the_worker_dies_when_its_executor_is_gone(plugin_path: Path, tmp_path: 
     directory = _run_dir(tmp_path / "run")
     code, output = _finish(_start(directory, **{PARENT_PID_ENV: "1"}))  # pid 1 is not the worker's parent
     assert code == -signal.SIGKILL, output
-    assert "executor is gone" in output and store.read_result(directory)["status"] == "running"
+    assert "parent process is gone" in output and store.read_result(directory)["status"] == "running"
 
 
 def _trial_dir(directory: Path, lr: float) -> Path:

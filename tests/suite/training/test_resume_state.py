@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy_backend import STATE_FILE
 from resumable_backend import (  # noqa: F401 - numpy_backend_registered is an autouse fixture
     Interrupted,
     Messages,
@@ -19,10 +22,14 @@ from resumable_backend import (  # noqa: F401 - numpy_backend_registered is an a
     run_in,
 )
 
+from suite import store
+from suite.execution import worker
 from suite.plan import EarlyStopper, PlateauController
+from suite.runners.protocol import epoch_number
 from suite.spec.models import EarlyStoppingSpec, ExperimentSpec, SchedulerSpec
 from suite.timing import ThroughputMeter
-from suite.training.resume import POINTER_FILE, RESUME_DIR, ResumeStore
+from suite.training.resume import POINTER_FILE, RESUME_DIR, SESSION_DIR, ResumeStateDamaged, ResumeStore
+from suite.training.stops import Deadline
 
 STEPS_PER_EPOCH = 17  # 1078 digits training samples in batches of 64
 
@@ -217,3 +224,18 @@ def test_controllers_and_meter_continue_from_their_state() -> None:
     again = ThroughputMeter(1)
     again.from_state(json.loads(json.dumps(meter.to_state())))
     assert again.to_state() == meter.to_state() and again.excluded_batches == 1
+
+
+@pytest.mark.parametrize("damage", [b"\x80\x04\x95garbage", b"", pickle.dumps({"weights": [1, 2, 3]})])
+def test_a_damaged_state_is_discarded_and_the_run_trains_from_scratch(
+    uninterrupted, tmp_path: Path, damage: bytes
+) -> None:
+    directory = _interrupted(tmp_path, 2)
+    session_file = directory / RESUME_DIR / _pointer(directory)["directory"] / SESSION_DIR / STATE_FILE
+    session_file.write_bytes(damage)
+    with pytest.raises(ResumeStateDamaged, match=r"epoch-0001-\w+: "):
+        run_in(directory, _spec())
+    result = worker._train_from_state_or_scratch(_spec(), directory, Deadline(None, time.monotonic()))
+    assert (result["status"], result["resumed_from_epoch"], result["resumes"]) == ("completed", None, 0)
+    epochs = [int(row["epoch"]) for row in store.load_history(directory)]
+    assert epochs == [epoch_number(row["epoch"]) for row in uninterrupted.history]  # every epoch again, from 1

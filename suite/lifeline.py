@@ -1,8 +1,10 @@
-"""Workers never outlive their executor: a lifeline pipe plus, on Linux, the parent-death signal.
+"""Child processes never outlive their parent: a lifeline pipe plus, on Linux, the parent-death signal.
 
-The executor keeps the write end of a pipe and passes the read end to the worker (``TLBENCH_LIFELINE_FD``).
-When the executor dies, however it dies, the OS closes the write end; the worker's watcher thread reads
-EOF and the worker kills itself. On Linux ``PR_SET_PDEATHSIG`` does the same from the kernel side.
+The parent keeps the write end of a pipe and passes the read end to the child (``TLBENCH_LIFELINE_FD``).
+When the parent dies, however it dies, the OS closes the write end; the child's watcher thread reads
+EOF and the child kills itself. On Linux ``PR_SET_PDEATHSIG`` does the same from the kernel side.
+Used by the executor's workers (:mod:`suite.execution`) and the preflight children (:mod:`suite.preflight`);
+imports nothing of the suite.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import subprocess
 import sys
 import threading
+from typing import Any
 
 LIFELINE_FD_ENV = "TLBENCH_LIFELINE_FD"
 PARENT_PID_ENV = "TLBENCH_PARENT_PID"
@@ -28,8 +32,18 @@ def child_environment(read_fd: int) -> dict[str, str]:
     return {LIFELINE_FD_ENV: str(read_fd), PARENT_PID_ENV: str(os.getpid())}
 
 
+def run_tied(command: list[str], env: dict[str, str], **kwargs: Any) -> subprocess.CompletedProcess:
+    """``subprocess.run(command, env=env, **kwargs)`` for a child that calls :func:`watch_parent`: it dies with us."""
+    read_fd, write_fd = open_lifeline()
+    try:
+        return subprocess.run(command, env={**env, **child_environment(read_fd)}, pass_fds=(read_fd,), **kwargs)
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
 def watch_parent() -> None:
-    """In a worker: die at once when the executor that started it is gone (no-op without a lifeline)."""
+    """In a child: die at once when the process that started it is gone (no-op without a lifeline)."""
     _parent_death_signal()
     expected = os.environ.get(PARENT_PID_ENV)
     if expected and os.getppid() != int(expected):  # the parent died before we got here
@@ -51,7 +65,7 @@ def _wait_for_eof(fd: int) -> None:
 
 
 def _die() -> None:
-    sys.stderr.write("executor is gone: worker stops\n")
+    sys.stderr.write("parent process is gone: stopping\n")
     sys.stderr.flush()
     os.kill(os.getpid(), signal.SIGKILL)
 
