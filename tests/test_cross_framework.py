@@ -29,16 +29,29 @@ def test_same_model_same_counts_in_torch_and_keras(model: dict, input_shape: tup
 
 @pytest.mark.parametrize(
     ("model", "input_shape"),
-    [({"name": "mlp"}, (28, 28, 1)), ({"name": "simple_cnn"}, (32, 32, 3)), ({"name": "mobilenet_v2"}, (64, 64, 3))],
+    [
+        ({"name": "mlp"}, (28, 28, 1)),
+        ({"name": "simple_cnn"}, (32, 32, 3)),
+        ({"name": "mobilenet_v2"}, (64, 64, 3)),
+        ({"name": "resnet18"}, (64, 64, 3)),
+    ],
 )
-def test_same_model_same_forward_flops_in_torch_and_keras(model: dict, input_shape: tuple) -> None:
+def test_same_model_same_forward_and_training_flops_in_torch_and_keras(model: dict, input_shape: tuple) -> None:
     from suite.efficiency import forward_flops
+    from suite.efficiency.flops import train_flops
 
     spec = ModelSpec(**model)
     torch_costs = create_runner("torch").describe(spec, input_shape, 10).layer_costs
     keras_costs = create_runner("keras").describe(spec, input_shape, 10).layer_costs
     assert forward_flops(torch_costs) == forward_flops(keras_costs) > 0
-    assert [cost.kind for cost in torch_costs] == [cost.kind for cost in keras_costs]
+
+    def layers(costs: list) -> list:
+        return sorted((cost.group, cost.kind, cost.macs) for cost in costs)
+
+    assert layers(torch_costs) == layers(keras_costs)
+    groups = list(dict.fromkeys(cost.group for cost in torch_costs))
+    for first in range(len(groups)):  # every freeze level: the groups from ``first`` on train
+        assert train_flops(torch_costs, groups[first:]) == train_flops(keras_costs, groups[first:])
 
 
 def _catalog_cases() -> list:
