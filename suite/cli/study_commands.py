@@ -76,11 +76,11 @@ def run(
     if check:
         exit_on_preflight_problems(study)
     out_dir = out_dir_or_exit(out, study.name)
-    if not quiet:
-        err_console.print(f"output directory: {out_dir}", highlight=False, markup=False)
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
     tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
     launcher = _launcher_or_exit(executor, address, out_dir)
+    if not quiet:  # after every check that can refuse the run, so a refusal is one line
+        err_console.print(f"output directory: {out_dir}", highlight=False, markup=False)
     try:
         records = run_study(
             study,
