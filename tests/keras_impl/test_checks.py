@@ -35,7 +35,7 @@ def test_compile_with_determinism_is_a_tensorflow_fact(runner):
     "sections",
     [
         {"strategy": {"freeze": ["features.0", "last:2"], "discriminative_lr": {"lr_mult": 0.5}}},
-        {"strategy": {"freeze": "all_but_head", "unfreeze_schedule": {1: ["last:1"]}}},
+        {"strategy": {"freeze": "all_but_head", "unfreeze_schedule": {2: ["last:1"]}}},
         {"strategy": {"freeze": "none", "bn_mode": "train"}},
         {"training": {"epochs": 2, "scheduler": {"name": "cosine", "warmup_epochs": 1}, "feature_cache": True}},
         {"training": {"epochs": 1, "tensorboard": True}},
