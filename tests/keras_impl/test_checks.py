@@ -49,3 +49,15 @@ def test_check_rejects_an_engine_this_process_does_not_run(runner):
     other = "torch" if keras.backend.backend() != "torch" else "tensorflow"
     problems = runner.check(keras_spec({"name": "mlp"}, engine=other))
     assert len(problems) == 1 and f"KERAS_BACKEND={other}" in problems[0]
+
+
+def test_fp64_on_jax_without_x64_is_one_line(monkeypatch):
+    import keras_impl.checks as checks
+
+    monkeypatch.setattr(checks, "engine_name", lambda: "jax")
+    monkeypatch.setattr(checks, "_jax_x64_enabled", lambda: False)
+    problems = checks._training_problems(keras_spec({"name": "mlp"}, training={"epochs": 1, "precision": "fp64"}))
+    assert problems == [
+        "training.precision = 'fp64' on the JAX engine needs 64-bit JAX: set JAX_ENABLE_X64=1 "
+        "(without it JAX computes float64 requests in float32)"
+    ]
