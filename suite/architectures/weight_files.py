@@ -106,8 +106,24 @@ def torch_hub_checkpoints() -> Path:
     return Path(os.environ.get("TORCH_HOME", cache / "torch")).expanduser() / "hub" / "checkpoints"
 
 
+def keras_models_dir() -> Path:
+    """Directory keras.applications caches weights in: ``$KERAS_HOME/models`` (default ``~/.keras/models``)."""
+    home = Path(os.path.expanduser(os.environ.get("KERAS_HOME", os.path.join("~", ".keras"))))
+    if not os.access(home if home.exists() else home.parent, os.W_OK):
+        home = Path("/tmp/.keras")  # keras' own fallback when its home is not writable
+    return home / "models"
+
+
 def published_file(arch: Architecture, weights: str) -> Path:
-    """The torchvision cache file of ``weights`` (``"imagenet"`` = the newest member, or an enum member name)."""
+    """The cache file of ``weights``: torchvision's, or Keras' for the keras.applications layout.
+
+    torchvision: ``"imagenet"`` = the newest member, or an enum member name; keras layout: ``"imagenet"`` only,
+    the no-top ImageNet file in Keras' cache.
+    """
+    if arch.layout == "keras":
+        if weights != "imagenet":
+            raise ValueError(f"model.weights = {weights!r}: {arch.name} has 'imagenet' (Keras' cache file)")
+        return keras_models_dir() / arch.options["weights_file"]
     published: dict[str, str] = dict(arch.options.get("torchvision_weights", {}))
     if not published:
         raise ValueError(f"model.weights = {weights!r}: {arch.name} has no published weights")
@@ -137,6 +153,16 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
         file_format(path)
     except ValueError as error:
         return [*problems, str(error)]
-    if not path.is_file() and path.parent != torch_hub_checkpoints():  # published files: fetched by the runner
+    if arch.layout == "keras" and weights == "imagenet" and not path.is_file():
+        problems.append(keras_imagenet_missing(arch, path))
+    elif not path.is_file() and path.parent != torch_hub_checkpoints():  # torchvision's: fetched by the runner
         problems.append(f"model.weights {weights!r}: file {path} does not exist")
     return problems
+
+
+def keras_imagenet_missing(arch: Architecture, path: Path) -> str:
+    """One line: the Keras cache file ``weights = "imagenet"`` of a keras-layout entry needs, and how to provide it."""
+    return (
+        f"model.weights = 'imagenet': {arch.name} reads keras.applications' file {path.name} from Keras' cache "
+        f"{path.parent}, which does not hold it; copy it there (or set KERAS_HOME), or give a weights file's path"
+    )
