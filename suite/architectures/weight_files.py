@@ -153,9 +153,8 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
         file_format(path)
     except ValueError as error:
         return [*problems, str(error)]
-    if arch.layout == "keras" and weights == "imagenet" and not path.is_file():
-        problems.append(keras_imagenet_missing(arch, path))
-    elif not path.is_file() and path.parent != torch_hub_checkpoints():  # torchvision's: fetched by the runner
+    published = path.parent in (torch_hub_checkpoints(), keras_models_dir())  # fetched by the runner / prefetch
+    if not path.is_file() and not published:
         problems.append(f"model.weights {weights!r}: file {path} does not exist")
     return problems
 
