@@ -214,11 +214,12 @@ def test_parity_at_64px_on_keras_tensorflow() -> None:
     assert vgg.verdict == "ok", format_rows(rows)
 
 
-def test_one_sgd_step_of_keras_resnet50_is_the_same_in_float64() -> None:
+@pytest.mark.parametrize("name", [_param(name) for name in ("keras_resnet50", "keras_resnet101", "keras_resnet152")])
+def test_one_sgd_step_of_the_resnets_is_the_same_in_float64(name: str) -> None:
     """Train-mode forward, backward, SGD step and BatchNorm statistics (Keras' rule) agree to 1e-10 in float64."""
     from float64_step import keras_step, torch_step
 
-    torch_after, keras_after = torch_step("keras_resnet50", SHAPE), keras_step("keras_resnet50", SHAPE)
+    torch_after, keras_after = torch_step(name, SHAPE), keras_step(name, SHAPE)
     assert torch_after.keys() == keras_after.keys()
     worst = max(float(np.abs(torch_after[key] - keras_after[key]).max()) for key in torch_after)
     assert worst < 1e-10, worst
@@ -236,3 +237,35 @@ def test_parity_at_224px() -> None:
     rows = run_parity(KERAS_LAYOUT, 224, ["torch", "keras/tensorflow"])
     assert all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(rows)
     assert all(row.verdict == "ok" for row in rows if "vgg" in row.model), format_rows(rows)
+
+
+@pytest.mark.slow
+def test_seed003_recipe_trains_the_same_counts_in_both_and_its_checkpoint_is_a_run_reference(tmp_path: Path) -> None:
+    """Frozen base + Flatten head, then the last 10 Keras layers at 1e-4, in torch and Keras; then ``run:``."""
+    import csv
+
+    from suite import store
+    from suite.execution.executor import run_study
+    from suite.spec.loader import build_study
+
+    raw = {
+        "study": {"name": "pair"},
+        "defaults": {
+            "dataset": {"source": "digits", "image_size": 32, "channels": 3, "subset": {"train": 64, "val": 32,
+                                                                                          "test": 32}},
+            "model": {"name": "keras_resnet50", "head": "flatten"},
+            "strategy": {"freeze": "all_but_head", "finetune": {"epochs": 1, "lr": 1e-4, "unfreeze_last_layers": 10}},
+            "training": {"epochs": 1, "batch_size": 32, "device": "cpu"},
+        },
+        "matrix": {"backend": ["torch", "keras"]},
+        "experiments": [{"name": "run"}],
+    }  # fmt: skip
+    records = run_study(build_study(raw, Path("pair.toml")), tmp_path, quiet=True)
+    counts = []
+    for record in records:
+        assert record.status == "completed", store.read_result(record.directory).get("error")
+        with (record.directory / store.HISTORY_FILE).open() as handle:
+            counts.append([int(float(row["trainable_params"])) for row in csv.DictReader(handle)])
+    assert counts[0] == counts[1] == [20_490, 20_490 + BLOCK]
+    from_torch = _keras("keras_resnet50", f"run:{tmp_path}/run[backend=torch]", head="flatten")
+    assert from_torch.notes["weights_fingerprint"]

@@ -144,7 +144,9 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
     """Problems with ``model.weights`` / ``model.depth`` of a catalog architecture seen without building it."""
     problems = []
     weights = model.weights
-    if model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
+    if model.depth is not None and arch.layout == "keras":
+        problems.append(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
+    elif model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
         problems.append(f"model.depth must be 1..{len(arch.groups) - 2} for {arch.name}, got {model.depth}")
     if weights == "none" or weights.startswith(RUN_PREFIX):
         return problems  # a run: reference is the store's to resolve (suite.store.weights_ref)
