@@ -257,7 +257,7 @@ def test_seed003_recipe_trains_the_same_counts_in_both_and_its_checkpoint_is_a_r
                                                                                           "test": 32}},
             "model": {"name": "keras_resnet50", "head": "flatten"},
             "strategy": {"freeze": "all_but_head", "finetune": {"epochs": 1, "lr": 1e-4, "unfreeze_last_layers": 10}},
-            "training": {"epochs": 1, "batch_size": 32, "device": "cpu"},
+            "training": {"epochs": 1, "batch_size": 32, "device": "cpu", "checkpoint": True},
         },
         "matrix": {"backend": ["torch", "keras"]},
         "experiments": [{"name": "run"}],
