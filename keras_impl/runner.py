@@ -13,12 +13,12 @@ from keras_impl.checks import check_spec
 from keras_impl.efficiency import layer_costs
 from keras_impl.models import build_model, model_entries
 from keras_impl.models.families import application
-from keras_impl.models.weights import create_base, keras_models_dir
+from keras_impl.models.weights import create_base
 from keras_impl.params import count_params, group_facts
 from keras_impl.session import KerasSession, open_keras_session
 from keras_impl.shared_weights import init_slots
 from suite.architectures.catalog import architecture, parity_note
-from suite.architectures.weight_files import resolve_weights_file
+from suite.architectures.weight_files import keras_models_dir, resolve_weights_file
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
@@ -40,6 +40,11 @@ class KerasRunner:
         if model.weights == "none" or is_run_reference(model.weights):
             return []
         arch = architecture(model.name)
+        if arch is not None and arch.layout == "keras" and model.weights == "imagenet":
+            path = resolve_weights_file(arch, model.weights)
+            if download and not path.is_file():  # keras.applications downloads its own file into Keras' cache
+                getattr(keras.applications, arch.options["constructor"])(include_top=False, weights="imagenet")
+            return [{"path": str(path), "present": path.is_file(), "source": "keras.applications (downloads it)"}]
         if arch is not None and arch.converts_weights:
             path = resolve_weights_file(arch, model.weights)
             return [{"path": str(path), "present": path.is_file(), "source": "torchvision's cache or a local file"}]

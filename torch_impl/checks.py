@@ -13,6 +13,7 @@ import importlib.util
 import os
 import shutil
 
+from suite.architectures.catalog import architecture
 from suite.spec.models import ExperimentSpec
 from torch_impl.models import model_problems
 from torch_impl.precision import precision_problems, resolve_device
@@ -34,10 +35,12 @@ def check_spec(spec: ExperimentSpec) -> list[str]:
 
 def _training_problems(spec: ExperimentSpec) -> list[str]:
     problems = []
-    if spec.strategy.finetune is not None and spec.strategy.finetune.unfreeze_last_layers is not None:
+    finetune = spec.strategy.finetune
+    keras_layout = (arch := architecture(spec.model.name)) is not None and arch.layout == "keras"
+    if finetune is not None and finetune.unfreeze_last_layers is not None and not keras_layout:
         problems.append(
-            "strategy.finetune.unfreeze_last_layers counts Keras layers and is Keras-only; "
-            "for torch give finetune.unfreeze = 'all' or a list of layer groups"
+            "strategy.finetune.unfreeze_last_layers counts Keras layers: in torch it needs a keras-layout model "
+            "(keras_<name>, see `suite list`); otherwise give finetune.unfreeze = 'all' or a list of layer groups"
         )
     if spec.strategy.lora is not None and importlib.util.find_spec("peft") is None:
         problems.append('strategy.lora needs Hugging Face peft (pip install "tlbench[peft]")')

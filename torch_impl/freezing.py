@@ -19,11 +19,12 @@ from torch_impl.peft import apply_peft_trainable
 def apply_trainable(built: BuiltModel, trainable: TrainableSet, peft: PeftPlan | None = None) -> None:
     """Parameters of ``trainable.groups`` train, every other group is frozen; then the plan's ``peft`` applies.
 
-    Unfreezing the last N framework layers (``trainable.last_layers``) is Keras-only: torch unfreezes groups.
+    Then the last ``trainable.last_layers`` layers of a keras-layout twin's Keras base train too (Keras'
+    ``base.layers[-N:]``, weightless layers counted); other models unfreeze groups only.
     """
-    if trainable.last_layers is not None:
-        raise ValueError("unfreezing the last N framework layers is Keras-only; torch unfreezes layer groups")
     set_requires_grad(built, trainable.groups)
+    for layer in last_layers(built, trainable.last_layers):
+        layer.requires_grad_(True)
     apply_peft_trainable(built, peft)  # the plan's train_only / LoRA parameters inside frozen groups
 
 
@@ -35,17 +36,32 @@ def set_requires_grad(built: BuiltModel, trainable: Iterable[str]) -> None:
             parameter.requires_grad_(name in chosen)
 
 
-def set_train_mode(built: BuiltModel, trainable: Iterable[str], frozen_bn_inference: bool) -> None:
-    """``train()`` the network; with ``frozen_bn_inference`` BatchNorm of frozen groups runs in inference mode."""
+def last_layers(built: BuiltModel, count: int | None) -> list[nn.Module]:
+    """The modules of the last ``count`` Keras base layers of a keras-layout twin (none for ``None``)."""
+    if count is None:
+        return []
+    if not built.keras_layers:
+        raise ValueError("unfreezing the last N framework layers needs a keras-layout model (keras_<name>)")
+    return [module for _, module in built.keras_layers[-count:] if module is not None]
+
+
+def set_train_mode(
+    built: BuiltModel, trainable: Iterable[str], frozen_bn_inference: bool, last: int | None = None
+) -> None:
+    """``train()`` the network; with ``frozen_bn_inference`` BatchNorm of frozen groups runs in inference mode.
+
+    BatchNorm among the ``last`` Keras layers a fine-tune unfreezes trains, as a trainable Keras layer does.
+    """
     built.module.train()
     if not frozen_bn_inference:
         return
     chosen = set(trainable)
+    training = {id(layer) for module in last_layers(built, last) for layer in module.modules()}
     for name in built.groups:
         if name in chosen:
             continue
         for layer in group_layers(built, name):
-            if is_batchnorm(layer):
+            if is_batchnorm(layer) and id(layer) not in training:
                 layer.eval()
 
 

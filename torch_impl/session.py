@@ -249,7 +249,8 @@ class TorchSession:
 
     def _apply_train_modes(self) -> None:
         if not self._modes_applied:
-            set_train_mode(self.built, self._trainable.groups, self._trainable.frozen_bn_inference)
+            trainable = self._trainable
+            set_train_mode(self.built, trainable.groups, trainable.frozen_bn_inference, trainable.last_layers)
             if self.plan.peft:
                 train_tuned_norms(self.built)
             self._modes_applied = True

@@ -18,6 +18,7 @@ from keras_impl.models.groups import group_layers
 from keras_impl.models.heads import head_kind, head_layers
 from keras_impl.models.registry import HEAD_GROUP, BuildOptions, BuiltModel, register_model
 from keras_impl.models.weights import create_base
+from suite.architectures.catalog import architecture
 from suite.spec.models import ModelSpec
 
 
@@ -46,13 +47,13 @@ def build_application(
         if options.preprocess_input
         else "none (inputs as normalised by dataset.normalization)",
     }
-    preprocess = _preprocess_function(app.preprocess_module) if options.preprocess_input else None
+    preprocess = preprocess_function(app.preprocess_module) if options.preprocess_input else None
     return BuiltModel(
         model=model, groups=groups, backbone_layers=list(base.layers), base=base, preprocess=preprocess, notes=notes
     )
 
 
-def _preprocess_function(module: str) -> Callable[[np.ndarray], np.ndarray]:
+def preprocess_function(module: str) -> Callable[[np.ndarray], np.ndarray]:
     """The family's ``preprocess_input`` (which expects 0..255 RGB) on a copy of a numpy batch."""
     function = importlib.import_module(f"keras.applications.{module}").preprocess_input
 
@@ -64,6 +65,8 @@ def _preprocess_function(module: str) -> Callable[[np.ndarray], np.ndarray]:
 
 def _register_table() -> None:
     for app in APPLICATIONS:
+        if architecture(app.name) is not None:
+            continue  # the catalog's keras-layout entry (keras_impl.models.keras_layout) builds it
         builder = functools.partial(build_application, app)
         register_model(
             app.name, description=f"keras.applications.{app.constructor} (include_top=False) + head", pretrained=True

@@ -1,4 +1,7 @@
-"""keras.applications models as data: one row per model, one group-rule list per family.
+"""keras.applications models not yet in the catalog's keras layout, as data: one row per model, group rules per family.
+
+Named ``keras_<name>`` as the catalog's keras-layout entries (:mod:`suite.architectures.keras_layout`), which replace
+these rows family by family (a row whose name the catalog declares is not registered from here).
 
 Each row names the ``keras.applications`` constructor, the module whose ``preprocess_input``
 matches it, the resolution it was trained at, its ImageNet ``include_top=False`` weight file
@@ -33,11 +36,6 @@ GROUP_RULES: dict[str, GroupRules] = {
         (r"^expanded_conv_", "block_0"),
         (r"^(conv_1|conv_1_bn)$", "top"),
     ),
-    "resnet": (
-        (r"^(conv1|pool1)_", "stem"),
-        (r"^conv(\d)_block", "conv{0}"),
-    ),
-    "vgg": ((r"^block(\d)_", "block{0}"),),
     "efficientnet": (
         (r"^(rescaling|normalization|stem_)", "stem"),
         (r"^block(\d)[a-z]_", "block{0}"),
@@ -67,46 +65,25 @@ class ApplicationModel:
 
 APPLICATIONS: tuple[ApplicationModel, ...] = (
     ApplicationModel(
-        "keras_resnet50",
-        "ResNet50",
-        "resnet",
-        "resnet",
+        "keras_efficientnet_b0",
+        "EfficientNetB0",
+        "efficientnet",
+        "efficientnet",
         224,
-        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        23_587_712,
+        "efficientnetb0_notop.h5",
+        4_049_571,
     ),
     ApplicationModel(
-        "resnet101",
-        "ResNet101",
-        "resnet",
-        "resnet",
-        224,
-        "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        42_658_176,
+        "keras_efficientnet_b3",
+        "EfficientNetB3",
+        "efficientnet",
+        "efficientnet",
+        300,
+        "efficientnetb3_notop.h5",
+        10_783_535,
     ),
     ApplicationModel(
-        "resnet152",
-        "ResNet152",
-        "resnet",
-        "resnet",
-        224,
-        "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        58_370_944,
-    ),
-    ApplicationModel(
-        "vgg16", "VGG16", "vgg16", "vgg", 224, "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", 14_714_688
-    ),
-    ApplicationModel(
-        "vgg19", "VGG19", "vgg19", "vgg", 224, "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5", 20_024_384
-    ),
-    ApplicationModel(
-        "efficientnet_b0", "EfficientNetB0", "efficientnet", "efficientnet", 224, "efficientnetb0_notop.h5", 4_049_571
-    ),
-    ApplicationModel(
-        "efficientnet_b3", "EfficientNetB3", "efficientnet", "efficientnet", 300, "efficientnetb3_notop.h5", 10_783_535
-    ),
-    ApplicationModel(
-        "mobilenet_v2",
+        "keras_mobilenet_v2",
         "MobileNetV2",
         "mobilenet_v2",
         "mobilenet_v2",
@@ -116,7 +93,7 @@ APPLICATIONS: tuple[ApplicationModel, ...] = (
         head_dropout=0.2,  # torchvision's classifier: Dropout(0.2) + Linear
     ),
     ApplicationModel(
-        "mobilenet_v3_large",
+        "keras_mobilenet_v3_large",
         "MobileNetV3Large",
         "mobilenet_v3",
         "mobilenet_v3",

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from suite.architectures.catalog import KERAS_PREFIX
 from suite.architectures.groups import HEAD_GROUP as HEAD_GROUP  # re-exported: one name for the head everywhere
 from suite.spec.models import ModelSpec
 
@@ -86,6 +87,12 @@ def register_model(name: str, *, description: str, pretrained: bool = False) -> 
 def get_model_entry(name: str) -> ModelEntry:
     """The entry for ``name``; KeyError listing the known names otherwise."""
     if name not in _MODELS:
+        twin = KERAS_PREFIX + name
+        if twin in _MODELS:
+            raise KeyError(
+                f"keras model {name!r} is the torchvision layout, which the Keras runner does not build; "
+                f"keras.applications' network is {twin!r}"
+            )
         raise KeyError(f"unknown keras model {name!r}; known: {', '.join(sorted(_MODELS))}")
     return _MODELS[name]
 

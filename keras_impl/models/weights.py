@@ -1,12 +1,12 @@
 """Starting weights of keras.applications bases and of the catalog's shared architectures.
 
-keras.applications: none, ImageNet from Keras' cache, or a local file. Catalog architectures: a file of either
-framework, a torchvision name or ``run:``, through the family's converter.
+keras.applications rows not in the catalog: none, ImageNet from Keras' cache, or a local file. Catalog architectures:
+a file of either framework, a published name (torchvision's, or Keras' cache file for the keras layout) or ``run:``,
+through the family's converter.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ from suite.architectures.convert import (
 )
 from suite.architectures.weight_files import (
     file_format,
+    keras_imagenet_missing,
+    keras_models_dir,
     name_keras_layers,
     read_keras_file,
     read_safetensors,
@@ -38,14 +40,6 @@ from suite.store.weights_ref import is_run_reference, resolve_run_weights
 
 class WeightsUnavailableError(RuntimeError):
     """Pretrained weights could not be found or downloaded."""
-
-
-def keras_models_dir() -> Path:
-    """Directory keras.applications caches weights in: ``$KERAS_HOME/models`` (default ``~/.keras/models``)."""
-    home = Path(os.path.expanduser(os.environ.get("KERAS_HOME", os.path.join("~", ".keras"))))
-    if not os.access(home if home.exists() else home.parent, os.W_OK):
-        home = Path("/tmp/.keras")  # keras' own fallback when its home is not writable
-    return home / "models"
 
 
 def create_base(app: ApplicationModel, weights: str, input_shape: tuple[int, int, int]) -> Any:
@@ -159,6 +153,8 @@ def load_shared_weights(built: BuiltModel, arch: Architecture, weights: str) -> 
         return
     path = resolve_run_weights(weights) if is_run_reference(weights) else resolve_weights_file(arch, weights)
     if not path.is_file():
+        if arch.layout == "keras" and weights == "imagenet":
+            raise WeightsUnavailableError(keras_imagenet_missing(arch, path))
         hint = " (torchvision's cache: a torch run of this model downloads it)" if weights == "imagenet" else ""
         raise WeightsUnavailableError(f"model.weights = {weights!r}: {path} does not exist{hint}")
     table = layer_table(arch)

@@ -2,9 +2,16 @@
 
 A declaration names the architecture, the layout its weights use between the frameworks (``"torchvision"``: the
 state-dict names and shapes of torchvision's and timm's checkpoints, converted by
-``suite.architectures.convert_<family>``; ``"slots"``: hand-written toys that share seed-drawn initial weights only),
+``suite.architectures.convert_<family>``; ``"keras"``: the network ``keras.applications`` builds, named ``keras_<name>``
+beside the torchvision layout's ``<name>``, its layers declared by ``suite.architectures.convert_<family>`` as
+:mod:`suite.architectures.keras_layout` describes; ``"slots"``: hand-written toys that share seed-drawn initial
+weights only),
 its layer groups in order (the head last) and its family's build options (for ResNets: blocks per stage, block
-type, and torchvision's published checkpoint files by enum member, the first being ``"imagenet"``). Each runner
+type, and torchvision's published checkpoint files by enum member, the first being ``"imagenet"``; for the keras
+layout: the ``keras.applications`` constructor, its ``preprocess_input`` module, its no-top ImageNet file in Keras'
+cache, the published no-top parameter count and the default head's dropout) and, for the keras layout, the
+network's own BatchNorm momentum (torch's convention) and epsilon, the defaults of ``model.bn_momentum`` /
+``model.bn_epsilon`` for it. Each runner
 reads this catalog and builds every entry with at most one builder per family. Adding an architecture is one
 declaration here (and a builder when its family is new).
 """
@@ -16,6 +23,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 RESNET_GROUPS = ("stem", "layer1", "layer2", "layer3", "layer4", "head")
+KERAS_PREFIX = "keras_"
+"""The keras.applications layout's names: ``keras_<name>`` beside the torchvision layout's ``<name>``."""
 
 
 @dataclass(frozen=True)
@@ -24,17 +33,58 @@ class Architecture:
 
     name: str
     family: str
-    layout: Literal["torchvision", "slots"]
+    layout: Literal["torchvision", "keras", "slots"]
     groups: tuple[str, ...]
     description: str
     options: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     grayscale: bool = False
     parity_note: str = ""
+    batchnorm: tuple[float, float] | None = None
 
     @property
     def converts_weights(self) -> bool:
         """True when weight files of either framework load into both backends (a family converter exists)."""
-        return self.layout != "slots"  # the torchvision layout: a family converter maps it to Keras
+        return self.layout != "slots"  # the torchvision and keras layouts: a family converter maps them
+
+
+def _keras(
+    name: str, family: str, groups: tuple[str, ...], application: dict[str, Any], batchnorm: tuple[float, float] | None
+) -> Architecture:
+    """A keras.applications network (``include_top=False``) under ``keras_<name>``, the same function in torch."""
+    return Architecture(
+        name=KERAS_PREFIX + name,
+        family=family,
+        layout="keras",
+        groups=(*groups, "head"),
+        description=f"keras.applications.{application['constructor']} (no top) + head; the same function in torch",
+        options=MappingProxyType(application),
+        batchnorm=batchnorm,
+    )
+
+
+def _keras_resnet(depth: int, blocks: tuple[int, int, int, int], params: int) -> Architecture:
+    application = {
+        "constructor": f"ResNet{depth}",
+        "preprocess_module": "resnet",
+        "weights_file": f"resnet{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "base_params": params,
+        "blocks": blocks,
+        "min_size": 32,
+    }
+    groups = ("stem", "conv2", "conv3", "conv4", "conv5")
+    return _keras(f"resnet{depth}", "keras_resnet", groups, application, (0.01, 1.001e-5))
+
+
+def _keras_vgg(depth: int, convs: tuple[int, ...], params: int) -> Architecture:
+    application = {
+        "constructor": f"VGG{depth}",
+        "preprocess_module": f"vgg{depth}",
+        "weights_file": f"vgg{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "base_params": params,
+        "convs": convs,
+        "min_size": 32,
+    }
+    return _keras(f"vgg{depth}", "keras_vgg", tuple(f"block{b}" for b in range(1, 6)), application, None)
 
 
 def _resnet(name: str, blocks: tuple[int, int, int, int], block: str, published: dict[str, str]) -> Architecture:
@@ -52,15 +102,6 @@ def _resnet(name: str, blocks: tuple[int, int, int, int], block: str, published:
 CATALOG: tuple[Architecture, ...] = (
     Architecture("mlp", "toy", "slots", ("hidden1", "hidden2", "head"), "seed 002's MLP", grayscale=True),
     Architecture("simple_cnn", "toy", "slots", ("conv1", "conv2", "dense", "head"), "seed 003's CNN", grayscale=True),
-    Architecture(
-        "mobilenet_v2",
-        "mobilenet_v2",
-        "slots",
-        (*(f"features.{index}" for index in range(19)), "head"),
-        "MobileNetV2 (torchvision / keras.applications)",
-        parity_note="keras.applications pads stride-2 convolutions asymmetrically (ZeroPadding2D ((0,1),(0,1))), "
-        "torchvision symmetrically: not the same function",
-    ),
     _resnet("resnet10", (1, 1, 1, 1), "basic_block", {}),
     _resnet("resnet18", (2, 2, 2, 2), "basic_block", {"IMAGENET1K_V1": "resnet18-f37072fd.pth"}),
     _resnet("resnet34", (3, 4, 6, 3), "basic_block", {"IMAGENET1K_V1": "resnet34-b627a593.pth"}),
@@ -70,6 +111,11 @@ CATALOG: tuple[Architecture, ...] = (
         "bottleneck_block",
         {"IMAGENET1K_V2": "resnet50-11ad3fa6.pth", "IMAGENET1K_V1": "resnet50-0676ba61.pth"},
     ),
+    _keras_resnet(50, (3, 4, 6, 3), 23_587_712),
+    _keras_resnet(101, (3, 4, 23, 3), 42_658_176),
+    _keras_resnet(152, (3, 8, 36, 3), 58_370_944),
+    _keras_vgg(16, (2, 2, 3, 3, 3), 14_714_688),
+    _keras_vgg(19, (2, 2, 4, 4, 4), 20_024_384),
 )
 
 
@@ -98,6 +144,17 @@ def parity_note(name: str) -> str | None:
     """Why ``name`` is not the same function in every backend (``suite parity`` says so), or None."""
     entry = ARCHITECTURES.get(name)
     return entry.parity_note or None if entry else None
+
+
+def keras_layout_names() -> tuple[str, ...]:
+    """Catalog names in the keras.applications layout."""
+    return tuple(entry.name for entry in CATALOG if entry.layout == "keras")
+
+
+def keras_twin(name: str) -> str | None:
+    """``keras_<name>`` when the catalog has it in the keras.applications layout (the Keras twin of ``name``)."""
+    twin = ARCHITECTURES.get(KERAS_PREFIX + name)
+    return twin.name if twin is not None and twin.layout == "keras" else None
 
 
 def grayscale_names() -> tuple[str, ...]:

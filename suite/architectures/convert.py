@@ -1,10 +1,11 @@
 """Weight conversion between the neutral layout and Keras' layer layout, in numpy, for every family.
 
-The neutral layout of a catalog architecture is torchvision's: a flat ``{state-dict name: array}`` with torch's
-shapes (convolutions ``(out, in, kh, kw)``, dense ``(out, in)``). Keras' layout is ``{layer name: [arrays in the
-layer's weight order]}``. A family's converter (``convert_<family>.layer_table``) pairs each torchvision module
-with its Keras layer and kind; the functions here do the rest. ``num_batches_tracked`` counters are not weights
-and are left out.
+The neutral layout of a catalog architecture is a flat ``{state-dict name: array}`` with torch's shapes
+(convolutions ``(out, in, kh, kw)``, depthwise ``(in * multiplier, 1, kh, kw)``, dense ``(out, in)``): torchvision's
+names for the ``"torchvision"`` layout, ``{keras layer}.{suffix}`` for the ``"keras"`` layout
+(:mod:`suite.architectures.keras_layout`). Keras' layout is ``{layer name: [arrays in the layer's weight order]}``.
+A family's converter (``convert_<family>.layer_table``) pairs each torch module with its Keras layer and kind; the
+functions here do the rest. ``num_batches_tracked`` counters are not weights and are left out.
 """
 
 from __future__ import annotations
@@ -19,10 +20,17 @@ import numpy as np
 
 from suite.architectures.catalog import Architecture
 
-Kind = Literal["conv", "bn", "dense"]
+Kind = Literal["conv", "conv_bias", "depthwise", "depthwise_bias", "bn", "dense", "plain"]
+"""``conv``: Conv2D without bias; ``conv_bias``: with bias; ``depthwise(_bias)``: DepthwiseConv2D, Keras' kernel
+(kh, kw, in, multiplier) against torch's grouped (in * multiplier, 1, kh, kw); ``bn``: gamma, beta, mean, variance;
+``dense``: kernel (in, out) against (out, in), and bias; ``plain``: arrays the same in both (``LayerPair.suffixes``
+names them in torch, in Keras' order)."""
 KerasLayers = dict[str, list[np.ndarray]]
 _TORCH_SUFFIXES: dict[str, tuple[str, ...]] = {
     "conv": ("weight",),
+    "conv_bias": ("weight", "bias"),
+    "depthwise": ("weight",),
+    "depthwise_bias": ("weight", "bias"),
     "bn": ("weight", "bias", "running_mean", "running_var"),
     "dense": ("weight", "bias"),
 }
@@ -34,61 +42,81 @@ class WeightsMismatchError(ValueError):
 
 @dataclass(frozen=True)
 class LayerPair:
-    """One weighted layer: its torchvision module name, its Keras layer name and what kind of layer it is."""
+    """One weighted layer: its neutral (torch) module name, its Keras layer name and what kind of layer it is.
+
+    ``multiplier``: a depthwise layer's channel multiplier; ``suffixes``: a ``plain`` layer's torch tensor names.
+    """
 
     torch: str
     keras: str
     kind: Kind
     head: bool = False
+    multiplier: int = 1
+    suffixes: tuple[str, ...] = ()
 
     def torch_keys(self) -> list[str]:
         """The state-dict names this layer holds, in Keras' weight order."""
-        return [f"{self.torch}.{suffix}" for suffix in _TORCH_SUFFIXES[self.kind]]
+        suffixes = self.suffixes if self.kind == "plain" else _TORCH_SUFFIXES[self.kind]
+        return [f"{self.torch}.{suffix}" for suffix in suffixes]
 
 
 def layer_table(arch: Architecture) -> list[LayerPair]:
     """The family converter's table for ``arch``: every weighted layer in torchvision's state-dict order."""
     if not arch.converts_weights:
         raise ValueError(f"{arch.name} has no weight converter (layout {arch.layout!r})")
+    if arch.layout == "keras":
+        from suite.architectures.keras_layout import keras_layer_table
+
+        return keras_layer_table(arch)
     module = importlib.import_module(f"suite.architectures.convert_{arch.family}")
     return module.layer_table(arch)
 
 
-def _to_keras_array(kind: Kind, index: int, array: np.ndarray) -> np.ndarray:
-    if kind == "conv":
+def _to_keras_array(pair: LayerPair, index: int, array: np.ndarray) -> np.ndarray:
+    if index != 0:
+        return array
+    if pair.kind in ("conv", "conv_bias"):
         return array.transpose(2, 3, 1, 0)  # (out, in, kh, kw) -> (kh, kw, in, out)
-    if kind == "dense" and index == 0:
+    if pair.kind in ("depthwise", "depthwise_bias"):  # (in * m, 1, kh, kw) -> (kh, kw, in, m)
+        kh, kw = array.shape[2:]
+        return array.transpose(2, 3, 0, 1).reshape(kh, kw, -1, pair.multiplier)
+    if pair.kind == "dense":
         return array.T
     return array
 
 
-def _to_torch_array(kind: Kind, index: int, array: np.ndarray) -> np.ndarray:
-    if kind == "conv":
+def _to_torch_array(pair: LayerPair, index: int, array: np.ndarray) -> np.ndarray:
+    if index != 0:
+        return array
+    if pair.kind in ("conv", "conv_bias"):
         return array.transpose(3, 2, 0, 1)
-    if kind == "dense" and index == 0:
+    if pair.kind in ("depthwise", "depthwise_bias"):  # output channel c * m + k in both frameworks
+        kh, kw, channels, multiplier = array.shape
+        return array.reshape(kh, kw, channels * multiplier, 1).transpose(2, 3, 0, 1)
+    if pair.kind == "dense":
         return array.T
     return array
 
 
 def to_keras(state: Mapping[str, np.ndarray], table: list[LayerPair]) -> KerasLayers:
-    """Neutral (torchvision) arrays -> ``{keras layer: [arrays]}`` for every layer whose tensors are all present."""
+    """Neutral arrays -> ``{keras layer: [arrays]}`` for every layer whose tensors are all present."""
     layers: KerasLayers = {}
     for pair in table:
         keys = pair.torch_keys()
         if all(key in state for key in keys):
             arrays = [np.asarray(state[key]) for key in keys]
-            layers[pair.keras] = [np.ascontiguousarray(_to_keras_array(pair.kind, i, a)) for i, a in enumerate(arrays)]
+            layers[pair.keras] = [np.ascontiguousarray(_to_keras_array(pair, i, a)) for i, a in enumerate(arrays)]
     return layers
 
 
 def to_neutral(layers: Mapping[str, list[np.ndarray]], table: list[LayerPair]) -> dict[str, np.ndarray]:
-    """``{keras layer: [arrays]}`` -> neutral (torchvision) arrays, for every layer of ``table`` present."""
+    """``{keras layer: [arrays]}`` -> neutral arrays, for every layer of ``table`` present."""
     state: dict[str, np.ndarray] = {}
     for pair in table:
         if pair.keras not in layers:
             continue
         for index, (key, array) in enumerate(zip(pair.torch_keys(), layers[pair.keras], strict=True)):
-            state[key] = np.ascontiguousarray(_to_torch_array(pair.kind, index, np.asarray(array)))
+            state[key] = np.ascontiguousarray(_to_torch_array(pair, index, np.asarray(array)))
     return state
 
 

@@ -106,8 +106,24 @@ def torch_hub_checkpoints() -> Path:
     return Path(os.environ.get("TORCH_HOME", cache / "torch")).expanduser() / "hub" / "checkpoints"
 
 
+def keras_models_dir() -> Path:
+    """Directory keras.applications caches weights in: ``$KERAS_HOME/models`` (default ``~/.keras/models``)."""
+    home = Path(os.path.expanduser(os.environ.get("KERAS_HOME", os.path.join("~", ".keras"))))
+    if not os.access(home if home.exists() else home.parent, os.W_OK):
+        home = Path("/tmp/.keras")  # keras' own fallback when its home is not writable
+    return home / "models"
+
+
 def published_file(arch: Architecture, weights: str) -> Path:
-    """The torchvision cache file of ``weights`` (``"imagenet"`` = the newest member, or an enum member name)."""
+    """The cache file of ``weights``: torchvision's, or Keras' for the keras.applications layout.
+
+    torchvision: ``"imagenet"`` = the newest member, or an enum member name; keras layout: ``"imagenet"`` only,
+    the no-top ImageNet file in Keras' cache.
+    """
+    if arch.layout == "keras":
+        if weights != "imagenet":
+            raise ValueError(f"model.weights = {weights!r}: {arch.name} has 'imagenet' (Keras' cache file)")
+        return keras_models_dir() / arch.options["weights_file"]
     published: dict[str, str] = dict(arch.options.get("torchvision_weights", {}))
     if not published:
         raise ValueError(f"model.weights = {weights!r}: {arch.name} has no published weights")
@@ -128,7 +144,9 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
     """Problems with ``model.weights`` / ``model.depth`` of a catalog architecture seen without building it."""
     problems = []
     weights = model.weights
-    if model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
+    if model.depth is not None and arch.layout == "keras":
+        problems.append(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
+    elif model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
         problems.append(f"model.depth must be 1..{len(arch.groups) - 2} for {arch.name}, got {model.depth}")
     if weights == "none" or weights.startswith(RUN_PREFIX):
         return problems  # a run: reference is the store's to resolve (suite.store.weights_ref)
@@ -137,6 +155,15 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
         file_format(path)
     except ValueError as error:
         return [*problems, str(error)]
-    if not path.is_file() and path.parent != torch_hub_checkpoints():  # published files: fetched by the runner
+    published = path.parent in (torch_hub_checkpoints(), keras_models_dir())  # fetched by the runner / prefetch
+    if not path.is_file() and not published:
         problems.append(f"model.weights {weights!r}: file {path} does not exist")
     return problems
+
+
+def keras_imagenet_missing(arch: Architecture, path: Path) -> str:
+    """One line: the Keras cache file ``weights = "imagenet"`` of a keras-layout entry needs, and how to provide it."""
+    return (
+        f"model.weights = 'imagenet': {arch.name} reads keras.applications' file {path.name} from Keras' cache "
+        f"{path.parent}, which does not hold it; copy it there (or set KERAS_HOME), or give a weights file's path"
+    )

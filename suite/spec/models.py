@@ -177,6 +177,18 @@ class ModelSpec(StrictModel):
     that convert weights) the file loads over the draw, and what it lacks (a head of another size) keeps the draw."""
     bn_momentum: Float = Field(0.1, gt=0, lt=1)
     bn_epsilon: Float = Field(1e-5, gt=0)
+    """BatchNorm momentum (torch's convention) and epsilon of every BatchNorm layer; a keras-layout catalog entry
+    defaults to its network's own (keras.applications' ResNet: 0.01 and 1.001e-5), the others to torch's."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _the_networks_own_batchnorm(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("name"), str):
+            arch = architecture(data["name"])
+            if arch is not None and arch.batchnorm is not None:
+                momentum, epsilon = arch.batchnorm
+                return {"bn_momentum": momentum, "bn_epsilon": epsilon, **data}
+        return data
 
     @model_validator(mode="after")
     def _dropout_per_hidden_layer(self) -> ModelSpec:

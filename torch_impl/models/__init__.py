@@ -11,13 +11,16 @@ from suite.architectures.catalog import architecture
 from suite.architectures.weight_files import shared_weights_problems
 from suite.spec.models import ModelSpec
 from suite.store.weights_ref import run_weights_problem
-from torch_impl.models import applications, simple  # noqa: F401  (fill the registry)
+from torch_impl.models import applications, keras_resnet, keras_vgg, simple  # noqa: F401  (fill the registry)
 from torch_impl.models.applications import build_torchvision, torchvision_names
+from torch_impl.models.keras_layout import register_keras_layout
 from torch_impl.models.registry import BuiltModel, InputShape, register_model, registered_models
 from torch_impl.models.weights import load_local_state_dict, load_matching, weights_kind
 
 _RESNET_PREFIXES = ("resnet", "wide_resnet", "resnext")
 _FAMILY_PREFIXES = (*_RESNET_PREFIXES, "mobilenet_v2", "mobilenet_v3", "efficientnet", "vgg")
+
+register_keras_layout()
 
 __all__ = [
     "BuiltModel",

@@ -20,7 +20,9 @@ class BuiltModel:
     ``staged`` is true the network is an ``nn.Sequential`` whose children are exactly the groups,
     so a prefix of groups can run on its own (feature cache, depth truncation). For a catalog architecture,
     ``neutral_keys`` maps its state-dict names to torchvision's and ``weights_fingerprint`` is the hash of the
-    weights it was loaded with (:func:`suite.architectures.convert.fingerprint`).
+    weights it was loaded with (:func:`suite.architectures.convert.fingerprint`). A keras-layout entry lists its
+    Keras base's layers in order with the module of each (``keras_layers``; None for a weightless layer without
+    one): ``finetune.unfreeze_last_layers = N`` trains the last N, as Keras' ``base.layers[-N:]``.
     """
 
     module: nn.Module
@@ -29,6 +31,7 @@ class BuiltModel:
     notes: list[str] = field(default_factory=list)
     neutral_keys: dict[str, str] = field(default_factory=dict)
     weights_fingerprint: str | None = None
+    keras_layers: list[tuple[str, nn.Module | None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         names = list(self.groups)

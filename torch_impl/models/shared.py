@@ -16,7 +16,14 @@ from torch import nn
 
 from suite.architectures.catalog import Architecture
 from suite.architectures.convert import WeightsMismatchError, check_fit, fingerprint, head_keys, layer_table, to_neutral
-from suite.architectures.weight_files import file_format, read_keras_file, read_safetensors, resolve_weights_file
+from suite.architectures.keras_layout import keras_file_names
+from suite.architectures.weight_files import (
+    file_format,
+    keras_imagenet_missing,
+    read_keras_file,
+    read_safetensors,
+    resolve_weights_file,
+)
 from suite.store.weights_ref import is_run_reference, resolve_run_weights
 from torch_impl.models.registry import BuiltModel
 from torch_impl.models.weights import fetch_state_dict, load_local_state_dict, resolve_torchvision_weights
@@ -51,6 +58,9 @@ def _read(arch: Architecture, path: Path) -> dict[str, np.ndarray]:
         return read_safetensors(path)
     if kind == "keras":
         layers, table = read_keras_file(path), layer_table(arch)
+        if arch.layout == "keras" and not any(pair.keras in layers for pair in table):
+            by_path = keras_file_names(arch)  # a .weights.h5 saved by Keras itself: paths by class and counter
+            layers = {by_path.get(key, key): arrays for key, arrays in layers.items()}
         if layers and not any(pair.keras in layers for pair in table):
             raise WeightsMismatchError(
                 f"{path}: Keras names its layers by class ({next(iter(layers))}, ...) in a file the suite's Keras "
@@ -63,12 +73,15 @@ def _read(arch: Architecture, path: Path) -> dict[str, np.ndarray]:
 
 def read_weights(arch: Architecture, weights: str) -> tuple[dict[str, np.ndarray], str]:
     """Neutral arrays of ``weights`` (a file of either framework, ``"imagenet"`` or an enum member) and their source."""
-    published = None if is_run_reference(weights) else resolve_torchvision_weights(arch.name, weights)
+    torchvision = arch.layout == "torchvision" and not is_run_reference(weights)
+    published = resolve_torchvision_weights(arch.name, weights) if torchvision else None
     if published is not None:
         state = fetch_state_dict(published)
         return {key: value.float().numpy() for key, value in state.items() if value.is_floating_point()}, str(published)
     path = resolve_run_weights(weights) if is_run_reference(weights) else resolve_weights_file(arch, weights)
     if not path.is_file():
+        if arch.layout == "keras" and weights == "imagenet":
+            raise FileNotFoundError(keras_imagenet_missing(arch, path))
         raise FileNotFoundError(f"model.weights: {path} does not exist")
     return _read(arch, path), str(path)
 

@@ -15,7 +15,7 @@ from suite.architectures.convert import (
 )
 from suite.spec.models import GRAYSCALE_MODELS, SHARED_ARCHITECTURES
 
-CONVERTED = [arch for arch in CATALOG if arch.converts_weights]
+CONVERTED = [arch for arch in CATALOG if arch.layout == "torchvision"]
 _SHAPES = {"conv": [(4, 3, 3, 3)], "bn": [(4,)] * 4, "dense": [(5, 4), (5,)]}
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from suite.spec.errors import SpecError
 from suite.spec.loader import load_study
+from suite.spec.models import SHARED_ARCHITECTURES
 
 VALID = """
 [study]
@@ -134,7 +135,7 @@ MALFORMED = [
         'model = { name = "mlp" }',
         'model = { name = "vgg16", init = "shared" }',
         "bad.toml: experiments[0].model: init = 'shared' needs an architecture that exists in every backend "
-        "(mlp, simple_cnn, mobilenet_v2, resnet10, resnet18, resnet34, resnet50), got 'vgg16'",
+        f"({', '.join(SHARED_ARCHITECTURES)}), got 'vgg16'",
     ),
     (
         '[study]\nname = "t"',
