@@ -205,13 +205,13 @@ def test_plain_names_the_keras_runner_lacks_name_their_keras_twin() -> None:
 
 
 def test_parity_at_64px_on_keras_tensorflow() -> None:
-    """VGG16 within both tolerances. ResNet50: logits within tolerance; its one-step weights are ill-conditioned in
-    float32 (train-mode BatchNorm over 32 values per channel at 64 px), so they are proven in float64 below."""
+    """Both pass ``suite parity``: logits in float32 and the one SGD step in float64 (ResNet50's float32 step is
+    ill-conditioned with train-mode BatchNorm over 32 values per channel at 64 px: within each backend's own
+    float32 rounding, which the row prints)."""
     rows = run_parity(list(SMALL), 64, ["torch", "keras/tensorflow"])
     assert [row.model for row in rows] == list(SMALL), format_rows(rows)
-    resnet, vgg = rows
-    assert resnet.logit_diff is not None and resnet.logit_diff <= LOGIT_TOLERANCE, format_rows(rows)
-    assert vgg.verdict == "ok", format_rows(rows)
+    assert all(row.passed and row.verdict.startswith("ok") for row in rows), format_rows(rows)
+    assert all(row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(rows)
 
 
 @pytest.mark.parametrize("name", [_param(name) for name in ("keras_resnet50", "keras_resnet101", "keras_resnet152")])
@@ -230,15 +230,13 @@ def test_one_sgd_step_of_the_resnets_is_the_same_in_float64(name: str) -> None:
 @pytest.mark.slow
 def test_parity_of_the_large_members_at_64px() -> None:
     rows = run_parity(["keras_resnet101", "keras_resnet152", "keras_vgg19"], 64, ["torch", "keras/tensorflow"])
-    assert all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(rows)
-    assert rows[2].verdict == "ok", format_rows(rows)
+    assert all(row.passed and row.verdict.startswith("ok") for row in rows), format_rows(rows)
 
 
 @pytest.mark.slow
 def test_parity_at_224px() -> None:
     rows = run_parity(KERAS_LAYOUT, 224, ["torch", "keras/tensorflow"])
-    assert all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(rows)
-    assert all(row.verdict == "ok" for row in rows if "vgg" in row.model), format_rows(rows)
+    assert all(row.passed and row.verdict.startswith("ok") for row in rows), format_rows(rows)
 
 
 @pytest.mark.slow
