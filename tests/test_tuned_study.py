@@ -113,3 +113,12 @@ def test_a_tuned_study_resumes_after_sigint_and_reports_its_choices(tmp_path: Pa
     for config in CONFIGS:
         chosen = summary[config]["best"]["values"]["lr"]
         assert f"lr = {chosen:.4g}" in text
+
+
+@pytest.mark.parametrize(("spec", "runs"), [("tuned_freezing_digits.toml", 21), ("tuned_freezing.toml", 96)])
+def test_the_tuned_benchmark_specs_load_and_count_their_runs(spec: str, runs: int) -> None:
+    from suite.spec.loader import load_study
+    from suite.tuning.driver import planned_runs
+
+    study = load_study(ROOT / "benchmarks" / spec)
+    assert planned_runs(study.runs, study.tune) == runs
