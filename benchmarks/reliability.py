@@ -421,11 +421,11 @@ def damage_test(work: Path, backend: str, count: int) -> Row:
     return row
 
 
-def malformed_spec_test(work: Path) -> Row:
-    """Each malformed spec file: exit status 2, one line, no traceback."""
+def malformed_spec_test(work: Path, count: int = len(MALFORMED_SPECS)) -> Row:
+    """Each of the first ``count`` malformed spec files: exit status 2, one line, no traceback."""
     row = Row("malformed spec files")
     (work / "malformed").mkdir()
-    for label, content in MALFORMED_SPECS:
+    for label, content in MALFORMED_SPECS[:count]:
         path = write_case(work / "malformed", label, content)
         checked = suite("validate", str(path), "--no-check")
         row.injected += 1
@@ -499,7 +499,7 @@ def markdown(rows: list[Row], speed: str) -> str:
 FAMILIES = ("malformed", *CASE_FAMILIES, "nan", "damage", "concurrency", "kills", "jobs")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run every fault family; exit 1 when anything was lost, executed twice or printed a traceback."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="torch", help="backend of the studies (default torch)")
@@ -507,11 +507,14 @@ def main() -> int:
     parser.add_argument("--damage", type=int, default=len(DAMAGES), help=f"damage kinds (max {len(DAMAGES)})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random kill points")
     parser.add_argument(
+        "--malformed", type=int, default=len(MALFORMED_SPECS), help=f"malformed specs (max {len(MALFORMED_SPECS)})"
+    )
+    parser.add_argument(
         "--faults", default=",".join(FAMILIES), help=f"comma-separated families (default all: {','.join(FAMILIES)})"
     )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     work = Path(tempfile.mkdtemp(prefix="tlbench-faults-"))
     try:
@@ -520,7 +523,7 @@ def main() -> int:
         if unknown:
             parser.error(f"--faults: unknown {', '.join(unknown)}; choose from {', '.join(FAMILIES)}")
         runs = {
-            "malformed": lambda: malformed_spec_test(work),
+            "malformed": lambda: malformed_spec_test(work, args.malformed),
             "nan": lambda: divergence_test(work, args.backend),
             "damage": lambda: damage_test(work, args.backend, args.damage),
             "concurrency": lambda: concurrency_test(work, args.backend),
@@ -545,4 +548,4 @@ def main() -> int:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
