@@ -137,9 +137,8 @@ def _overhead_row(engine: str, label: str, output) -> dict:
 def _cache_row(engine: str, data, batch_size: int) -> dict:
     """Head-only MobileNetV2 for CACHE_EPOCHS epochs with and without the feature cache."""
     model, strategy = MODELS["mobilenet_v2_frozen"]
-    runs = {
-        cache: _execute(_spec(engine, model, strategy, batch_size, CACHE_EPOCHS, cache), data) for cache in (True, False)
-    }
+    specs = {cache: _spec(engine, model, strategy, batch_size, CACHE_EPOCHS, cache) for cache in (True, False)}
+    runs = {cache: _execute(spec, data) for cache, spec in specs.items()}
     gaps = [abs(a["val_loss"] - b["val_loss"]) for a, b in zip(runs[True].history, runs[False].history, strict=True)]
     return {
         "engine": engine,
