@@ -151,7 +151,10 @@ def run_study(
         prepare_storage(out_dir)
     total = planned_runs(study.runs, study.tune)
     backends = len({run.backend for run in study.runs})
-    display = Display(quiet=quiet, total_runs=total, concurrent=jobs > 1, console=console, backends=backends)
+    planned = {run.name: (config_name(run.name), run.training.epochs) for run in study.runs}
+    display = Display(
+        quiet=quiet, total_runs=total, concurrent=jobs > 1, console=console, backends=backends, planned=planned, jobs=jobs
+    )
     with display, _terminate_as_interrupt():
         context.display = display
 
