@@ -36,8 +36,10 @@ class Display:
         planned: Mapping[str, RunKey] | None = None,
         jobs: int = 1,
     ) -> None:
-        """``planned``: run name -> (configuration, epochs) of the runs the study plans by name (the estimate's
-        input); ``jobs``: how many runs execute at once."""
+        """Render a study of ``total_runs`` runs, ``jobs`` at a time.
+
+        ``planned``: run name -> (configuration, epochs) of the runs the study plans by name (the estimate's input).
+        """
         self.quiet = quiet
         self.total_runs = total_runs
         self.concurrent = concurrent

@@ -152,9 +152,7 @@ def run_study(
     total = planned_runs(study.runs, study.tune)
     backends = len({run.backend for run in study.runs})
     planned = {run.name: (config_name(run.name), run.training.epochs) for run in study.runs}
-    display = Display(
-        quiet=quiet, total_runs=total, concurrent=jobs > 1, console=console, backends=backends, planned=planned, jobs=jobs
-    )
+    display = Display(quiet, total, concurrent=jobs > 1, console=console, backends=backends, planned=planned, jobs=jobs)
     with display, _terminate_as_interrupt():
         context.display = display
 
