@@ -35,19 +35,24 @@ from suite.runners.progress import PROGRESS_FD_ENV, PipeProgress
 
 SERVE_FLAG = "--serve"
 """``python -m suite.execution.worker --serve`` starts a warm worker."""
+WARM_LINE = "warm worker"
+"""Each run's worker.log opens with ``warm worker PID, run N in this process``."""
 
 
 def serve() -> int:
     """Answer requests until stdin closes (the launcher retires this worker); exit status 0."""
     answers = os.fdopen(int(os.environ[PROGRESS_FD_ENV]), "w", buffering=1, encoding="utf-8")
     base_environment = dict(os.environ)
+    runs = 0
     for line in sys.stdin:
         request = json.loads(line)
         if request.get("do") == "check":
             _answer(answers, {"event": "checked", "problems": _check(request["specs"])})
         elif request.get("do") == "run":
             directory = Path(request["directory"])
+            runs += 1
             with _run_environment(base_environment, request.get("env", {})), _output_to(directory / LOG_FILE):
+                print(f"{WARM_LINE} {os.getpid()}, run {runs} in this process", file=sys.stderr, flush=True)
                 code = _run(directory, PipeProgress(answers))
             _answer(answers, {"event": "run_exit", "returncode": code})
     return 0
