@@ -163,17 +163,19 @@ class WorkerWatch:
         self._thread.join(timeout=10)
 
     def live_workers(self) -> list[str]:
-        """Run directories of the live workers under this output directory."""
+        """Run directories of the live workers under this output directory (a warm worker's: the one it runs now)."""
         found = []
         for process in psutil.process_iter(["cmdline"]):
             cmdline = process.info.get("cmdline") or []
-            if "suite.execution.worker" in cmdline and cmdline[-1].startswith(self.out):
-                try:
-                    if process.status() != psutil.STATUS_ZOMBIE:
-                        found.append(cmdline[-1])
-                        self.pids.setdefault(cmdline[-1], set()).add(process.pid)
-                except psutil.NoSuchProcess:
-                    continue
+            if "suite.execution.worker" not in cmdline:
+                continue
+            try:
+                run = cmdline[-1] if cmdline[-1].startswith(self.out) else _serving(process, self.out)
+                if run is not None and process.status() != psutil.STATUS_ZOMBIE:
+                    found.append(run)
+                    self.pids.setdefault(run, set()).add(process.pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
         return found
 
     def executions_beyond_one(self) -> int:
@@ -187,14 +189,45 @@ class WorkerWatch:
                 self.duplicates += 1
 
 
-def wait_for_orphans(watch: WorkerWatch, timeout: float = 15.0) -> int:
-    """Workers still alive ``timeout`` seconds after their executor died (should be 0)."""
+def _serving(process: psutil.Process, out: str) -> str | None:
+    """The run directory a warm worker (``worker --serve``) runs now: where its output goes (RUN_DIR/worker.log)."""
+    if "--serve" not in process.cmdline():
+        return None
+    for handle in process.open_files():
+        if handle.path.startswith(out) and handle.path.endswith("/worker.log"):
+            return str(Path(handle.path).parent)
+    return None
+
+
+def wait_for_orphans(watch: WorkerWatch, executor: int | None = None, timeout: float = 15.0) -> int:
+    """Workers still alive ``timeout`` seconds after their executor died (should be 0).
+
+    Counted: workers on a run under the watched directory, and every warm worker (busy or idle) of ``executor``.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not watch.live_workers():
+        if not watch.live_workers() and not _warm_workers_of(executor):
             return 0
         time.sleep(0.2)
-    return len(watch.live_workers())
+    return len(watch.live_workers()) + len(_warm_workers_of(executor))
+
+
+def _warm_workers_of(executor: int | None) -> list[int]:
+    """Live warm workers (``worker --serve``) started by the process ``executor`` (their lifeline names it)."""
+    if executor is None:
+        return []
+    pids = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if "suite.execution.worker" not in cmdline or "--serve" not in cmdline:
+            continue
+        try:
+            parent = process.environ().get("TLBENCH_PARENT_PID")
+            if parent == str(executor) and process.status() != psutil.STATUS_ZOMBIE:
+                pids.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return pids
 
 
 KILL_EPOCHS = 30
@@ -233,7 +266,7 @@ def kill_test(work: Path, backend: str, kills: int, rng: random.Random) -> Row:
                     pass
             _, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
             row.tracebacks += stderr.count(TRACEBACK)
-            row.lost += wait_for_orphans(watch)
+            row.lost += wait_for_orphans(watch, process.pid)
             row.twice += rewritten(before, completed_fingerprints(out))
             if len(completed_fingerprints(out)) == len(expected):  # this round finished: start a fresh one
                 _finish_round(spec, out, expected, row)
