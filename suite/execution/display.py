@@ -94,7 +94,8 @@ class Display:
     def run_finished(self, name: str, status: str, result: dict[str, Any]) -> None:
         """The worker ended; show its headline numbers or its error, then the study's progress line."""
         with self._guard:
-            self.clock.finished(name, result_key(result) or self._planned.get(name), status == "completed")
+            key, train = result_key(result) or self._planned.get(name), result.get("timing", {}).get("train_seconds")
+            self.clock.finished(name, key, status == "completed", train if isinstance(train, (int, float)) else None)
             self._finished(name, status, result)
             self._print(escape(f"    {self.clock.line()}"))
 

@@ -23,11 +23,13 @@ def estimate_seconds_left(
     finished: Mapping[RunKey, Sequence[float]],
     epoch_seconds: float | None,
     jobs: int = 1,
+    run_overhead: float = 0.0,
 ) -> float | None:
     """Seconds the ``pending`` runs still need, ``jobs`` at a time; None when nothing measured can say.
 
     A run's own estimate: the mean wall seconds of the ``finished`` runs with its key; else its epochs times
-    ``epoch_seconds``; a run whose key is unknown (None: a tuning trial not planned by name) takes the mean of
+    ``epoch_seconds`` plus ``run_overhead`` (what a finished run spent outside its epochs: start, test,
+    measurements); a run whose key is unknown (None: a tuning trial not planned by name) takes the mean of
     every finished run. ``jobs`` runs share the sum, never more runs at once than are pending.
     """
     if not pending:
@@ -38,7 +40,7 @@ def estimate_seconds_left(
         if key is not None and finished.get(key):
             total += fmean(finished[key])
         elif key is not None and epoch_seconds is not None:
-            total += key[1] * epoch_seconds
+            total += key[1] * epoch_seconds + run_overhead
         elif key is None and every:
             total += fmean(every)
         else:
@@ -74,6 +76,7 @@ class StudyClock:
         self._epoch_marks: dict[str, float] = {}  # name -> when its last epoch began or ended
         self._epochs: list[float] = []
         self._finished: dict[RunKey, list[float]] = {}
+        self._overheads: list[float] = []  # wall seconds of finished runs outside their epochs
 
     def started(self, name: str) -> None:
         """Run ``name`` starts now."""
@@ -88,15 +91,21 @@ class StudyClock:
             self._epochs.append(now - self._epoch_marks[name])
         self._epoch_marks[name] = now
 
-    def finished(self, name: str, key: RunKey | None, completed: bool) -> None:
-        """Run ``name`` ended (``completed``: its time counts for the estimate of its configuration)."""
+    def finished(self, name: str, key: RunKey | None, completed: bool, train_seconds: float | None = None) -> None:
+        """Run ``name`` ended (``completed``: its time counts for the estimate of its configuration).
+
+        ``train_seconds``: its epochs' seconds, so that what the run spent outside them is known.
+        """
         self.done += 1
         began = self._runs.pop(name, None)
         self._epoch_marks.pop(name, None)
         if key is not None and self._planned[key] > 0:
             self._planned[key] -= 1
         if completed and key is not None and began is not None:
-            self._finished.setdefault(key, []).append(time.monotonic() - began)
+            seconds = time.monotonic() - began
+            self._finished.setdefault(key, []).append(seconds)
+            if train_seconds is not None:
+                self._overheads.append(max(seconds - train_seconds, 0.0))
 
     def skipped(self, key: RunKey | None) -> None:
         """A run is done without running here (completed before, failed before, running elsewhere)."""
@@ -111,6 +120,7 @@ class StudyClock:
         known = list(self._planned.elements())[:remaining]
         pending: list[RunKey | None] = [*known, *([None] * (remaining - len(known)))]
         epoch = fmean(self._epochs) if self._epochs else None
-        left = estimate_seconds_left(pending, self._finished, epoch, self.jobs)
+        overhead = fmean(self._overheads) if self._overheads else 0.0
+        left = estimate_seconds_left(pending, self._finished, epoch, self.jobs, overhead)
         estimate = "time left unknown" if left is None else f"about {clock_text(left)} left"
         return f"{self.done}/{self.total} runs done, {clock_text(elapsed)} elapsed, {estimate}"

@@ -14,6 +14,8 @@ def test_a_pending_run_takes_as_long_as_the_finished_runs_of_its_configuration()
 
 def test_a_configuration_not_finished_yet_takes_its_epochs_times_the_epoch_seconds() -> None:
     assert estimate_seconds_left([MLP, CNN], {MLP: [12.0]}, epoch_seconds=0.5) == pytest.approx(12.0 + 4 * 0.5)
+    with_start = estimate_seconds_left([CNN], {MLP: [12.0]}, epoch_seconds=0.5, run_overhead=3.0)
+    assert with_start == pytest.approx(4 * 0.5 + 3.0)  # plus what finished runs spent outside their epochs
 
 
 def test_same_configuration_with_other_epochs_is_not_the_same_key() -> None:
