@@ -1,4 +1,4 @@
-"""Run every spec of a study, each in its own worker process, claimed by a lock, N at a time.
+"""Run every spec of a study in worker processes (warm ones by default), each run claimed by a lock, N at a time.
 
 Any number of executors (``suite run`` processes, Ray drivers) may work on one output directory: a run is
 claimed with an OS file lock (:mod:`suite.execution.run_lock`) by the process that executes it, so each run is
