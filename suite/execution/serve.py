@@ -19,6 +19,7 @@ threads, devices, determinism variables) is another worker: the launcher keys it
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -76,6 +77,8 @@ def _run(directory: Path, progress: PipeProgress) -> int:
     clock = time.monotonic()
     try:
         _reset_backend(directory)
+        gc.collect()  # the earlier run's garbage goes; what survives (modules, framework state) is frozen, so the
+        gc.freeze()  # collections during the run (e.g. before peak memory is measured) skip it as a fresh process would
         return run_directory(directory, clock, progress)
     except Exception:  # noqa: BLE001 - the spec could not be read: the executor records the failure from the log
         traceback.print_exc()
