@@ -19,7 +19,7 @@ CAPABILITIES = RunnerCapabilities(
     engines=ENGINE_MODULES,
     default_engine=DEFAULT_ENGINE,
     devices=("auto", "cpu", "cuda"),
-    precisions=("auto", "fp32", "bf16", "fp16"),
+    precisions=("auto", "fp32", "bf16", "fp16", "fp64"),
     models="mlp, simple_cnn and keras.applications backbones",
 )
 """What the Keras runner supports (its one declaration; :class:`keras_impl.runner.KerasRunner` carries it)."""

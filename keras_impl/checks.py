@@ -83,12 +83,23 @@ def _training_problems(spec: ExperimentSpec) -> list[str]:
         problems.append(f"training.device = 'cuda' but Keras ({engine_name()}) sees no GPU here")
     if training.channels_last is False:
         problems.append("training.channels_last = false: the keras runner is channels_last (NHWC) only")
+    if training.precision == "fp64" and engine_name() == "jax" and not _jax_x64_enabled():
+        problems.append(
+            "training.precision = 'fp64' on the JAX engine needs 64-bit JAX: set JAX_ENABLE_X64=1 "
+            "(without it JAX computes float64 requests in float32)"
+        )
     if training.compile and training.deterministic and engine_name() == "tensorflow":
         problems.append(
             "training.compile with training.deterministic: Keras turns XLA off on TensorFlow while op "
             "determinism is on; drop one of them"
         )
     return problems
+
+
+def _jax_x64_enabled() -> bool:
+    import jax
+
+    return bool(jax.config.read("jax_enable_x64"))
 
 
 def peft_problems(strategy: StrategySpec) -> list[str]:

@@ -1,6 +1,7 @@
 """Numerics: the plan's precision as a Keras dtype policy, bf16 support of the device, waiting for the device.
 
-The final Dense is pinned to float32 by the builders. ``torch_impl.precision`` is the same job for torch.
+The final Dense is pinned to float32 by the builders (float64 under ``fp64``). ``torch_impl.precision`` is the
+same job for torch.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import keras
 from keras_impl.environment import engine_name, gpu_names
 from suite.environment import cpu_supports_bf16
 
-POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16"}
+POLICIES = {"fp32": "float32", "bf16": "mixed_bfloat16", "fp16": "mixed_float16", "fp64": "float64"}
 
 
 def resolve_precision(precision: str) -> str:
@@ -21,6 +22,14 @@ def resolve_precision(precision: str) -> str:
     if precision == "auto":
         return "mixed_bfloat16" if accelerator_supports_bf16() else "float32"
     return POLICIES[precision]
+
+
+def logits_dtype() -> str:
+    """The final Dense's dtype: float64 under the ``fp64`` policy, else float32 (the loss takes float32 logits).
+
+    Under ``fp64`` a float32 head would round every gradient of the network below it.
+    """
+    return "float64" if keras.config.dtype_policy().name == "float64" else "float32"
 
 
 @contextmanager

@@ -101,7 +101,7 @@ def test_seed004_recipe_has_identical_lrs_and_trainable_counts(tmp_path: Path) -
         "strategy": {
             "freeze": "all_but_head",
             "discriminative_lr": {"lr_mult": 0.1},
-            "unfreeze_schedule": {1: ["last:1"]},
+            "unfreeze_schedule": {2: ["last:1"]},
         },
         "training": {
             "epochs": 3,

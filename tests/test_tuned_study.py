@@ -72,12 +72,6 @@ def _completed_trials(out: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    reason="open regression after merging issues 26/27: the executor interrupted by SIGINT mid-tuning took over "
-    "120 s to exit in one loaded run (the resumed study then completed every trial and the report held); see the "
-    "closing note of issue 25",
-    strict=False,
-)
 def test_a_tuned_study_resumes_after_sigint_and_reports_its_choices(tmp_path: Path) -> None:
     spec, out = tmp_path / "tuned.toml", tmp_path / "out"
     spec.write_text(SPEC)

@@ -20,7 +20,7 @@ CAPABILITIES = RunnerCapabilities(
     soft_labels=True,
     peft=("bias", "norm", "lora"),
     devices=("auto", "cpu", "cuda"),
-    precisions=("auto", "fp32", "bf16", "fp16"),
+    precisions=("auto", "fp32", "bf16", "fp16", "fp64"),
     models="mlp, simple_cnn, resnet10 and every torchvision classifier",
 )
 """What the torch runner supports (its one declaration; :class:`torch_impl.runner.TorchRunner` carries it)."""

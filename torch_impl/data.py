@@ -37,13 +37,13 @@ class DeviceBatch(NamedTuple):
 def input_tensor(batch: np.ndarray | DeviceBatch, numerics: Numerics, nhwc: bool = True) -> torch.Tensor:
     """``batch`` on the device; 4-D images (``nhwc``) become NCHW in the numerics' memory format."""
     if isinstance(batch, DeviceBatch):
-        return batch.inputs
+        return batch.inputs.to(numerics.float_dtype)
     tensor = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))
     if tensor.dim() != 4:
-        return tensor.to(numerics.device, non_blocking=True)
+        return tensor.to(numerics.device, numerics.float_dtype, non_blocking=True)
     if nhwc:
         tensor = tensor.permute(0, 3, 1, 2)
-    tensor = tensor.to(numerics.device, non_blocking=True)
+    tensor = tensor.to(numerics.device, numerics.float_dtype, non_blocking=True)
     return _layout(tensor, numerics)
 
 
@@ -52,8 +52,11 @@ def batch_tensors(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(inputs, labels) of one training step on the device, from numpy or from a :class:`DeviceBatch`."""
     if isinstance(inputs, DeviceBatch):
-        return inputs.inputs, inputs.labels
-    return input_tensor(inputs, numerics, nhwc), label_tensor(labels, numerics.device)
+        return inputs.inputs.to(numerics.float_dtype), inputs.labels
+    targets = label_tensor(labels, numerics.device)
+    if targets.is_floating_point():  # class probabilities follow the logits' dtype (float64 under fp64)
+        targets = targets.to(numerics.float_dtype)
+    return input_tensor(inputs, numerics, nhwc), targets
 
 
 def label_tensor(labels: np.ndarray, device: torch.device) -> torch.Tensor:

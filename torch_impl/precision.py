@@ -30,6 +30,11 @@ class Numerics:
         """The dtype for ``torch.autocast`` (None = plain fp32)."""
         return _AUTOCAST_DTYPES.get(self.precision)
 
+    @property
+    def float_dtype(self) -> torch.dtype:
+        """The dtype of parameters and inputs: float64 for ``fp64``, else float32 (autocast does the rest)."""
+        return torch.float64 if self.precision == "fp64" else torch.float32
+
     def autocast(self) -> contextlib.AbstractContextManager:
         """Context running the forward pass in the chosen precision."""
         dtype = self.autocast_dtype

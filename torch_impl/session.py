@@ -77,7 +77,7 @@ class TorchSession:
                 load_shared_weights(self.built, architecture(model.name), model.weights)
         attach_lora(self.built, plan.peft)
         self.numerics = resolve_numerics(plan.execution, self.built.module)
-        self.built.module.to(self.numerics.device)
+        self.built.module.to(self.numerics.device, self.numerics.float_dtype)
         if self.numerics.channels_last:
             self.built.module.to(memory_format=torch.channels_last)
         self.optimizer: torch.optim.Optimizer | None = None

@@ -6,6 +6,7 @@ from typing import Any
 
 from keras import layers
 
+from keras_impl.precision import logits_dtype
 from suite.spec.models import ModelSpec
 
 
@@ -28,5 +29,10 @@ def head_layers(spec: ModelSpec, num_classes: int, default_dropout: float = 0.0)
         head.append(layers.Dense(width, activation="relu", name=f"head_dense_{index}"))
         if spec.head_dropout and spec.head_dropout[index] > 0:
             head.append(layers.Dropout(spec.head_dropout[index], name=f"head_dropout_{index}"))
-    head.append(layers.Dense(num_classes, dtype="float32", name="logits"))
+    head.append(logits_layer(num_classes))
     return head
+
+
+def logits_layer(num_classes: int) -> layers.Dense:
+    """The final Dense: logits, float32 under float32 and mixed-precision policies, float64 under ``fp64``."""
+    return layers.Dense(num_classes, dtype=logits_dtype(), name="logits")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from keras_impl.models.heads import logits_layer
 from keras_impl.models.registry import HEAD_GROUP, BuildOptions, BuiltModel, register_model
 from suite.spec.models import ModelSpec
 
@@ -52,8 +53,8 @@ def build_simple_cnn(
 
 
 def _classifier(num_classes: int) -> keras.layers.Layer:
-    """The final Dense: logits, kept float32 under mixed-precision policies (the loss takes logits)."""
-    return layers.Dense(num_classes, dtype="float32", name="logits")
+    """The final Dense (:func:`keras_impl.models.heads.logits_layer`)."""
+    return logits_layer(num_classes)
 
 
 def _chain(input_shape: tuple[int, int, int], groups: dict[str, list], name: str) -> BuiltModel:

@@ -89,6 +89,7 @@ def run(
     try:
         if check:
             exit_on_preflight_problems(study, _checker(local, jobs or 1))
+        _mlflow_available_or_exit(mlflow or study.mlflow)
         out_dir = out_dir_or_exit(out, study.name)
         tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
     except BaseException:
@@ -189,6 +190,19 @@ def export(
     out_console.print(tracker.summary(), highlight=False, markup=False, soft_wrap=True)
     if _print_problems(tracker, out):
         raise typer.Exit(code=1)
+
+
+def _mlflow_available_or_exit(mlflow: str | None) -> None:
+    """Exit 2 with one line when MLflow tracking is asked for but cannot work, before anything is written."""
+    from suite.tracking import TrackingUnavailableError, require_mlflow
+
+    if mlflow is None:
+        return
+    try:
+        require_mlflow(mlflow)
+    except TrackingUnavailableError as exc:
+        err_console.print(str(exc), highlight=False, markup=False)
+        raise typer.Exit(code=2) from None
 
 
 def _tracker_or_exit(out_dir: Path, study: str, mlflow: str | None) -> StudyTracker:

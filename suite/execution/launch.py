@@ -73,13 +73,18 @@ class LocalLauncher:
     def __init__(self) -> None:
         self._live: set[subprocess.Popen[bytes]] = set()
         self._guard = threading.Lock()
+        self._closed = False
 
     def launch(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit:  # noqa: D102
+        with self._guard:
+            if self._closed:
+                return WorkerExit(-9, lost="worker not started: the executor is stopping")
         return run_worker_process(job.directory, job.env, on_event, job.time_limit, job.cpu_cores, on_start=self._track)
 
     def close(self) -> None:
-        """Kill every worker still running (the executor is stopping)."""
+        """Kill every worker still running (the executor is stopping); a worker started from now on dies at once."""
         with self._guard:
+            self._closed = True
             live = list(self._live)
         for process in live:
             if process.poll() is None:
@@ -88,6 +93,9 @@ class LocalLauncher:
     def _track(self, process: subprocess.Popen[bytes]) -> None:
         with self._guard:
             self._live = {p for p in self._live if p.poll() is None} | {process}
+            closed = self._closed
+        if closed:  # started by a thread that passed its stop check just before close(): it must not run a whole run
+            process.kill()
 
 
 def run_worker_process(

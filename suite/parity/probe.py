@@ -2,7 +2,8 @@
 
 ``python -m suite.parity.probe BACKEND ENGINE|- MODEL SIZE CHANNELS CLASSES OUT.npz`` writes ``logits``
 (eval mode, before the step), ``weight_<i>`` (neutral layout, after one SGD step at lr 0.1 on the same
-batch), ``slots`` (slot names) and ``note`` (why the implementations differ, when they do).
+batch, float32), ``weight64_<i>`` (the same step computed in float64: ``training.precision = "fp64"``),
+``slots`` (slot names) and ``note`` (why the implementations differ, when they do).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ def probe_batch(shape: tuple[int, int, int], classes: int) -> tuple[np.ndarray, 
     return inputs, rng.integers(0, classes, PROBE_BATCH).astype(np.int64)
 
 
-def probe_spec(backend: str, engine: str | None, model: str, classes: int) -> ExperimentSpec:
-    """A one-step SGD spec with dropout off and shared initial weights."""
+def probe_spec(backend: str, engine: str | None, model: str, classes: int, precision: str = "fp32") -> ExperimentSpec:
+    """A one-step SGD spec with dropout off and shared initial weights, in ``precision`` (fp32 or fp64)."""
     return ExperimentSpec.model_validate(
         {
             "name": f"parity[{model}]",
@@ -40,7 +41,7 @@ def probe_spec(backend: str, engine: str | None, model: str, classes: int) -> Ex
             "dataset": {"source": "digits"},
             "model": {"name": model, "init": "shared", **({"dropout": 0.0} if model == "mlp" else {})},
             "optimizer": {"name": "sgd", "lr": PROBE_LR},
-            "training": {"epochs": 1, "batch_size": PROBE_BATCH, "device": "cpu", "precision": "fp32"},
+            "training": {"epochs": 1, "batch_size": PROBE_BATCH, "device": "cpu", "precision": precision},
         }
     )
 
@@ -55,21 +56,24 @@ def main(argv: list[str] | None = None) -> int:
     engine = None if engine_arg == "-" else engine_arg
     shape, num_classes = (int(size), int(size), int(channels)), int(classes)
     runner = create_runner(backend, engine)
-    spec = probe_spec(backend, engine, model, num_classes)
-    description = runner.describe(spec.model, shape, num_classes)
-    plan = build_plan(spec, description)
-    weights = draw_initial_weights(description.init_slots, PROBE_SEED)
-    session = runner.open_session(build_request(spec, shape, num_classes), plan, weights, Path(out).parent)
-    try:
-        inputs, labels = probe_batch(shape, num_classes)
-        logits = np.asarray(session.predict(inputs), dtype=np.float32)
-        first = plan.epochs[0]
-        session.begin_phase(plan.trainable_set(first), first.rates)
-        session.train_step(inputs, labels)
-        after = session.export_weights()
-    finally:
-        session.close()
-    arrays = {f"weight_{index}": np.asarray(array) for index, array in enumerate(after)}
+    inputs, labels = probe_batch(shape, num_classes)
+    arrays: dict[str, np.ndarray] = {}
+    for precision, prefix in (("fp32", "weight"), ("fp64", "weight64")):
+        spec = probe_spec(backend, engine, model, num_classes, precision)
+        description = runner.describe(spec.model, shape, num_classes)
+        plan = build_plan(spec, description)
+        weights = draw_initial_weights(description.init_slots, PROBE_SEED)
+        session = runner.open_session(build_request(spec, shape, num_classes), plan, weights, Path(out).parent)
+        try:
+            if precision == "fp32":
+                logits = np.asarray(session.predict(inputs), dtype=np.float32)
+            first = plan.epochs[0]
+            session.begin_phase(plan.trainable_set(first), first.rates)
+            session.train_step(inputs, labels)
+            after = session.export_weights()
+        finally:
+            session.close()
+        arrays |= {f"{prefix}_{index}": np.asarray(array) for index, array in enumerate(after)}
     names = np.array([slot.name for slot in description.init_slots])
     np.savez(out, logits=logits, slots=names, note=np.array(description.parity_note or ""), **arrays)
     return 0

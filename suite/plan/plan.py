@@ -36,6 +36,7 @@ from suite.plan.sections import (
 )
 from suite.runners.protocol import ModelDescription, TrainableSet
 from suite.spec.models import ExperimentSpec
+from suite.spec.types import FIRST_EPOCH
 from suite.strategies import PlanContribution, plan_contributions
 
 PLAN_VERSION = 2  # 2: typed sections (optimizer, loss, batchnorm, execution, ...) replace ``hyperparameters``
@@ -97,8 +98,14 @@ class TrainingPlan:
         return TrainableSet(tuple(epoch.trainable), self.batchnorm.mode == "frozen", phase.unfreeze_last_layers)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data, the content of ``plan.json``."""
-        return asdict(self)
+        """Plain data, the content of ``plan.json``: epochs numbered as users read them (from 1)."""
+        data = asdict(self)
+        for epoch in data["epochs"]:
+            epoch["epoch"] += FIRST_EPOCH
+            epoch["epoch_in_phase"] += FIRST_EPOCH
+        for phase in data["phases"]:
+            phase["first_epoch"] += FIRST_EPOCH
+        return data
 
 
 def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:

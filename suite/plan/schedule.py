@@ -27,5 +27,3 @@ def scheduled_lr(spec: SchedulerSpec, base_lr: float, epoch: int, phase_epochs: 
     if spec.name == "step":
         return base_lr * spec.gamma ** (after // spec.step_size)
     return base_lr
-
-

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from suite.spec.models import ExperimentSpec, OptimizerSpec
+from suite.spec.types import Precision
 
 ADAM_BETAS = (0.9, 0.999)  # torch.optim.Adam / AdamW defaults; Keras' are the same, stated for both
 
@@ -64,7 +65,7 @@ class ExecutionPlan:
     backend: str
     engine: str | None
     device: Literal["auto", "cpu", "cuda"]
-    precision: Literal["auto", "fp32", "bf16", "fp16"]
+    precision: Precision
     channels_last: Literal["auto"] | bool
     compile: bool
     deterministic: bool

@@ -41,17 +41,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from suite.spec.models import ExperimentSpec, ModelSpec
+from suite.spec.types import FIRST_EPOCH
 
 if TYPE_CHECKING:
     from suite.plan import BuildRequest, TrainingPlan
     from suite.runners.capabilities import RunnerCapabilities
 
 HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
-FIRST_EPOCH = 1
-"""Epochs are numbered from 1 wherever a user reads them: the console, ``history.csv``, ``result.json``
-(``best_epoch``, ``last_epoch``, ``*_at_epoch``, ``resumed_from_epoch``), TensorBoard, MLflow and the report.
-Inside a process (the plan, the loop, :class:`RunOutput`) an epoch is an index from 0; :func:`epoch_number`
-turns one into the other at the edge."""
 TRACKED_NAMES = {"seconds": "epoch_seconds"}
 """History columns whose tracked name differs (the rest, ``lr_<group>`` included, keep theirs)."""
 STEP_LOSS = "train_loss_step"

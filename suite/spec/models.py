@@ -33,6 +33,7 @@ from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are 
     Int,
     Normalization,
     PositiveFloat,
+    Precision,
     Seed,
     Source,
     StrictModel,
@@ -295,7 +296,7 @@ class TrainingSpec(StrictModel):
     batch_size: Int = Field(32, ge=1, le=MAX_BATCH)
     eval_batch_size: Int | None = Field(None, ge=1, le=MAX_BATCH)
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "fp32"
+    precision: Precision = "fp32"
     deterministic: Bool = False
     scheduler: SchedulerSpec = SchedulerSpec()
     early_stopping: EarlyStoppingSpec | None = None

@@ -13,6 +13,14 @@ from pydantic_core import PydanticCustomError
 
 SEED_MAX = 2**32 - 1
 """Largest seed: numpy's ``default_rng``/``RandomState`` and the frameworks' seeding take 32-bit seeds."""
+Precision = Literal["auto", "fp32", "bf16", "fp16", "fp64"]
+"""``training.precision``: fp32; bf16/fp16 mixed precision (``auto``: bf16 where the hardware has it natively);
+fp64 computes in float64 throughout (a CPU check of numerics: ``suite parity``'s one-step comparison uses it)."""
+FIRST_EPOCH = 1
+"""Epochs are numbered from 1 wherever a user reads or writes them: the spec (``strategy.unfreeze_schedule``),
+the console, ``history.csv``, ``plan.json``, ``suite validate --plan``, ``result.json`` (``best_epoch``,
+``last_epoch``, ``*_at_epoch``, ``resumed_from_epoch``), TensorBoard, MLflow and the report. Inside a process
+(the plan's objects, the loop, ``RunOutput``) an epoch is an index from 0, turned into its number at the edge."""
 MAX_EPOCHS = 10_000
 """Most epochs of one phase (``training.epochs``, ``strategy.finetune.epochs``) and most epochs any epoch count
 (patience, warm-up, step size, unfreeze schedule) may name: the plan holds one entry per epoch."""

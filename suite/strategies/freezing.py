@@ -7,7 +7,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from suite.architectures.groups import initially_frozen, unfreeze_targets
-from suite.spec.types import MAX_EPOCHS, MAX_WIDTH, Epochs, Int, KeyInt, PositiveFloat, StrictModel
+from suite.spec.types import FIRST_EPOCH, MAX_EPOCHS, MAX_WIDTH, Epochs, Int, KeyInt, PositiveFloat, StrictModel
 from suite.strategies.declaration import PlanContext, PlanContribution, ReferenceClass, SecondPhase, StrategyDeclaration
 
 
@@ -72,31 +72,32 @@ BATCHNORM_POLICY = StrategyDeclaration(
 )
 
 
-def _schedule_epochs_non_negative(strategy: Any) -> None:
-    if any(not 0 <= epoch <= MAX_EPOCHS for epoch in strategy.unfreeze_schedule):
-        raise ValueError(f"unfreeze_schedule epochs must be in 0..{MAX_EPOCHS}")
+def _schedule_epochs_numbered_from_one(strategy: Any) -> None:
+    if any(not FIRST_EPOCH <= epoch <= MAX_EPOCHS for epoch in strategy.unfreeze_schedule):
+        raise ValueError(f"unfreeze_schedule epochs are numbered from {FIRST_EPOCH} (the first epoch) to {MAX_EPOCHS}")
 
 
 def _schedule_contribution(strategy: Any, context: PlanContext) -> PlanContribution:
+    # The spec numbers epochs as users read them (from 1); the plan counts them from 0 inside the process.
     schedule = {
-        epoch: unfreeze_targets(groups, context.names, f"strategy.unfreeze_schedule[{epoch}]")
+        epoch - FIRST_EPOCH: unfreeze_targets(groups, context.names, f"strategy.unfreeze_schedule[{epoch}]")
         for epoch, groups in strategy.unfreeze_schedule.items()
     }
-    late = sorted(epoch for epoch in schedule if epoch >= context.epochs)
+    late = sorted(epoch for epoch in strategy.unfreeze_schedule if epoch > context.epochs)
     notes = []
     if late:
-        last = context.epochs - 1
+        last = context.epochs
         notes.append(f"unfreeze_schedule epoch(s) {', '.join(map(str, late))} fall after the last epoch ({last})")
     return PlanContribution(unfreeze_at=schedule, notes=notes)
 
 
 GRADUAL_UNFREEZING = StrategyDeclaration(
     name="unfreeze_schedule",
-    summary="unfreeze_schedule = {epoch = [groups]}: unfreeze groups at the start of those epochs",
+    summary="unfreeze_schedule = {epoch = [groups]}: unfreeze groups at the start of those epochs (from 1)",
     fields={"unfreeze_schedule": (dict[KeyInt, list[str]] | None, None)},
     contribute=_schedule_contribution,
     label=lambda strategy: "gradual_unfreeze" if strategy.unfreeze_schedule else None,
-    check=_schedule_epochs_non_negative,
+    check=_schedule_epochs_numbered_from_one,
 )
 
 

@@ -4,7 +4,7 @@ Trackers read the stored results (``OUT/runs/<run_id>/``) after a run finishes, 
 process, never inside a framework's worker, so every backend and executor is tracked the same way.
 """
 
-from suite.tracking.mlflow_sink import LOCAL, TrackingUnavailableError, resolve_mlflow_uri
+from suite.tracking.mlflow_sink import LOCAL, TrackingUnavailableError, require_mlflow, resolve_mlflow_uri
 from suite.tracking.study import StudyTracker, export_study
 
-__all__ = ["LOCAL", "StudyTracker", "TrackingUnavailableError", "export_study", "resolve_mlflow_uri"]
+__all__ = ["LOCAL", "StudyTracker", "TrackingUnavailableError", "export_study", "require_mlflow", "resolve_mlflow_uri"]

@@ -39,6 +39,19 @@ def resolve_mlflow_uri(uri: str, out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / LOCAL_DB).resolve()}" if uri == LOCAL else uri
 
 
+def require_mlflow(uri: str) -> None:
+    """TrackingUnavailableError (one line) when MLflow is not installed or ``uri`` names a store it cannot log to.
+
+    Cheap (no connection, nothing written): ``suite run`` asks before it creates the output directory.
+    """
+    try:
+        import mlflow  # noqa: F401
+    except ImportError:
+        raise TrackingUnavailableError(INSTALL_HINT) from None
+    if uri != LOCAL:
+        _check_scheme(uri)
+
+
 class MlflowSink:
     """The study's MLflow experiment (named after the study) and the runs logged into it."""
 

@@ -52,7 +52,7 @@ def run(model, **sections):
 
 gradual = run({{"name": "mlp", "init": "shared"}}, optimizer={{"name": "sgd", "lr": 0.1, "momentum": 0.9}},
               strategy={{"freeze": "all_but_head", "discriminative_lr": {{"lr_mult": 0.5}},
-                        "unfreeze_schedule": {{1: ["last:1"], 2: ["hidden1"]}}}},
+                        "unfreeze_schedule": {{2: ["last:1"], 3: ["hidden1"]}}}},
               training={{"epochs": 3, "device": "cpu"}})
 cache = {{flag: run({{"name": "simple_cnn"}}, strategy={{"freeze": ["conv1", "conv2"]}},
                    training={{"epochs": 1, "feature_cache": flag}}) for flag in (True, False)}}

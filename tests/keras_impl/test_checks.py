@@ -35,7 +35,7 @@ def test_compile_with_determinism_is_a_tensorflow_fact(runner):
     "sections",
     [
         {"strategy": {"freeze": ["features.0", "last:2"], "discriminative_lr": {"lr_mult": 0.5}}},
-        {"strategy": {"freeze": "all_but_head", "unfreeze_schedule": {1: ["last:1"]}}},
+        {"strategy": {"freeze": "all_but_head", "unfreeze_schedule": {2: ["last:1"]}}},
         {"strategy": {"freeze": "none", "bn_mode": "train"}},
         {"training": {"epochs": 2, "scheduler": {"name": "cosine", "warmup_epochs": 1}, "feature_cache": True}},
         {"training": {"epochs": 1, "tensorboard": True}},
@@ -49,3 +49,15 @@ def test_check_rejects_an_engine_this_process_does_not_run(runner):
     other = "torch" if keras.backend.backend() != "torch" else "tensorflow"
     problems = runner.check(keras_spec({"name": "mlp"}, engine=other))
     assert len(problems) == 1 and f"KERAS_BACKEND={other}" in problems[0]
+
+
+def test_fp64_on_jax_without_x64_is_one_line(monkeypatch):
+    import keras_impl.checks as checks
+
+    monkeypatch.setattr(checks, "engine_name", lambda: "jax")
+    monkeypatch.setattr(checks, "_jax_x64_enabled", lambda: False)
+    problems = checks._training_problems(keras_spec({"name": "mlp"}, training={"epochs": 1, "precision": "fp64"}))
+    assert problems == [
+        "training.precision = 'fp64' on the JAX engine needs 64-bit JAX: set JAX_ENABLE_X64=1 "
+        "(without it JAX computes float64 requests in float32)"
+    ]

@@ -23,7 +23,7 @@ def gradual_run(runner, digits, tmp_path_factory):
         strategy={
             "freeze": "all_but_head",
             "discriminative_lr": {"lr_mult": 0.1},
-            "unfreeze_schedule": {1: ["last:1"], 2: ["conv1", "conv2"]},
+            "unfreeze_schedule": {2: ["last:1"], 3: ["conv1", "conv2"]},
         },
         training={"epochs": 4, "scheduler": scheduler},
     )

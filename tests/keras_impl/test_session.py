@@ -118,3 +118,15 @@ def test_compile_flag_turns_on_jit(run, digits):
     output = run(keras_spec({"name": "mlp"}, training={"epochs": 1, "compile": True}), digits)
     assert output.extra["jit_compile"] is True
     assert np.isfinite(output.history[0]["train_loss"])
+
+
+def test_fp64_builds_every_layer_in_float64_head_included(session):
+    opened, plan, _ = session(
+        keras_spec({"name": "mlp", "dropout": 0.0}, training={"epochs": 1, "precision": "fp64"}), (8, 8, 1)
+    )
+    assert {weight.dtype for weight in opened.built.model.weights} == {"float64"}
+    inputs = np.random.default_rng(0).random((16, 8, 8, 1), dtype=np.float32)
+    first = plan.epochs[0]
+    opened.begin_phase(plan.trainable_set(first), first.rates)
+    loss, _ = opened.train_step(inputs, np.arange(16) % 10)
+    assert np.isfinite(loss) and opened.predict(inputs).dtype == np.float32

@@ -55,7 +55,7 @@ def test_batchnorm_policy_of_frozen_groups(bn_mode, changes, tiny_rgb, spec_for,
 
 
 def test_gradual_unfreezing_run(digits, spec_for, run, tmp_path):
-    strategy = {"freeze": "all_but_head", "unfreeze_schedule": {0: ["head"], 1: ["dense"], 2: ["conv2", "conv1"]}}
+    strategy = {"freeze": "all_but_head", "unfreeze_schedule": {1: ["head"], 2: ["dense"], 3: ["conv2", "conv1"]}}
     out = run(spec_for({"name": "simple_cnn"}, strategy=strategy, training={"epochs": 3}), digits, tmp_path)
     trainable = [row["trainable_params"] for row in out.history]
     head, dense = 512 * 10 + 10, 64 * 2 * 2 * 512 + 512

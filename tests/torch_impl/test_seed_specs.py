@@ -53,10 +53,10 @@ def test_seed_specs_carry_the_seed_settings():
     )
     recipes = {run.name: run for run in load_study(BENCHMARKS / "seed004_finetune_strategies.toml").runs}
     assert recipes["gradual_unfreezing"].strategy.unfreeze_schedule == {
-        0: ["head"],
-        2: ["layer4"],
-        4: ["layer3"],
-        6: ["layer2"],
+        1: ["head"],
+        3: ["layer4"],
+        5: ["layer3"],
+        7: ["layer2"],
     }
     assert recipes["discriminative_lr"].strategy.discriminative_lr.lr_mult == 0.1
     assert recipes["full_finetune"].training.scheduler.warmup_epochs == 3

@@ -167,3 +167,14 @@ def test_mixup_run_learns(digits, spec_for, run, tmp_path):
     out = run(spec, digits, tmp_path)
     assert out.history[-1]["train_loss"] < out.history[0]["train_loss"]
     assert float((out.test_scores.argmax(1) == out.test_labels).mean()) > 0.7
+
+
+def test_fp64_trains_in_float64_and_still_returns_float32_logits(digits, spec_for, session_for):
+    with session_for(spec_for({"name": "mlp"}, training={"epochs": 1, "precision": "fp64"}), digits) as session:
+        assert {p.dtype for p in session.built.module.parameters()} == {torch.float64}
+        session.begin_phase(
+            TrainableSet(("hidden1", "hidden2", "head")), dict.fromkeys(("hidden1", "hidden2", "head"), 1e-2)
+        )
+        loss, _ = session.train_step(*batch(digits))
+        logits = session.predict(batch(digits)[0])
+    assert np.isfinite(loss) and logits.dtype == np.float32

@@ -10,7 +10,7 @@ from suite.plan import build_plan
 
 def test_gradual_unfreezing_with_last_n_and_discriminative_warmup_cosine() -> None:
     spec = make_spec(
-        strategy={"freeze": "all_but_head", "unfreeze_schedule": {1: ["last:1"], 2: ["last:2"]},
+        strategy={"freeze": "all_but_head", "unfreeze_schedule": {2: ["last:1"], 3: ["last:2"]},
                   "discriminative_lr": {"lr_mult": 0.1}},
         optimizer={"lr": 0.1},
         training={"scheduler": {"name": "cosine", "warmup_epochs": 1}},
@@ -51,7 +51,7 @@ def test_feature_cache_takes_the_always_frozen_prefix_up_to_dropout() -> None:
 @pytest.mark.parametrize(
     ("strategy", "sequential", "reason"),
     [
-        ({"freeze": "all_but_head", "unfreeze_schedule": {2: ["stem"]}}, True, "no frozen leading group"),
+        ({"freeze": "all_but_head", "unfreeze_schedule": {3: ["stem"]}}, True, "no frozen leading group"),
         ({"freeze": "all_but_head", "bn_mode": "train"}, True, "bn_mode = 'train'"),
         ({"freeze": "all_but_head"}, False, "not a plain sequence"),
         ({"freeze": "none"}, True, "no frozen leading group"),
@@ -84,7 +84,7 @@ def test_hyperparameters_init_and_order_are_recorded() -> None:
     [
         ({"freeze": ["nope"]}, "strategy.freeze: unknown layer group(s) 'nope'; valid: stem, layer1, layer2, head"),
         ({"freeze_blocks": 9}, "freeze_blocks = 9 but the model has only 3 groups before the head"),
-        ({"unfreeze_schedule": {1: ["last:4"]}}, "strategy.unfreeze_schedule[1]: 'last:4' needs 1 <= N <= 3"),
+        ({"unfreeze_schedule": {2: ["last:4"]}}, "strategy.unfreeze_schedule[2]: 'last:4' needs 1 <= N <= 3"),
     ],
 )
 def test_group_errors_name_the_key(strategy: dict, message: str) -> None:
@@ -96,5 +96,20 @@ def test_short_runs_get_notes_not_errors() -> None:
     plan = build_plan(
         make_spec(strategy={"unfreeze_schedule": {9: ["stem"]}}, training={"epochs": 2}), model_description()
     )
-    assert plan.notes[0] == "unfreeze_schedule epoch(s) 9 fall after the last epoch (1)"
+    assert plan.notes[0] == "unfreeze_schedule epoch(s) 9 fall after the last epoch (2)"
     assert "BatchNorm running variance" in plan.notes[1]  # the model has BatchNorm groups
+
+
+def test_unfreeze_schedule_epochs_are_numbered_from_one() -> None:
+    plan = build_plan(
+        make_spec(
+            strategy={"freeze": "all_but_head", "unfreeze_schedule": {1: ["layer2"], 3: ["layer1"]}},
+            training={"epochs": 3},
+        ),
+        model_description(),
+    )
+    assert [e.unfreezes for e in plan.epochs] == [["layer2"], [], ["layer1"]]  # key 1 = the first epoch
+    stored = plan.to_dict()
+    assert [e["epoch"] for e in stored["epochs"]] == [1, 2, 3] and stored["phases"][0]["first_epoch"] == 1
+    with pytest.raises(ValueError, match="unfreeze_schedule epochs are numbered from 1"):
+        make_spec(strategy={"freeze": "all_but_head", "unfreeze_schedule": {0: ["layer2"]}})

@@ -61,7 +61,7 @@ def test_resolved_spec_round_trips_through_toml() -> None:
                 {
                     "name": "r",
                     "model": {"name": "resnet18", "weights": "imagenet"},
-                    "strategy": {"unfreeze_schedule": {"0": ["head"], "2": ["layer4"]}, "bn_mode": "train"},
+                    "strategy": {"unfreeze_schedule": {"1": ["head"], "3": ["layer4"]}, "bn_mode": "train"},
                     "training": {"epochs": 4, "early_stopping": {"patience": 2}},
                 }
             ],
@@ -71,7 +71,7 @@ def test_resolved_spec_round_trips_through_toml() -> None:
     text = spec_to_toml(run)
     back = spec_from_toml(text)
     assert back == run and run_id(back) == run_id(run)
-    assert back.strategy.unfreeze_schedule == {0: ["head"], 2: ["layer4"]}
+    assert back.strategy.unfreeze_schedule == {1: ["head"], 3: ["layer4"]}
 
 
 def test_yaml_study(tmp_path: Path) -> None:

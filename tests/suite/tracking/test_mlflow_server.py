@@ -84,7 +84,8 @@ def test_a_tracking_server_receives_every_run(mlflow_server: str, suite_cli, stu
     assert {name: run.info.status for name, run in runs.items()} == {"discriminative": "FINISHED", "raises": "FAILED"}
     trained = runs["discriminative"]
     assert trained.data.params["strategy.discriminative_lr.lr_mult"] == "0.1"
-    assert [m.step for m in client.get_metric_history(trained.info.run_id, "val_accuracy")] == [1, 2, 3]  # epochs are 1-based everywhere
+    steps = [m.step for m in client.get_metric_history(trained.info.run_id, "val_accuracy")]
+    assert steps == [1, 2, 3]  # epochs are numbered from 1 everywhere
     assert len(client.get_metric_history(trained.info.run_id, "lr_hidden")) == 3
     artifacts = {artifact.path for artifact in client.list_artifacts(trained.info.run_id)}
     assert {"spec.toml", "plan.json", "history.csv", "confusion_matrix.png", "learning_curves.png"} <= artifacts

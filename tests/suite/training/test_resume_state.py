@@ -45,7 +45,7 @@ def _spec(**training) -> ExperimentSpec:
             "optimizer": {"name": "sgd", "lr": 3.0},
             "strategy": {
                 "freeze": "all_but_head",
-                "unfreeze_schedule": {2: ["last:1"]},
+                "unfreeze_schedule": {3: ["last:1"]},
                 "finetune": {"epochs": 3, "lr": 1.0, "unfreeze": "all"},
             },
             "training": {

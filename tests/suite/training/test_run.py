@@ -38,7 +38,7 @@ def test_plan_is_executed_epoch_by_epoch(tmp_path: Path) -> None:
     spec = _spec(
         strategy={
             "freeze": "all_but_head",
-            "unfreeze_schedule": {1: ["last:1"]},
+            "unfreeze_schedule": {2: ["last:1"]},
             "discriminative_lr": {"lr_mult": 0.1},
         },
         training={"scheduler": {"name": "cosine", "warmup_epochs": 1}},
