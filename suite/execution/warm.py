@@ -64,12 +64,16 @@ class WarmLauncher:
 
     def launch(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit:
         """Run ``job`` in a warm worker of its key; a worker whose run did not complete is replaced."""
-        worker = self._checkout(worker_key(job.group, job.env, job.cpu_cores), job.env)
-        if worker is None:
-            return WorkerExit(-9, lost="worker not started: the executor is stopping")
-        exit_info = worker.run(job, on_event)
-        self._checkin(worker, healthy=exit_info.returncode == 0)
-        return exit_info
+        key = worker_key(job.group, job.env, job.cpu_cores)
+        for _ in range(2):  # an idle worker that died before it took the run is replaced once
+            worker = self._checkout(key, job.env)
+            if worker is None:
+                return WorkerExit(-9, lost="worker not started: the executor is stopping")
+            exit_info = worker.run(job, on_event)
+            self._checkin(worker, healthy=exit_info is not None and exit_info.returncode == 0)
+            if exit_info is not None:
+                return exit_info
+        return WorkerExit(-9, lost="no warm worker took the run: two in a row died before it started")
 
     def check(self, group: str, env: dict[str, str], cores: tuple[int, ...], spec_texts: list[str]) -> list[dict]:
         """The preflight problems of runs of one backend, answered by the warm worker that will run them."""
@@ -165,22 +169,29 @@ class _Worker:
         answers = os.fdopen(answer_read, "r", encoding="utf-8", errors="replace")
         return cls(key, process, answers, life_write, Path(log))
 
-    def run(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit:
-        """Run ``job`` here; how it ended, as a fresh worker's exit would say (a dead worker: its exit status)."""
+    def run(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit | None:
+        """Run ``job`` here; how it ended, as a fresh worker's exit would say (a dead worker: its exit status).
+
+        None when the worker was gone before it could take the run.
+        """
         extra = {k: v for k, v in job.env.items() if k in PER_RUN_VARIABLES}
+        if self.process.poll() is not None or not self._send(
+            {"do": "run", "directory": str(job.directory), "env": extra}
+        ):
+            self.process.wait()
+            return None
         killer = None
         if job.time_limit is not None:
             killer = threading.Timer(job.time_limit + KILL_GRACE_SECONDS, self.process.kill)
             killer.daemon = True
             killer.start()
         try:
-            if self._send({"do": "run", "directory": str(job.directory), "env": extra}):
-                for line in self._answers:
-                    event = parse_event(line)
-                    if event.get("event") == "run_exit":
-                        self.runs += 1
-                        return WorkerExit(int(event["returncode"]))
-                    on_event(event)
+            for line in self._answers:
+                event = parse_event(line)
+                if event.get("event") == "run_exit":
+                    self.runs += 1
+                    return WorkerExit(int(event["returncode"]))
+                on_event(event)
             returncode = self.process.wait()
         finally:
             if killer is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -146,3 +147,20 @@ def test_kill_9_of_a_warm_worker_mid_run_resumes_that_run_only_and_leaves_no_orp
         if record.name in untouched:
             assert (record.directory / store.RESULT_FILE).read_bytes() == untouched[record.name]
     assert first["status"] == last["status"] == statuses.COMPLETED
+
+
+def test_an_idle_worker_that_died_is_replaced_before_the_next_run(plugin_path: Path, tmp_path: Path) -> None:
+    study = load_study(_study(tmp_path, ["mlp2", "mlp2"], epochs=1))
+    launcher = WarmLauncher()
+    try:
+        only_first = dataclasses.replace(study, runs=study.runs[:1])
+        [first] = run_study(only_first, tmp_path / "out", quiet=True, launcher=launcher)
+        [idle] = launcher.live_pids()
+        process = psutil.Process(idle)
+        process.kill()
+        process.wait(timeout=10)
+        records = run_study(study, tmp_path / "out", quiet=True, launcher=launcher)
+    finally:
+        launcher.close()
+    assert [r.status for r in records] == ["skipped", statuses.COMPLETED]  # not recorded as killed
+    assert _worker_pid(records[1]) not in {None, idle} and _worker_pid(first) == idle
