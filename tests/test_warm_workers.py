@@ -83,3 +83,24 @@ def test_warm_and_fresh_workers_give_bitwise_identical_runs(
 def _outputs_after(records: list, out: Path) -> dict[str, tuple[str, bytes, bytes]]:
     assert all(record.status == "completed" for record in records), [(r.name, r.error) for r in records]
     return _outputs(out)
+
+
+@pytest.mark.slow
+@_needs("tensorflow")
+def test_suite_run_checks_in_its_warm_workers_and_trains_the_same_bits_as_fresh_processes(tmp_path: Path) -> None:
+    """Through the command: the preflight answered by the warm workers leaves nothing behind in them."""
+    import os
+    import subprocess
+    import sys
+
+    spec = tmp_path / "study.toml"
+    spec.write_text(STUDY.format(backend="keras", engine='engine = "tensorflow"', epochs=1) + CNN)
+    outputs = {}
+    for mode in ("warm", "fresh"):
+        command = [sys.executable, "-m", "suite", "run", str(spec), "--out", str(tmp_path / mode), "--quiet"]
+        done = subprocess.run(
+            command + (["--fresh-workers"] if mode == "fresh" else []), capture_output=True, text=True, env=os.environ
+        )
+        assert done.returncode == 0, done.stderr
+        outputs[mode] = _outputs(tmp_path / mode)
+    assert len(outputs["warm"]) == 4 and outputs["warm"] == outputs["fresh"]
