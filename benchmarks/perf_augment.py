@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -80,9 +81,9 @@ def train(data: DataBundle, model: str, batch_size: int, augment: dict | None = 
 def small_images(args: argparse.Namespace) -> dict[str, float]:
     rng = np.random.default_rng(0)
     n = args.small_train
-    images = rng.integers(0, 256, (n + 2 * 256, 32, 32, 3), dtype=np.uint8)
+    images = rng.integers(0, 256, (n + 2 * args.small_eval, 32, 32, 3), dtype=np.uint8)
     labels = (np.arange(len(images)) % 10).astype(np.int64)
-    data = bundle_of(images, labels, n, 256)
+    data = bundle_of(images, labels, n, args.small_eval)
     train_rate, plain_epoch = train(data, "simple_cnn", 64)
     _, augmented_epoch = train(data, "simple_cnn", 64, CIFAR_RECIPE)
     cifar, everything = augment_rate(data.train, CIFAR_RECIPE, 64), augment_rate(data.train, EVERYTHING, 64)
@@ -114,7 +115,7 @@ def large_images(args: argparse.Namespace, folder: Path) -> dict[str, float]:
     order = np.random.default_rng(0).permutation(len(labels))
     images, labels = images[order], labels[order]
     rrc = augment_rate(Split(images[:512], labels[:512]), RRC_RECIPE, 16, epochs=1)
-    train_rate, _ = train(bundle_of(images, labels, args.large_train, 16), "resnet18", 16)
+    train_rate, _ = train(bundle_of(images, labels, args.large_train, args.large_eval), "resnet18", 16)
     return {"resnet18_train_img_s": train_rate, "augment_rrc_flip_224_img_s": rrc, "ratio_rrc_flip": rrc / train_rate}
 
 
@@ -133,17 +134,21 @@ def cache_timing(folder: Path, cache_dir: Path) -> dict[str, float]:
     return {"load_s_first": seconds[0], "load_s_second": seconds[1], "cache_speedup": seconds[0] / seconds[1]}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
+    """Measure (a), and (b) and (c) where the Imagenette folder exists; print and return the numbers."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="imagenette2-160 directory")
     parser.add_argument("--small-train", type=int, default=2048, help="32x32 training images")
+    parser.add_argument("--small-eval", type=int, default=256, help="32x32 validation and test images (each)")
     parser.add_argument("--large-train", type=int, default=64, help="224x224 training images for ResNet18")
+    parser.add_argument("--large-eval", type=int, default=16, help="224x224 validation and test images (each)")
+    parser.add_argument("--per-class", type=int, default=100, help="Imagenette JPEGs per class for (b) and (c)")
     parser.add_argument("--json", type=Path, help="also write the numbers here")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     results = {"small": small_images(args)}
     if args.data.is_dir():
         with tempfile.TemporaryDirectory() as scratch:
-            folder = imagenette_folder(args.data, 100, Path(scratch) / "folder")
+            folder = imagenette_folder(args.data, args.per_class, Path(scratch) / "folder")
             results["cache"] = cache_timing(folder, Path(scratch) / "cache")
             results["large"] = large_images(args, folder)
     else:
@@ -158,11 +163,12 @@ def main() -> None:
         large, cache = results["large"], results["cache"]
         print(f"(b) 224 random-resized-crop+flip: {large['augment_rrc_flip_224_img_s']:.0f} img/s vs ResNet18 "
               f"training {large['resnet18_train_img_s']:.1f} img/s = {large['ratio_rrc_flip']:.1f}x")  # fmt: skip
-        print(f"(c) 1,000 JPEGs at 224 px: first load {cache['load_s_first']:.2f} s, second "
+        print(f"(c) {10 * args.per_class:,} JPEGs at 224 px: first load {cache['load_s_first']:.2f} s, second "
               f"{cache['load_s_second']:.3f} s = {cache['cache_speedup']:.0f}x faster")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
+    return results
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -137,36 +137,39 @@ def _overhead_row(engine: str, label: str, output) -> dict:
 def _cache_row(engine: str, data, batch_size: int) -> dict:
     """Head-only MobileNetV2 for CACHE_EPOCHS epochs with and without the feature cache."""
     model, strategy = MODELS["mobilenet_v2_frozen"]
-    runs = {cache: _execute(_spec(engine, model, strategy, batch_size, CACHE_EPOCHS, cache), data) for cache in (1, 0)}
-    gaps = [abs(a["val_loss"] - b["val_loss"]) for a, b in zip(runs[1].history, runs[0].history, strict=True)]
+    specs = {cache: _spec(engine, model, strategy, batch_size, CACHE_EPOCHS, cache) for cache in (True, False)}
+    runs = {cache: _execute(spec, data) for cache, spec in specs.items()}
+    gaps = [abs(a["val_loss"] - b["val_loss"]) for a, b in zip(runs[True].history, runs[False].history, strict=True)]
     return {
         "engine": engine,
-        "cached_s": runs[1].timing.train_seconds,
-        "uncached_s": runs[0].timing.train_seconds,
-        "cache_pass_s": runs[1].extra["feature_cache"].get("seconds", 0.0),
+        "cached_s": runs[True].timing.train_seconds,
+        "uncached_s": runs[False].timing.train_seconds,
+        "cache_pass_s": runs[True].extra["feature_cache"].get("seconds", 0.0),
         "val_loss_gap": max(gaps),
     }
 
 
-def worker(engine: str, n_train: int, batch_size: int) -> dict:
-    """Measure every model on the engine this process runs (called in a child process)."""
+def worker(engine: str, n_train: int, batch_size: int, models: list[str], cache: bool = True) -> dict:
+    """Measure ``models`` (and the feature cache) on the engine this process runs (called in a child process)."""
     data = _bundle(n_train, n_train // 4, n_train // 4)
     rows = []
-    for label, (model, strategy) in MODELS.items():
+    for label in models:
+        model, strategy = MODELS[label]
         spec = _spec(engine, model, strategy, batch_size)
         output = _execute(spec, data)
         row = _overhead_row(engine, label, output)
         if engine != PYTORCH_RUNNER:
             row["bare_ips"], row["bare_epoch_s"] = _bare_fit(spec, data, batch_size)
         rows.append(row)
-    return {"overhead": rows, "cache": [_cache_row(engine, data, batch_size)]}
+    return {"overhead": rows, "cache": [_cache_row(engine, data, batch_size)] if cache else []}
 
 
-def _run_child(engine: str, n_train: int, batch_size: int) -> dict:
+def _run_child(engine: str, args: argparse.Namespace) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(REPO), "OMP_WAIT_POLICY": "PASSIVE"}
     if engine != PYTORCH_RUNNER:
         env["KERAS_BACKEND"] = engine
-    command = [sys.executable, __file__, "--worker", engine, "--train", str(n_train), "--batch-size", str(batch_size)]
+    command = [sys.executable, __file__, "--worker", engine, "--train", str(args.train)]
+    command += ["--batch-size", str(args.batch_size), "--models", *args.models, *(["--skip-cache"] * args.skip_cache)]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         error = (done.stderr.strip().splitlines() or ["no output"])[-1]
@@ -212,30 +215,35 @@ def _cache_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
+    """Measure, print both tables and return ``{"overhead": rows, "cache": rows}``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--engines", nargs="+", default=["tensorflow", "jax", "torch", PYTORCH_RUNNER])
     parser.add_argument("--train", type=int, default=2048, help="training images per epoch")
     parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS), help="overhead rows")
+    parser.add_argument("--skip-cache", action="store_true", help="leave out the feature-cache table")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(worker(args.worker, args.train, args.batch_size)))
-        return
+        result = worker(args.worker, args.train, args.batch_size, args.models, not args.skip_cache)
+        print(json.dumps(result))
+        return result
     overhead, cache = [], []
     for engine in args.engines:
         module = "torch" if engine == PYTORCH_RUNNER else engine
         if importlib.util.find_spec(module) is None:
             overhead.append({"engine": engine, "model": "-", "error": f"{module} not installed"})
             continue
-        result = _run_child(engine, args.train, args.batch_size)
+        result = _run_child(engine, args)
         overhead += result["overhead"]
         cache += result["cache"]
     print(f"{os.cpu_count()} CPU cores, {args.train} train images 32x32x3, batch {args.batch_size}, fp32\n")
     print(_overhead_table(overhead))
     print(f"\nHead-only MobileNetV2 (random init, frozen base), {CACHE_EPOCHS} epochs, feature cache on vs off:\n")
     print(_cache_table(cache))
+    return {"overhead": overhead, "cache": cache}
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

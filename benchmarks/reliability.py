@@ -163,17 +163,19 @@ class WorkerWatch:
         self._thread.join(timeout=10)
 
     def live_workers(self) -> list[str]:
-        """Run directories of the live workers under this output directory."""
+        """Run directories of the live workers under this output directory (a warm worker's: the one it runs now)."""
         found = []
         for process in psutil.process_iter(["cmdline"]):
             cmdline = process.info.get("cmdline") or []
-            if "suite.execution.worker" in cmdline and cmdline[-1].startswith(self.out):
-                try:
-                    if process.status() != psutil.STATUS_ZOMBIE:
-                        found.append(cmdline[-1])
-                        self.pids.setdefault(cmdline[-1], set()).add(process.pid)
-                except psutil.NoSuchProcess:
-                    continue
+            if "suite.execution.worker" not in cmdline:
+                continue
+            try:
+                run = cmdline[-1] if cmdline[-1].startswith(self.out) else _serving(process, self.out)
+                if run is not None and process.status() != psutil.STATUS_ZOMBIE:
+                    found.append(run)
+                    self.pids.setdefault(run, set()).add(process.pid)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                continue
         return found
 
     def executions_beyond_one(self) -> int:
@@ -187,14 +189,45 @@ class WorkerWatch:
                 self.duplicates += 1
 
 
-def wait_for_orphans(watch: WorkerWatch, timeout: float = 15.0) -> int:
-    """Workers still alive ``timeout`` seconds after their executor died (should be 0)."""
+def _serving(process: psutil.Process, out: str) -> str | None:
+    """The run directory a warm worker (``worker --serve``) runs now: where its output goes (RUN_DIR/worker.log)."""
+    if "--serve" not in process.cmdline():
+        return None
+    for handle in process.open_files():
+        if handle.path.startswith(out) and handle.path.endswith("/worker.log"):
+            return str(Path(handle.path).parent)
+    return None
+
+
+def wait_for_orphans(watch: WorkerWatch, executor: int | None = None, timeout: float = 15.0) -> int:
+    """Workers still alive ``timeout`` seconds after their executor died (should be 0).
+
+    Counted: workers on a run under the watched directory, and every warm worker (busy or idle) of ``executor``.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not watch.live_workers():
+        if not watch.live_workers() and not _warm_workers_of(executor):
             return 0
         time.sleep(0.2)
-    return len(watch.live_workers())
+    return len(watch.live_workers()) + len(_warm_workers_of(executor))
+
+
+def _warm_workers_of(executor: int | None) -> list[int]:
+    """Live warm workers (``worker --serve``) started by the process ``executor`` (their lifeline names it)."""
+    if executor is None:
+        return []
+    pids = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if "suite.execution.worker" not in cmdline or "--serve" not in cmdline:
+            continue
+        try:
+            parent = process.environ().get("TLBENCH_PARENT_PID")
+            if parent == str(executor) and process.status() != psutil.STATUS_ZOMBIE:
+                pids.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return pids
 
 
 KILL_EPOCHS = 30
@@ -233,7 +266,7 @@ def kill_test(work: Path, backend: str, kills: int, rng: random.Random) -> Row:
                     pass
             _, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
             row.tracebacks += stderr.count(TRACEBACK)
-            row.lost += wait_for_orphans(watch)
+            row.lost += wait_for_orphans(watch, process.pid)
             row.twice += rewritten(before, completed_fingerprints(out))
             if len(completed_fingerprints(out)) == len(expected):  # this round finished: start a fresh one
                 _finish_round(spec, out, expected, row)
@@ -421,11 +454,11 @@ def damage_test(work: Path, backend: str, count: int) -> Row:
     return row
 
 
-def malformed_spec_test(work: Path) -> Row:
-    """Each malformed spec file: exit status 2, one line, no traceback."""
+def malformed_spec_test(work: Path, count: int = len(MALFORMED_SPECS)) -> Row:
+    """Each of the first ``count`` malformed spec files: exit status 2, one line, no traceback."""
     row = Row("malformed spec files")
     (work / "malformed").mkdir()
-    for label, content in MALFORMED_SPECS:
+    for label, content in MALFORMED_SPECS[:count]:
         path = write_case(work / "malformed", label, content)
         checked = suite("validate", str(path), "--no-check")
         row.injected += 1
@@ -499,7 +532,7 @@ def markdown(rows: list[Row], speed: str) -> str:
 FAMILIES = ("malformed", *CASE_FAMILIES, "nan", "damage", "concurrency", "kills", "jobs")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run every fault family; exit 1 when anything was lost, executed twice or printed a traceback."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="torch", help="backend of the studies (default torch)")
@@ -507,11 +540,14 @@ def main() -> int:
     parser.add_argument("--damage", type=int, default=len(DAMAGES), help=f"damage kinds (max {len(DAMAGES)})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random kill points")
     parser.add_argument(
+        "--malformed", type=int, default=len(MALFORMED_SPECS), help=f"malformed specs (max {len(MALFORMED_SPECS)})"
+    )
+    parser.add_argument(
         "--faults", default=",".join(FAMILIES), help=f"comma-separated families (default all: {','.join(FAMILIES)})"
     )
     parser.add_argument("--markdown", type=Path, help="also write the table to this file")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     work = Path(tempfile.mkdtemp(prefix="tlbench-faults-"))
     try:
@@ -520,7 +556,7 @@ def main() -> int:
         if unknown:
             parser.error(f"--faults: unknown {', '.join(unknown)}; choose from {', '.join(FAMILIES)}")
         runs = {
-            "malformed": lambda: malformed_spec_test(work),
+            "malformed": lambda: malformed_spec_test(work, args.malformed),
             "nan": lambda: divergence_test(work, args.backend),
             "damage": lambda: damage_test(work, args.backend, args.damage),
             "concurrency": lambda: concurrency_test(work, args.backend),
@@ -545,4 +581,4 @@ def main() -> int:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

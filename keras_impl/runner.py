@@ -15,6 +15,7 @@ from keras_impl.models import build_model, model_entries
 from keras_impl.models.families import application
 from keras_impl.models.weights import create_base
 from keras_impl.params import count_params, group_facts
+from keras_impl.seeding import reset_process_state
 from keras_impl.session import KerasSession, open_keras_session
 from keras_impl.shared_weights import init_slots
 from suite.architectures.catalog import architecture, parity_note
@@ -30,6 +31,10 @@ class KerasRunner:
 
     name = "keras"
     capabilities = CAPABILITIES
+
+    def reset_process_state(self) -> None:
+        """Undo what an earlier run left in this process (a warm worker calls it before each run)."""
+        reset_process_state()
 
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop ``spec`` from running here (empty when it can run)."""

@@ -47,3 +47,25 @@ def seed_framework(seed: int, deterministic: bool) -> Callable[[], None]:
 def determinism_note(deterministic: bool) -> str | None:
     """What :func:`seed_framework` did for determinism on this engine (None when it was not asked)."""
     return DETERMINISM_NOTES[engine_name()] if deterministic else None
+
+
+def reset_process_state() -> None:
+    """Put back what a run may leave in the process, as a fresh worker has it (a warm worker calls this per run).
+
+    A new Keras session (layer names, uids and graph state start over), float32 as the float type and dtype
+    policy, Keras' default epsilon and image layout, and the engine's determinism switch off as at import.
+    """
+    keras.backend.clear_session()
+    keras.config.set_floatx("float32")
+    keras.config.set_dtype_policy("float32")
+    keras.config.set_epsilon(1e-7)
+    keras.config.set_image_data_format("channels_last")
+    if engine_name() == "tensorflow":
+        from tensorflow.python.framework import config as tf_config
+
+        if tf_config.is_op_determinism_enabled():
+            tf_config.disable_op_determinism()
+    elif engine_name() == "torch":
+        import torch
+
+        torch.use_deterministic_algorithms(False)

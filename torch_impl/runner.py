@@ -20,6 +20,7 @@ from torch_impl.models import InputShape, build_model, known_models
 from torch_impl.models.groups import group_facts
 from torch_impl.models.weights import fetch_state_dict, resolve_torchvision_weights, weights_cache_file, weights_kind
 from torch_impl.params import count_params
+from torch_impl.seeding import reset_process_state
 from torch_impl.session import TorchSession
 from torch_impl.shared_weights import init_slots
 
@@ -29,6 +30,10 @@ class TorchRunner:
 
     name = "torch"
     capabilities = CAPABILITIES
+
+    def reset_process_state(self) -> None:
+        """Undo what an earlier run left in this process (a warm worker calls it before each run)."""
+        reset_process_state()
 
     def check(self, spec: ExperimentSpec) -> list[str]:
         """Framework facts that stop ``spec`` from running here (empty when it can run)."""

@@ -42,3 +42,29 @@ def seed_framework(seed: int, deterministic: bool) -> Callable[[], None]:
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous[2], previous[3]
 
     return restore
+
+
+_FRESH: dict[str, object] = {}
+
+
+def reset_process_state() -> None:
+    """Put back what a run may leave in the process, as a fresh worker has it (a warm worker calls this per run).
+
+    Default dtype, deterministic-algorithm and cuDNN switches, float32 matmul precision and the intra-op thread
+    count are set back to the values this process had before its first run.
+    """
+    if not _FRESH:
+        _FRESH.update(
+            dtype=torch.get_default_dtype(),
+            deterministic=torch.are_deterministic_algorithms_enabled(),
+            warn_only=torch.is_deterministic_algorithms_warn_only_enabled(),
+            cudnn=(torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark),
+            matmul=torch.get_float32_matmul_precision(),
+            threads=torch.get_num_threads(),
+        )
+    torch.set_default_dtype(_FRESH["dtype"])
+    torch.use_deterministic_algorithms(_FRESH["deterministic"], warn_only=_FRESH["warn_only"])
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = _FRESH["cudnn"]
+    torch.set_float32_matmul_precision(_FRESH["matmul"])
+    if torch.get_num_threads() != _FRESH["threads"]:
+        torch.set_num_threads(_FRESH["threads"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -45,11 +46,14 @@ def _say_count(count: int) -> None:
         _err.print(f"expanding {count:,} runs", highlight=False, markup=False, emoji=False)
 
 
-def exit_on_preflight_problems(study: Study) -> None:
-    """Print each preflight problem of the study as one line on stderr; exit with status 2 when there are any."""
+def exit_on_preflight_problems(study: Study, check: Callable[[Study], list[str]] | None = None) -> None:
+    """Print each preflight problem of the study as one line on stderr; exit with status 2 when there are any.
+
+    ``check`` finds them (default: :func:`suite.preflight.check.check_study`, one child process per backend).
+    """
     from suite.preflight.check import check_study
 
-    problems = check_study(study)
+    problems = (check or check_study)(study)
     for line in problems:
         _err.print(line, highlight=False, markup=False, emoji=False, soft_wrap=True)
     if problems:

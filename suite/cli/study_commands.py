@@ -18,7 +18,10 @@ from suite.cli.output import DEFAULT_OUT, exit_on_write_failure, out_dir_or_exit
 from suite.cli.spec_loading import exit_on_preflight_problems, exit_unless_tunable, load_or_exit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from suite.execution.launch import Launcher
+    from suite.spec.loader import Study
     from suite.tracking import StudyTracker
 
 """Where ``suite run`` writes a study without ``--out``: ``results/<study name>`` under the working directory."""
@@ -57,9 +60,18 @@ def run(
     check: Annotated[
         bool, typer.Option("--check/--no-check", help="Check every run with its backend before training.")
     ] = True,
+    fresh_workers: Annotated[
+        bool,
+        typer.Option(
+            "--fresh-workers",
+            help="One new worker process per run (local executor), instead of warm workers reused per backend.",
+        ),
+    ] = False,
 ) -> None:
-    """Run every experiment of a study, each in its own process; completed runs are skipped.
+    """Run every experiment of a study in worker processes, one backend per process; completed runs are skipped.
 
+    Locally, a warm worker per backend/engine (and per --jobs slot) imports its framework once and runs that
+    backend's runs one after another, each from a fresh state; --fresh-workers starts one process per run.
     Exits 0 only when every selected run completed.
     """
     from suite.execution.executor import run_study, select_runs, status_counts
@@ -73,13 +85,19 @@ def run(
         err_console.print(f"--only: no run matches {', '.join(only or [])}", highlight=False, markup=False)
         raise typer.Exit(code=2)
     exit_unless_tunable(study)
-    if check:
-        exit_on_preflight_problems(study)
-    _mlflow_available_or_exit(mlflow or study.mlflow)
-    out_dir = out_dir_or_exit(out, study.name)
+    local = _local_launcher(executor, address, fresh_workers)
+    try:
+        if check:
+            exit_on_preflight_problems(study, _checker(local, jobs or 1))
+        _mlflow_available_or_exit(mlflow or study.mlflow)
+        out_dir = out_dir_or_exit(out, study.name)
+        tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
+    except BaseException:
+        if local is not None:
+            local.close()
+        raise
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
-    tracker = _tracker_or_exit(out_dir, study.name, mlflow or study.mlflow)
-    launcher = _launcher_or_exit(executor, address, out_dir)
+    launcher = local or _launcher_or_exit(executor, address, out_dir)
     if not quiet:  # after every check that can refuse the run, so a refusal is one line
         err_console.print(f"output directory: {out_dir}", highlight=False, markup=False)
     try:
@@ -116,14 +134,34 @@ def run(
         raise typer.Exit(code=1)
 
 
-def _launcher_or_exit(executor: str, address: str | None, out_dir: Path) -> Launcher:
-    from suite.execution.launch import LocalLauncher
+def _local_launcher(executor: str, address: str | None, fresh: bool) -> Launcher | None:
+    """The local executor's launcher (warm workers, or a fresh process per run); None for Ray."""
+    if executor != "local":
+        return None
+    if address:
+        err_console.print("--address: only with --executor ray", highlight=False, markup=False)
+        raise typer.Exit(code=2)
+    if fresh:
+        from suite.execution.launch import LocalLauncher
 
-    if executor == "local":
-        if address:
-            err_console.print("--address: only with --executor ray", highlight=False, markup=False)
-            raise typer.Exit(code=2)
         return LocalLauncher()
+    from suite.execution.warm import WarmLauncher
+
+    return WarmLauncher()
+
+
+def _checker(launcher: Launcher | None, jobs: int) -> Callable[[Study], list[str]] | None:
+    """The preflight asked of the warm workers that will run the study; None: one child process per backend."""
+    from suite.execution.warm import WarmLauncher
+
+    if not isinstance(launcher, WarmLauncher):
+        return None
+    from suite.execution.warm_check import check_in_workers
+
+    return lambda study: check_in_workers(study, launcher, jobs)
+
+
+def _launcher_or_exit(executor: str, address: str | None, out_dir: Path) -> Launcher:
     from suite.execution.ray_launcher import RayUnavailableError, make_ray_launcher
 
     try:

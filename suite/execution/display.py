@@ -1,11 +1,13 @@
 """Terminal rendering of a study: one line per run, a progress bar per epoch (silent with quiet=True).
 
-With several runs at once (``--jobs N``) there is no bar: every line names its run. Thread-safe.
+With several runs at once (``--jobs N``) there is no bar: every line names its run. After each run a progress
+line says how many runs are done, the time elapsed and the time left (:mod:`suite.execution.eta`). Thread-safe.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
@@ -13,6 +15,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from suite.architectures.parity_notes import BATCHNORM_VARIANCE
+from suite.execution.eta import RunKey, StudyClock, result_key
 from suite.runners.protocol import epoch_number
 from suite.store.run_status import whole_reason
 
@@ -30,7 +33,13 @@ class Display:
         concurrent: bool = False,
         console: Console | None = None,
         backends: int = 1,
+        planned: Mapping[str, RunKey] | None = None,
+        jobs: int = 1,
     ) -> None:
+        """Render a study of ``total_runs`` runs, ``jobs`` at a time.
+
+        ``planned``: run name -> (configuration, epochs) of the runs the study plans by name (the estimate's input).
+        """
         self.quiet = quiet
         self.total_runs = total_runs
         self.concurrent = concurrent
@@ -41,6 +50,8 @@ class Display:
         self._console = console or Console(stderr=True)
         self._progress: Progress | None = None
         self._task: Any = None
+        self._planned = dict(planned or {})
+        self.clock = StudyClock(total_runs, list(self._planned.values()), jobs)
 
     def __enter__(self) -> Display:
         if not self.quiet and not self.concurrent:
@@ -68,18 +79,25 @@ class Display:
         """A run is not executed by this executor: completed before, failed before, or running elsewhere."""
         with self._guard:
             self._begun += 1
+            self.clock.skipped(self._planned.get(name))
             self._print(escape(f"[{self._begun}/{self.total_runs}] {name}: {reason}, skipped"))
+            if self.clock.done >= self.total_runs:
+                self._print(escape(f"    {self.clock.line()}"))
 
     def run_started(self, name: str) -> None:
         """A worker process is starting for ``name``."""
         with self._guard:
             self._begun += 1
+            self.clock.started(name)
             self._print(escape(f"[{self._begun}/{self.total_runs}] {name}") + ": starting")
 
     def run_finished(self, name: str, status: str, result: dict[str, Any]) -> None:
-        """The worker ended; show its headline numbers or its error."""
+        """The worker ended; show its headline numbers or its error, then the study's progress line."""
         with self._guard:
+            key, train = result_key(result) or self._planned.get(name), result.get("timing", {}).get("train_seconds")
+            self.clock.finished(name, key, status == "completed", train if isinstance(train, (int, float)) else None)
             self._finished(name, status, result)
+            self._print(escape(f"    {self.clock.line()}"))
 
     def _finished(self, name: str, status: str, result: dict[str, Any]) -> None:
         prefix = escape(f"    {name}: ") if self.concurrent else "    "
@@ -104,6 +122,7 @@ class Display:
         several backends.
         """
         with self._guard:
+            self.clock.epoch_event(name, event.get("event"))
             text = event.get("text")
             if event.get("event") == "message" and text in CROSS_FRAMEWORK_NOTES:
                 if self.backends < 2 or text in self._noted:

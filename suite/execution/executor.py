@@ -1,4 +1,4 @@
-"""Run every spec of a study, each in its own worker process, claimed by a lock, N at a time.
+"""Run every spec of a study in worker processes (warm ones by default), each run claimed by a lock, N at a time.
 
 Any number of executors (``suite run`` processes, Ray drivers) may work on one output directory: a run is
 claimed with an OS file lock (:mod:`suite.execution.run_lock`) by the process that executes it, so each run is
@@ -27,9 +27,10 @@ from filelock import FileLock
 from suite import store
 from suite.efficiency import not_measured
 from suite.execution.display import Display
-from suite.execution.launch import LOG_FILE, Launcher, LocalLauncher, WorkerExit, WorkerJob
+from suite.execution.launch import LOG_FILE, Launcher, WorkerExit, WorkerJob
 from suite.execution.run_lock import RunLock
 from suite.execution.slots import Slot, deterministic_environment, make_slots
+from suite.execution.warm import WarmLauncher
 from suite.runners.progress import PROGRESS_FD_ENV
 from suite.runners.registry import get_runner_entry
 from suite.spec.loader import Study
@@ -134,12 +135,34 @@ def run_study(
     A tuned configuration (``study.tune``) is one unit of work: its trials, then its final runs
     (:mod:`suite.tuning.driver`); its records are the trials' and the final runs'.
     Interrupting the executor (Ctrl-C, SIGTERM) stops every worker and leaves their runs ``interrupted``.
+    Without a ``launcher`` the runs go to warm workers (:class:`~suite.execution.warm.WarmLauncher`), closed
+    at the end; :class:`~suite.execution.launch.LocalLauncher` starts one fresh process per run.
     """
-    from suite.tuning.driver import planned_runs, prepare_storage, tune_configuration, work_units
-
     out_dir.mkdir(parents=True, exist_ok=True)
     tracker = tracker or StudyTracker(out_dir, study.name, study.mlflow)
-    launcher = launcher or LocalLauncher()
+    owned = launcher is None
+    launcher = launcher or WarmLauncher()
+    try:
+        return _run_units(study, out_dir, quiet, command, tracker, jobs, launcher, retry_failed, console)
+    finally:
+        if owned:
+            launcher.close()
+
+
+def _run_units(
+    study: Study,
+    out_dir: Path,
+    quiet: bool,
+    command: str,
+    tracker: StudyTracker,
+    jobs: int,
+    launcher: Launcher,
+    retry_failed: bool,
+    console: Console | None,
+) -> list[RunRecord]:
+    """:func:`run_study` with its tracker and launcher made."""
+    from suite.tuning.driver import planned_runs, prepare_storage, tune_configuration, work_units
+
     _write_study_file(study, out_dir, command)
     slots = make_slots(jobs)
     free_slots: list[Slot] = list(slots)
@@ -151,7 +174,8 @@ def run_study(
         prepare_storage(out_dir)
     total = planned_runs(study.runs, study.tune)
     backends = len({run.backend for run in study.runs})
-    display = Display(quiet=quiet, total_runs=total, concurrent=jobs > 1, console=console, backends=backends)
+    planned = {run.name: (config_name(run.name), run.training.epochs) for run in study.runs}
+    display = Display(quiet, total, concurrent=jobs > 1, console=console, backends=backends, planned=planned, jobs=jobs)
     with display, _terminate_as_interrupt():
         context.display = display
 
@@ -273,6 +297,7 @@ def _launch(
         resources=run_resources(spec),
         time_limit=spec.training.time_limit,
         cpu_cores=slot.cpu_cores,
+        group=worker_group(spec),
     )
     exit_info = context.launcher.launch(job, lambda event: display.handle_event(event, spec.name))
     result = _final_result(header, directory, exit_info, context.stop.is_set())
@@ -332,6 +357,11 @@ def worker_environment(spec: ExperimentSpec, progress_fd: int | None = None) -> 
     entry = get_runner_entry(spec.backend)
     env.update(entry.child_environment(entry.resolve_engine(spec.engine)))
     return env
+
+
+def worker_group(spec: ExperimentSpec) -> str:
+    """``backend/engine``: what a worker process for ``spec`` imports (runs of one group may share a warm worker)."""
+    return f"{spec.backend}/{get_runner_entry(spec.backend).resolve_engine(spec.engine) or ''}"
 
 
 def job_environment(spec: ExperimentSpec, slot: Slot) -> dict[str, str]:

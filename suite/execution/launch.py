@@ -37,6 +37,8 @@ class WorkerJob:
     resources: dict[str, float | None] = field(default_factory=dict)
     time_limit: float | None = None
     cpu_cores: tuple[int, ...] = ()
+    group: str = ""
+    """What the worker imports (``backend/engine``): a warm worker only runs runs of its own group."""
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """Child-process entry point: ``python -m suite.execution.worker RUN_DIR`` trains one run and stores its result.
 
-The executor starts one worker per run so TensorFlow, JAX and PyTorch never share a process; any
+``python -m suite.execution.worker --serve`` is a warm worker: it runs one backend's runs one after another
+(:mod:`suite.execution.serve`), each through :func:`run_directory` as a fresh worker would. The executor keeps
+TensorFlow, JAX and PyTorch in separate processes; any
 exception is recorded in result.json as a failed run (the executor also covers hard crashes). The worker
 dies with its executor (:func:`suite.lifeline.watch_parent`) and ignores SIGINT: the executor owns
 interruption, so a Ctrl-C in the terminal never records a run as failed.
@@ -24,8 +26,9 @@ from typing import Any
 from suite import lifeline, store
 from suite.data.bundle import DataBundle
 from suite.efficiency import not_measured
+from suite.execution.serve import SERVE_FLAG, serve
 from suite.metrics import classification_metrics, history_metrics
-from suite.runners.progress import PipeProgress
+from suite.runners.progress import PipeProgress, ProgressReporter
 from suite.runners.protocol import RunOutput, epoch_number, numbered_history
 from suite.runners.registry import BackendUnavailableError, create_runner
 from suite.spec.models import ExperimentSpec
@@ -59,21 +62,34 @@ EXIT_STATUSES = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the spec stored in ``RUN_DIR/spec.toml``; the exit status is the recorded status's (EXIT_STATUSES)."""
+    """Run the spec stored in ``RUN_DIR/spec.toml``; the exit status is the recorded status's (EXIT_STATUSES).
+
+    ``--serve``: a warm worker instead, running one run after another as its executor asks
+    (:mod:`suite.execution.serve`).
+    """
     lifeline.watch_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     clock = process_start()
     args = sys.argv[1:] if argv is None else argv
+    if args == [SERVE_FLAG]:
+        return serve()
     if len(args) != 1:
-        print("usage: python -m suite.execution.worker RUN_DIR", file=sys.stderr)
+        print(f"usage: python -m suite.execution.worker RUN_DIR | {SERVE_FLAG}", file=sys.stderr)
         return USAGE_EXIT_STATUS
-    directory = Path(args[0])
+    return run_directory(Path(args[0]), clock, PipeProgress.from_environment())
+
+
+def run_directory(directory: Path, clock: float, progress: ProgressReporter) -> int:
+    """Train and store the run in ``directory`` (its spec.toml and result header are there); its exit status.
+
+    ``clock``: when the run's time began (``time.monotonic()``), the start of ``training.time_limit``.
+    """
     spec = spec_from_toml((directory / store.SPEC_FILE).read_text(encoding="utf-8"))
     header = store.read_result(directory) or {}
     started = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         deadline = Deadline(spec.training.time_limit, clock)
-        result = _train_from_state_or_scratch(spec, directory, deadline, header.get("trial"))
+        result = _train_from_state_or_scratch(spec, directory, deadline, progress, header.get("trial"))
     except RunStopped as stop:
         print(f"{stop.status}: {stop.message}", file=sys.stderr)
         store.write_json(directory / store.RESULT_FILE, {**stopped_payload(header, stop), "started_at": started})
@@ -131,19 +147,27 @@ def stopped_payload(header: dict[str, Any], stop: RunStopped) -> dict[str, Any]:
 
 
 def _train_from_state_or_scratch(
-    spec: ExperimentSpec, directory: Path, deadline: Deadline, trial: dict[str, Any] | None = None
+    spec: ExperimentSpec,
+    directory: Path,
+    deadline: Deadline,
+    progress: ProgressReporter,
+    trial: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train (continuing from the resume state); a resume state that cannot be loaded is discarded, once."""
     try:
-        return _train_and_measure(spec, directory, deadline, trial)
+        return _train_and_measure(spec, directory, deadline, progress, trial)
     except resume.ResumeStateDamaged as exc:
         print(f"warning: resume state discarded, it cannot be loaded ({exc}); training from scratch", file=sys.stderr)
         resume.clear(directory)
-        return _train_and_measure(spec, directory, deadline, trial)
+        return _train_and_measure(spec, directory, deadline, progress, trial)
 
 
 def _train_and_measure(
-    spec: ExperimentSpec, directory: Path, deadline: Deadline, trial: dict[str, Any] | None = None
+    spec: ExperimentSpec,
+    directory: Path,
+    deadline: Deadline,
+    progress: ProgressReporter,
+    trial: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Train and test the run, store its history and predictions; return result.json's measured part.
 
@@ -163,7 +187,6 @@ def _train_and_measure(
         from suite.tuning.trial_run import EpochReporter, seal_test_split
 
         data, on_epoch = seal_test_split(data), EpochReporter(trial)
-    progress = PipeProgress.from_environment()
     controls = {"deadline": deadline, "on_resume": _noting(directory), "on_epoch": on_epoch, "test": trial is None}
     try:
         output = execute(spec, runner, data, directory, progress, **controls)

@@ -2,7 +2,9 @@
 
 :func:`check_study` groups the runs by (backend, engine) and asks one child process per group, the groups
 side by side (``python -m suite.preflight.introspect check FILE``, in the backend's own environment), so this module
-never imports a framework. In the child, :func:`check_runs` asks the runner for its framework facts
+never imports a framework; ``suite run`` asks its warm workers the same question instead (one framework import
+per backend, paid once for the checks and the runs: :mod:`suite.execution.warm_check`).
+In the child, :func:`check_runs` asks the runner for its framework facts
 (``runner.check``), compares the spec with what the runner declares (its capabilities), looks the model up in
 the runner's registry, describes it (random weights, no download) for the input the spec implies without
 loading the data, and builds the training plan: unknown layer groups,
@@ -52,13 +54,27 @@ _UNKNOWN_MODEL = re.compile(r"^unknown (?:\w+ )?model\b")
 _BLOCKING_KEYS = ("model", "backend", "engine")
 
 
-def check_study(study: Study) -> list[str]:
-    """Every problem of every run, one line each (``<run name>: <key>: <what is wrong>``), in run order."""
+Ask = Callable[[str, str | None, list[ExperimentSpec]], list[Problem]]
+"""Asks a backend (name, engine as the spec names it) for the problems of its runs; raises :class:`CheckFailed`
+when it cannot answer."""
+
+
+class CheckFailed(RuntimeError):
+    """The process asked to check a backend's runs gave no answer; the text says why, in one line."""
+
+
+def check_study(study: Study, ask: Ask | None = None) -> list[str]:
+    """Every problem of every run, one line each (``<run name>: <key>: <what is wrong>``), in run order.
+
+    ``ask`` puts the question to a backend; by default one child process per backend answers it
+    (``suite run`` asks the warm workers that will run the study instead: :mod:`suite.execution.warm_check`).
+    """
+    ask = ask or ask_child_process
     order = {run.name: index for index, run in enumerate(study.runs)}
     groups = group_runs(study.runs)
     workers = max(1, min(len(groups), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:  # each group waits on its own child process
-        answers = pool.map(lambda item: _check_group(item[0][0], item[0][1], item[1]), groups.items())
+    with ThreadPoolExecutor(max_workers=workers) as pool:  # each group waits on its own process
+        answers = pool.map(lambda item: _check_group(item[0][0], item[0][1], item[1], ask), groups.items())
     problems = [problem for answer in answers for problem in answer] + file_problems(study.runs)
     problems.sort(key=lambda problem: order.get(problem["run"], len(order)))
     return [one_line(f"{problem['run']}: {problem['key']}: {problem['message']}") for problem in problems]
@@ -72,8 +88,8 @@ def group_runs(runs: list[ExperimentSpec]) -> dict[tuple[str, str | None], list[
     return groups
 
 
-def _check_group(backend: str, engine: str | None, runs: list[ExperimentSpec]) -> list[Problem]:
-    """Ask one child process, in the backend's environment, for the problems of ``runs``."""
+def _check_group(backend: str, engine: str | None, runs: list[ExperimentSpec], ask: Ask) -> list[Problem]:
+    """The problems of ``runs`` (one backend and engine), or each run's line saying the check itself failed."""
     from suite.runners.registry import get_runner_entry
 
     entry = get_runner_entry(backend)
@@ -81,6 +97,19 @@ def _check_group(backend: str, engine: str | None, runs: list[ExperimentSpec]) -
         return []  # stored as `unavailable` when run; nothing to check here
     resolved = entry.resolve_engine(engine)
     label = f"{backend}/{resolved}" if resolved else backend
+    try:
+        answer = ask(backend, engine, runs)
+    except CheckFailed as exc:
+        return _group_failed(runs, label, str(exc))
+    return [{key: str(problem[key]) for key in ("run", "key", "message")} for problem in answer]
+
+
+def ask_child_process(backend: str, engine: str | None, runs: list[ExperimentSpec]) -> list[Problem]:
+    """Ask one child process, in the backend's environment, for the problems of ``runs``."""
+    from suite.runners.registry import get_runner_entry
+
+    entry = get_runner_entry(backend)
+    resolved = entry.resolve_engine(engine)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_WAIT_POLICY": "PASSIVE", **entry.child_environment(resolved)}
     with tempfile.TemporaryDirectory(prefix="tlbench-preflight-") as tmp:
         path = Path(tmp) / "runs.json"
@@ -91,19 +120,18 @@ def _check_group(backend: str, engine: str | None, runs: list[ExperimentSpec]) -
                 command, env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False
             )
         except subprocess.TimeoutExpired:
-            return _group_failed(runs, label, f"no answer within {CHILD_TIMEOUT_SECONDS} s")
-    return _read_answer(completed, runs, label)
+            raise CheckFailed(f"no answer within {CHILD_TIMEOUT_SECONDS} s") from None
+    return _read_answer(completed)
 
 
-def _read_answer(completed: subprocess.CompletedProcess, runs: list[ExperimentSpec], label: str) -> list[Problem]:
+def _read_answer(completed: subprocess.CompletedProcess) -> list[Problem]:
     lines = completed.stdout.strip().splitlines()
     if completed.returncode != 0 or not lines:
-        return _group_failed(runs, label, (completed.stderr.strip().splitlines() or ["no output"])[-1])
+        raise CheckFailed((completed.stderr.strip().splitlines() or ["no output"])[-1])
     try:
-        answer = json.loads(lines[-1])
+        return json.loads(lines[-1])
     except json.JSONDecodeError:
-        return _group_failed(runs, label, f"unreadable answer {lines[-1][:200]!r}")
-    return [{key: str(problem[key]) for key in ("run", "key", "message")} for problem in answer]
+        raise CheckFailed(f"unreadable answer {lines[-1][:200]!r}") from None
 
 
 def _group_failed(runs: list[ExperimentSpec], label: str, reason: str) -> list[Problem]:

@@ -383,6 +383,9 @@ class Runner(Protocol):
     """A backend: framework facts, model descriptions, and sessions that train one model.
 
     ``capabilities`` is the backend's one declaration of what it supports (the core reads it, never probes).
+    A runner may also have ``reset_process_state()``: undo what a run leaves in its process (framework sessions,
+    default dtypes and policies, determinism switches); a warm worker (:mod:`suite.execution.serve`) calls it
+    before each run, so every run starts from the state a fresh process has.
     """
 
     name: str

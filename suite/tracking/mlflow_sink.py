@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from suite.tracking.figures import write_figures
 from suite.tracking.stored import TAG_PREFIX, StoredRun
 
 LOCAL = "local"
@@ -127,6 +126,8 @@ class MlflowSink:
         for path in run.artifacts:
             self.client.log_artifact(mlflow_id, str(path))
         with tempfile.TemporaryDirectory(prefix="tlbench-mlflow-") as scratch:
+            from suite.tracking.figures import write_figures  # matplotlib: only when MLflow logs a run
+
             for path in write_figures(run, Path(scratch)):
                 self.client.log_artifact(mlflow_id, str(path))
 

@@ -60,3 +60,21 @@ def test_the_batchnorm_note_is_said_once_and_only_when_backends_are_compared() -
         assert "unfroze layer4" in buffer.getvalue()
     assert applicable_notes([BATCHNORM_VARIANCE, "other"], 1) == ["other"]
     assert applicable_notes([BATCHNORM_VARIANCE, "other"], 2) == [BATCHNORM_VARIANCE, "other"]
+
+
+def test_the_progress_line_reaches_the_total_with_two_jobs() -> None:
+    buffer = io.StringIO()
+    planned = {"a": ("m", 2), "b": ("m", 2), "c": ("m", 2)}
+    display = Display(False, 3, concurrent=True, console=Console(file=buffer, width=200), planned=planned, jobs=2)
+    with display:
+        display.run_started("a")
+        display.run_started("b")
+        display.handle_event({"event": "epoch_start", "epoch": 0, "total_epochs": 2}, "a")
+        display.handle_event({"event": "epoch_end", "epoch": 0, "metrics": {}}, "a")
+        display.run_finished("b", "completed", {"config_name": "m", "spec": {"training": {"epochs": 2}}})
+        display.run_started("c")
+        display.run_finished("a", "failed", {"error": "boom"})
+        display.run_finished("c", "completed", {})
+    progress = [line.strip() for line in buffer.getvalue().splitlines() if "runs done" in line]
+    assert [line.split(",")[0] for line in progress] == ["1/3 runs done", "2/3 runs done", "3/3 runs done"]
+    assert "left" in progress[0] and "elapsed" in progress[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import os
 import signal
@@ -151,9 +152,14 @@ def test_slots_split_cores_and_gpus() -> None:
 
 
 def test_jobs_run_concurrently(plugin_path: Path, tmp_path: Path) -> None:
+    from rich.console import Console
+
     study = load_study(write_study(tmp_path, "sleepy", epochs=2))
-    records = run_study(study, tmp_path / "out", quiet=True, jobs=2)
+    shown = io.StringIO()
+    records = run_study(study, tmp_path / "out", jobs=2, console=Console(file=shown, width=300))
     assert [r.status for r in records] == ["completed", "completed"]
+    progress = [line.strip().split(",")[0] for line in shown.getvalue().splitlines() if "runs done" in line]
+    assert progress == ["1/2 runs done", "2/2 runs done"]  # the counter reaches N/N with --jobs 2
     spans = [_span(r.directory) for r in records]
     assert spans[0][0] < spans[1][1] and spans[1][0] < spans[0][1]  # the two workers overlapped in time
 
