@@ -42,6 +42,8 @@ class KerasLayer:
     multiplier: int = 1
     keras_class: str = ""
     """Keras' snake-case class name (``conv2d``) where the kind does not tell it (``plain`` layers)."""
+    suffixes: tuple[str, ...] = ()
+    """A ``plain`` layer's torch tensor names, in Keras' weight order (``LayerPair.suffixes``)."""
 
     def __post_init__(self) -> None:
         if self.kind != WEIGHTLESS and self.kind not in get_args(Kind):
@@ -64,7 +66,7 @@ def keras_layers(arch: Architecture) -> tuple[KerasLayer, ...]:
 def keras_layer_table(arch: Architecture) -> list[LayerPair]:
     """The converter's table of a keras-layout entry: every weighted base layer, then the suite's head."""
     pairs = [
-        LayerPair(layer.name, layer.name, layer.kind, multiplier=layer.multiplier)  # type: ignore[arg-type]
+        LayerPair(layer.name, layer.name, layer.kind, multiplier=layer.multiplier, suffixes=layer.suffixes)  # type: ignore[arg-type]
         for layer in keras_layers(arch)
         if layer.weighted
     ]

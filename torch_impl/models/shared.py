@@ -97,5 +97,5 @@ def load_shared_weights(built: BuiltModel, arch: Architecture, weights: str) -> 
     expected = {key: tuple(tensor.shape) for key, tensor in own.items() if tensor.is_floating_point()}
     usable = check_fit(state, expected, head_keys(layer_table(arch)), source)
     for key, array in usable.items():
-        own[key].copy_(torch.from_numpy(np.ascontiguousarray(array)).to(own[key].dtype))
+        own[key].copy_(torch.from_numpy(np.asarray(array, order="C")).to(own[key].dtype))
     built.weights_fingerprint = fingerprint(state)
