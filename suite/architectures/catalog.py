@@ -96,7 +96,10 @@ def _keras_mobilenet(version: str, constructor: str, weights_file: str, params: 
         "min_size": 32,
         "timm_model": "mobilenetv2_100" if version == "v2" else "tf_mobilenetv3_large_100",
     }
-    groups = ("stem", *(f"block_{index}" for index in range(blocks)), "top")
+    if version == "v2":  # torchvision's vocabulary, as the Keras runner's MobileNetV2 has always named its groups
+        groups: tuple[str, ...] = tuple(f"features.{index}" for index in range(blocks + 2))
+    else:
+        groups = ("stem", *(f"block_{index}" for index in range(blocks)), "top")
     name = "mobilenet_v2" if version == "v2" else "mobilenet_v3_large"
     return _keras(name, f"keras_mobilenet_{version}", groups, application, (0.001, 1e-3))
 

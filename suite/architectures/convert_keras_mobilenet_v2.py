@@ -4,8 +4,9 @@ Keras names the stem ``Conv1`` / ``bn_Conv1`` / ``Conv1_relu``, the first (t = 1
 ``k`` = 1..16 ``block_{k}_*`` (``expand`` / ``expand_BN`` / ``expand_relu``, ``pad`` before a stride-2 depthwise,
 ``depthwise`` / ``depthwise_BN`` / ``depthwise_relu``, ``project`` / ``project_BN``, ``add`` for a residual) and
 the last 1x1 convolution ``Conv_1`` / ``Conv_1_bn`` / ``out_relu``. No convolution has a bias; BatchNorm's
-epsilon is 1e-3 and its momentum 0.999 (0.001 in torch's convention). Groups: ``stem``, ``block_0`` .. ``block_16``,
-``top`` (the last convolution), as the MobileNetV3 entry names its own.
+epsilon is 1e-3 and its momentum 0.999 (0.001 in torch's convention). Groups: torchvision's vocabulary, as the Keras
+runner's MobileNetV2 has always named them (and with torchvision's ``mobilenet_v2`` counts): ``features.0`` the stem,
+``features.{k + 1}`` block ``k``, ``features.18`` the last convolution.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ BLOCKS = ((16, 1, 1), (24, 2, 2), (32, 3, 2), (64, 4, 2), (96, 3, 1), (160, 3, 2
 
 
 def _block(index: int, stride: int, residual: bool) -> list[KerasLayer]:
-    group = f"block_{index}"
+    group = f"features.{index + 1}"
     prefix = f"block_{index}_" if index else "expanded_conv_"
     layers = []
     if index:
@@ -39,9 +40,9 @@ def _block(index: int, stride: int, residual: bool) -> list[KerasLayer]:
 def keras_layers(arch: Architecture) -> list[KerasLayer]:
     """``keras.applications.MobileNetV2(include_top=False).layers`` (input left out), with kinds and groups."""
     layers = [
-        KerasLayer("Conv1", "conv", "stem"),
-        KerasLayer("bn_Conv1", "bn", "stem"),
-        KerasLayer("Conv1_relu", WEIGHTLESS, "stem"),
+        KerasLayer("Conv1", "conv", "features.0"),
+        KerasLayer("bn_Conv1", "bn", "features.0"),
+        KerasLayer("Conv1_relu", WEIGHTLESS, "features.0"),
     ]
     index, channels = 0, 32
     for filters, count, stride in BLOCKS:
@@ -51,7 +52,7 @@ def keras_layers(arch: Architecture) -> list[KerasLayer]:
             index, channels = index + 1, filters
     return [
         *layers,
-        KerasLayer("Conv_1", "conv", "top"),
-        KerasLayer("Conv_1_bn", "bn", "top"),
-        KerasLayer("out_relu", WEIGHTLESS, "top"),
+        KerasLayer("Conv_1", "conv", "features.18"),
+        KerasLayer("Conv_1_bn", "bn", "features.18"),
+        KerasLayer("out_relu", WEIGHTLESS, "features.18"),
     ]

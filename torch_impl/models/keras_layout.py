@@ -82,13 +82,18 @@ def build_keras_layout(arch: Architecture, spec: ModelSpec, input_shape: InputSh
     body = _TWINS[arch.family](arch, spec)
     if list(body) != [name for name in arch.groups if name != "head"]:
         raise ValueError(f"{arch.name}: the torch twin's groups {list(body)} are not the catalog's {arch.groups}")
-    layers = keras_layer_modules(arch, nn.Sequential(body))
-    body["head"] = _head(spec, arch, nn.Sequential(body), input_shape, num_classes)
-    module = nn.Sequential(body)
+    layers = keras_layer_modules(arch, staged(body))
+    body["head"] = _head(spec, arch, staged(body), input_shape, num_classes)
+    module = staged(body)
     built = BuiltModel(module, {name: [stage] for name, stage in body.items()}, staged=True, keras_layers=layers)
     built.neutral_keys = _neutral_keys(module, layers)
     load_shared_weights(built, arch, spec.weights)
     return built
+
+
+def staged(body: OrderedDict[str, nn.Module]) -> nn.Sequential:
+    """The groups run one after another, each a child named after it (``features.1`` as ``features_1``)."""
+    return nn.Sequential(OrderedDict((name.replace(".", "_"), stage) for name, stage in body.items()))
 
 
 def _neutral_keys(module: nn.Module, layers: list[tuple[str, nn.Module | None]]) -> dict[str, str]:

@@ -26,7 +26,7 @@ from suite.architectures.convert_keras_efficientnet import NORMALIZATION
 from suite.architectures.keras_layout import KerasLayer, keras_layers
 from suite.spec.models import ModelSpec
 from torch_impl.models.keras_batchnorm import keras_batch_norm
-from torch_impl.models.keras_layout import register_twin
+from torch_impl.models.keras_layout import register_twin, staged
 
 IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
 """keras.applications.efficientnet's; its ``rescaling_1`` multiplies channel c by 1 / sqrt(std[c])."""
@@ -135,7 +135,7 @@ def _fits(layer: KerasLayer, module: nn.Module) -> bool:
 def _keras_named(arch: Architecture, body: OrderedDict[str, nn.Module]) -> OrderedDict[str, nn.Module]:
     """``body`` with each weighted layer registered under its Keras layer's name (both lists in forward order)."""
     declared = [layer for layer in keras_layers(arch) if layer.weighted]
-    container = nn.Sequential(body)
+    container = staged(body)
     weighted = [
         (path, module)
         for path, module in container.named_modules()
@@ -153,11 +153,14 @@ def _keras_named(arch: Architecture, body: OrderedDict[str, nn.Module]) -> Order
 
 @register_twin("keras_mobilenet_v2")
 def mobilenet_v2_twin(arch: Architecture, spec: ModelSpec) -> OrderedDict[str, nn.Module]:
-    """``stem``, ``block_0`` .. ``block_16``, ``top``: timm's ``mobilenetv2_100`` with TF padding and epsilon."""
+    """``features.0`` .. ``features.18``: timm's ``mobilenetv2_100`` with TF padding and epsilon."""
     network = _timm_network(arch, spec)
-    body: OrderedDict[str, nn.Module] = OrderedDict(stem=nn.Sequential(network.conv_stem, network.bn1))
-    body.update((f"block_{index}", block) for index, block in enumerate(_blocks(network)))
-    body["top"] = nn.Sequential(network.conv_head, network.bn2)
+    layers = [
+        nn.Sequential(network.conv_stem, network.bn1),
+        *_blocks(network),
+        nn.Sequential(network.conv_head, network.bn2),
+    ]
+    body = OrderedDict((f"features.{index}", layer) for index, layer in enumerate(layers))
     return _keras_named(arch, body)
 
 
