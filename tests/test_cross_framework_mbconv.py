@@ -54,7 +54,9 @@ def _randomise(built) -> None:
 
 
 @pytest.mark.parametrize("name", ENTRIES)
-def test_a_keras_weights_file_loads_into_torch_and_back_bitwise_and_computes_the_same(name: str, tmp_path: Path) -> None:
+def test_a_keras_weights_file_loads_into_torch_and_back_bitwise_and_computes_the_same(
+    name: str, tmp_path: Path
+) -> None:
     import keras
     import torch
 
@@ -93,7 +95,10 @@ def test_the_no_top_base_has_keras_published_parameter_count_in_both(name: str) 
     params = sum(p.numel() for module in body for p in module.parameters())
     buffers = sum(b.numel() for module in body for b in module.buffers() if b.is_floating_point())
     assert params + buffers == published
-    counts = {backend: create_runner(backend).describe(ModelSpec(name=name), SHAPE, 10).params for backend in ("torch", "keras")}
+    counts = {
+        backend: create_runner(backend).describe(ModelSpec(name=name), SHAPE, 10).params
+        for backend in ("torch", "keras")
+    }
     assert counts["torch"].groups == counts["keras"].groups
     assert counts["torch"].buffers == counts["keras"].buffers
 
@@ -106,7 +111,10 @@ def test_seed003_unfreezes_the_same_last_10_keras_layers_in_both() -> None:
     from torch_impl.freezing import apply_trainable as torch_trainable
     from torch_impl.params import count_params as torch_count
 
-    keras_built, torch_built = _keras("keras_mobilenet_v2", head="flatten"), _torch("keras_mobilenet_v2", head="flatten")
+    keras_built, torch_built = (
+        _keras("keras_mobilenet_v2", head="flatten"),
+        _torch("keras_mobilenet_v2", head="flatten"),
+    )
     assert keras_built.model.count_params() == 2_270_794
     for last, expected in ((None, 12_810), (10, 745_290)):
         keras_trainable(keras_built, TrainableSet(("head",), last_layers=last))

@@ -122,8 +122,8 @@ MALFORMED = [
     (
         'model = { name = "mlp" }',
         'model = { name = "resnet18", dropout = 0.5 }\ndataset = { source = "digits", channels = 3 }',
-        "bad.toml: experiments[0].model: dropout sets the mlp's dropout; for other models use head_hidden + "
-        "head_dropout",
+        "bad.toml: experiments[0].model: dropout sets the mlp's dropout or an EfficientNet's stochastic depth "
+        "(keras_efficientnet_*); for other models use head_hidden + head_dropout",
     ),
     (
         'model = { name = "mlp" }',
@@ -134,7 +134,9 @@ MALFORMED = [
         'model = { name = "mlp" }',
         'model = { name = "vgg16", init = "shared" }',
         "bad.toml: experiments[0].model: init = 'shared' needs an architecture that exists in every backend "
-        "(mlp, simple_cnn, mobilenet_v2, resnet10, resnet18, resnet34, resnet50), got 'vgg16'",
+        "(mlp, simple_cnn, resnet10, resnet18, resnet34, resnet50, keras_resnet50, keras_resnet101, keras_resnet152, "
+        "keras_vgg16, keras_vgg19, keras_mobilenet_v2, keras_mobilenet_v3_large, keras_efficientnet_b0, "
+        "keras_efficientnet_b3), got 'vgg16'",
     ),
     (
         '[study]\nname = "t"',
