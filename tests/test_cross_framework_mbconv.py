@@ -41,14 +41,28 @@ def _torch(name: str, weights: str = "none", **model):
 
 
 def _randomise(built) -> None:
-    """Every Keras variable random, BatchNorm variances and Normalization's statistics included."""
+    """Every Keras variable random, BatchNorm and Normalization statistics included; kernels scaled by fan-in.
+
+    (Unscaled kernels drive most pre-activations far past ReLU6's kinks, where float32 rounding alone moves logits.)
+    """
     import keras
 
     rng = np.random.default_rng(7)
     for layer in built.model.layers:
         for variable in layer.weights:
-            low, high = (0.5, 1.5) if "variance" in variable.path or "gamma" in variable.path else (-0.5, 0.5)
-            variable.assign(rng.uniform(low, high, variable.shape).astype(variable.dtype))
+            shape = tuple(variable.shape)
+            if len(shape) >= 2:
+                fan_in = (
+                    int(np.prod(shape[:-1]))
+                    if not isinstance(layer, keras.layers.DepthwiseConv2D)
+                    else shape[0] * shape[1]
+                )
+                array = rng.normal(0.0, 1.0 / np.sqrt(fan_in), shape)
+            elif "variance" in variable.path or "gamma" in variable.path:
+                array = rng.uniform(0.5, 1.5, shape)
+            else:
+                array = rng.uniform(-0.5, 0.5, shape)
+            variable.assign(array.astype(variable.dtype))
         if isinstance(layer, keras.layers.Normalization):
             layer.finalize_state()
 
