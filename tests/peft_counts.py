@@ -43,7 +43,7 @@ def _mobilenet_v2_layers() -> tuple[list[tuple[int, int, int]], list[int]]:
 
 
 def expected_trainable(model: str, method: str, classes: int = 10) -> int:
-    """Hand count of trainable parameters: mlp and simple_cnn on 8x8x1, mobilenet_v2 on 32x32x3."""
+    """Hand count of trainable parameters: mlp and simple_cnn on 8x8x1, (keras_)mobilenet_v2 on 32x32x3."""
     rank = 8
     if model == "mlp":  # 64 -> 128 -> 64 -> classes, linear layers with biases, no norms
         head = _linear(64, classes)
@@ -52,7 +52,7 @@ def expected_trainable(model: str, method: str, classes: int = 10) -> int:
         head = _linear(512, classes)
         lora = rank * (1 * 9 + 32) + rank * (32 * 9 + 64) + rank * (256 + 512)
         extra = {"bitfit": 32 + 64 + 512, "norm": 0, "bias_norm": 32 + 64 + 512, "lora8": lora}
-    elif model == "mobilenet_v2":  # bias-free convolutions, each followed by BatchNorm (gamma, beta)
+    elif model in ("mobilenet_v2", "keras_mobilenet_v2"):  # bias-free convolutions, each followed by BatchNorm
         head = _linear(1280, classes)
         convs, norms = _mobilenet_v2_layers()
         lora = sum(rank * (c_in * k * k + c_out) for c_in, c_out, k in convs)

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.mark.parametrize(
     ("model", "input_shape"),
-    [("mlp", (8, 8, 1)), ("simple_cnn", (16, 16, 3)), ("mobilenet_v2", (32, 32, 3))],
+    [("mlp", (8, 8, 1)), ("simple_cnn", (16, 16, 3)), ("keras_vgg16", (32, 32, 3)), ("keras_resnet50", (32, 32, 3))],
 )
 def test_same_group_vocabulary_and_init_layout(model: str, input_shape: tuple) -> None:
     torch_model = create_runner("torch").describe(ModelSpec(name=model), input_shape, 10)
@@ -96,7 +96,7 @@ def test_seed004_recipe_has_identical_lrs_and_trainable_counts(tmp_path: Path) -
             "channels": 3,
             "subset": {"train": 96, "val": 32, "test": 32},
         },
-        "model": {"name": "mobilenet_v2"},
+        "model": {"name": "keras_resnet50"},
         "optimizer": {"name": "adam", "lr": 1e-3},
         "strategy": {
             "freeze": "all_but_head",

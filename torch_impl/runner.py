@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from suite.architectures.catalog import parity_note
+from suite.architectures.catalog import architecture, parity_note
+from suite.architectures.weight_files import resolve_weights_file
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
@@ -34,7 +35,14 @@ class TorchRunner:
         return check_spec(spec)
 
     def weights_files(self, model: ModelSpec, image_size: int, download: bool) -> list[dict[str, Any]]:
-        """The torchvision cache file of ``model.weights`` (``$TORCH_HOME/hub/checkpoints``), fetched on request."""
+        """The torchvision cache file of ``model.weights`` (``$TORCH_HOME/hub/checkpoints``), fetched on request.
+
+        A keras-layout entry's ``"imagenet"`` is Keras' cache file, which a Keras run (or its prefetch) downloads.
+        """
+        arch = architecture(model.name)
+        if arch is not None and arch.layout == "keras" and model.weights == "imagenet":
+            path = resolve_weights_file(arch, model.weights)
+            return [{"path": str(path), "present": path.is_file(), "source": "keras.applications (a Keras prefetch)"}]
         published = resolve_torchvision_weights(model.name, model.weights)
         if published is None:
             if weights_kind(model.weights) != "file":

@@ -91,7 +91,7 @@ def get_model_entry(name: str) -> ModelEntry:
         if twin in _MODELS:
             raise KeyError(
                 f"keras model {name!r} is the torchvision layout, which the Keras runner does not build; "
-                f"keras.applications' network is {twin!r} (the same function in every backend)"
+                f"keras.applications' network is {twin!r}"
             )
         raise KeyError(f"unknown keras model {name!r}; known: {', '.join(sorted(_MODELS))}")
     return _MODELS[name]

@@ -43,7 +43,7 @@ class KerasLayer:
     keras_class: str = ""
     """Keras' snake-case class name (``conv2d``) where the kind does not tell it (``plain`` layers)."""
     suffixes: tuple[str, ...] = ()
-    """A ``plain`` layer's torch tensor names, in Keras' weight order (``LayerPair.suffixes``)."""
+    """A ``plain`` layer's torch tensor names, in Keras' weight order."""
 
     def __post_init__(self) -> None:
         if self.kind != WEIGHTLESS and self.kind not in get_args(Kind):
@@ -81,9 +81,10 @@ def keras_file_names(arch: Architecture) -> dict[str, str]:
     used: dict[str, int] = {}
     names: dict[str, str] = {}
     weighted = [layer for layer in keras_layers(arch) if layer.weighted]
-    for name, kind in [*((layer.name, layer.keras_class or _KERAS_CLASSES[layer.kind]) for layer in weighted)]:
+    for layer in weighted:
+        kind = layer.keras_class or _KERAS_CLASSES[layer.kind]
         used[kind] = used.get(kind, -1) + 1
-        names[kind if used[kind] == 0 else f"{kind}_{used[kind]}"] = name
+        names[kind if used[kind] == 0 else f"{kind}_{used[kind]}"] = layer.name
     head = "dense" if "dense" not in used else f"dense_{used['dense'] + 1}"
     return {**names, head: HEAD_LAYER}
 

@@ -144,7 +144,9 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
     """Problems with ``model.weights`` / ``model.depth`` of a catalog architecture seen without building it."""
     problems = []
     weights = model.weights
-    if model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
+    if model.depth is not None and arch.layout == "keras":
+        problems.append(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
+    elif model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
         problems.append(f"model.depth must be 1..{len(arch.groups) - 2} for {arch.name}, got {model.depth}")
     if weights == "none" or weights.startswith(RUN_PREFIX):
         return problems  # a run: reference is the store's to resolve (suite.store.weights_ref)
@@ -153,9 +155,8 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
         file_format(path)
     except ValueError as error:
         return [*problems, str(error)]
-    if arch.layout == "keras" and weights == "imagenet" and not path.is_file():
-        problems.append(keras_imagenet_missing(arch, path))
-    elif not path.is_file() and path.parent != torch_hub_checkpoints():  # torchvision's: fetched by the runner
+    published = path.parent in (torch_hub_checkpoints(), keras_models_dir())  # fetched by the runner / prefetch
+    if not path.is_file() and not published:
         problems.append(f"model.weights {weights!r}: file {path} does not exist")
     return problems
 

@@ -90,8 +90,8 @@ def _print_sources() -> None:
 
 
 def model_family(name: str) -> str:
-    """The family a model name belongs to: its leading letters (``resnet50`` and ``wide_resnet50_2``: resnet)."""
-    match = re.match(r"[a-z]+", name.removeprefix("wide_"))
+    """A model name's family: its leading letters (``resnet50``, ``wide_resnet50_2``, ``keras_resnet50``: resnet)."""
+    match = re.match(r"[a-z]+", name.removeprefix("keras_").removeprefix("wide_"))
     return match.group(0) if match else name
 
 
@@ -115,13 +115,18 @@ def _print_shared() -> None:
     """The catalog of shared architectures: the same function in every backend (every other model: one backend)."""
     from suite.architectures.catalog import CATALOG
 
-    table = Table(title="shared architectures (same groups in every backend; any other model exists in one only)")
-    for column in ("name", "family", "weights", "parity"):
+    table = Table(
+        title="shared architectures (same groups in every backend; any other model exists in one only)",
+        caption="layout: keras_<name> is the network keras.applications builds (its ImageNet weights: Keras' cache), "
+        "<name> torchvision's; a plain name the Keras runner lacks (vgg16, mobilenet_v2, ...) is torchvision's only",
+    )
+    for column in ("name", "layout", "family", "weights", "parity"):
         table.add_column(column)
     for arch in CATALOG:
         weights = "shared weights (converted)" if arch.converts_weights else "shared init"
         parity = "not the same function: " + arch.parity_note if arch.parity_note else "same function"
-        table.add_row(arch.name, arch.family, weights, escape(parity))
+        layout = {"keras": "keras.applications", "slots": "-"}.get(arch.layout, arch.layout)
+        table.add_row(arch.name, layout, arch.family, weights, escape(parity))
     out_console.print(table)
 
 

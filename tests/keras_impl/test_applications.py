@@ -9,7 +9,7 @@ from keras_impl.models.families import APPLICATIONS
 from keras_impl.params import count_params
 from suite.spec.models import ModelSpec
 
-LARGE = {"resnet101", "resnet152", "vgg19", "efficientnet_b3"}  # same families as keras_resnet50 / vgg16 / b0
+LARGE = {"keras_efficientnet_b3"}  # the same family as keras_efficientnet_b0
 
 
 @pytest.mark.parametrize(
@@ -29,7 +29,7 @@ def test_table_model_builds_with_published_base_size(app):
 
 
 def test_preprocess_input_is_applied_to_batches_when_inputs_are_0_to_255():
-    built = build_model(ModelSpec(name="mobilenet_v2"), (32, 32, 3), 10, BuildOptions(preprocess_input=True))
+    built = build_model(ModelSpec(name="keras_mobilenet_v2"), (32, 32, 3), 10, BuildOptions(preprocess_input=True))
     assert built.notes["preprocess_input"] == "keras.applications.mobilenet_v2.preprocess_input"
     batch = np.full((1, 2, 2, 3), 255.0, dtype=np.float32)
     np.testing.assert_allclose(model_input(built, batch), 1.0)
@@ -37,13 +37,13 @@ def test_preprocess_input_is_applied_to_batches_when_inputs_are_0_to_255():
     caffe = build_model(ModelSpec(name="keras_resnet50"), (32, 32, 3), 10, BuildOptions(preprocess_input=True))
     out = model_input(caffe, np.zeros((1, 1, 1, 3), dtype=np.float32))
     np.testing.assert_allclose(out.ravel(), [-103.939, -116.779, -123.68], rtol=1e-5)  # BGR mean removed
-    plain = build_model(ModelSpec(name="mobilenet_v2"), (32, 32, 3), 10)
+    plain = build_model(ModelSpec(name="keras_mobilenet_v2"), (32, 32, 3), 10)
     assert plain.preprocess is None and model_input(plain, batch) is not None
 
 
 def test_session_turns_preprocess_input_on_for_unnormalised_data(session):
     spec = keras_spec(
-        {"name": "mobilenet_v2"},
+        {"name": "keras_mobilenet_v2"},
         dataset={"source": "digits", "normalization": "none"},
         strategy={"freeze": "all_but_head"},
     )

@@ -12,10 +12,10 @@ from builders import keras_spec
         ({"name": "mlp", "depth": 2}, {}, "model.depth is not used"),
         ({"name": "mlp", "weights": "imagenet"}, {}, "trains from scratch"),
         ({"name": "simple_cnn", "head": "gap"}, {}, "fixed head"),
-        ({"name": "mobilenet_v2", "weights": "/no/such/file.h5"}, {}, "existing weights file"),
+        ({"name": "keras_mobilenet_v2", "weights": "/no/such/file.h5"}, {}, "existing weights file"),
         ({"name": "mlp"}, {"training": {"epochs": 1, "channels_last": False}}, "channels_last"),
         (
-            {"name": "mobilenet_v2"},
+            {"name": "keras_mobilenet_v2"},
             {"strategy": {"freeze": "all_but_head", "bn_mode": "train"}},
             "Keras 3 runs a BatchNormalization layer whose weights are frozen in inference mode",
         ),
@@ -42,7 +42,7 @@ def test_compile_with_determinism_is_a_tensorflow_fact(runner):
     ],
 )
 def test_check_accepts_what_keras_now_runs(runner, sections):
-    assert runner.check(keras_spec({"name": "mobilenet_v2"}, **sections)) == []
+    assert runner.check(keras_spec({"name": "keras_mobilenet_v2"}, **sections)) == []
 
 
 def test_check_rejects_an_engine_this_process_does_not_run(runner):

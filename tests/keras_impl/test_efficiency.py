@@ -21,7 +21,7 @@ def test_mlp_and_simple_cnn_costs_equal_the_hand_count(runner) -> None:
 
 
 def test_depthwise_and_batchnorm_layers_are_costed(runner) -> None:
-    costs = runner.describe(ModelSpec(name="mobilenet_v2", head="flatten"), (32, 32, 3), 10).layer_costs
+    costs = runner.describe(ModelSpec(name="keras_mobilenet_v2", head="flatten"), (32, 32, 3), 10).layer_costs
     kinds = {cost.kind for cost in costs}
     assert kinds == {"conv", "depthwise", "dense", "norm"}
     assert all(cost.macs == 0 for cost in costs if cost.kind == "norm")

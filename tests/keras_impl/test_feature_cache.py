@@ -11,7 +11,7 @@ from suite.spec.models import ModelSpec
 
 
 def test_prefix_then_suffix_is_the_full_model_with_shared_layers():
-    built = build_model(ModelSpec(name="mobilenet_v2"), (32, 32, 3), 10)
+    built = build_model(ModelSpec(name="keras_mobilenet_v2"), (32, 32, 3), 10)
     prefix = [f"features.{index}" for index in range(5)]  # cut after a residual block's Add
     images = np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32)
     head, tail = prefix_model(built, prefix), suffix_model(built, prefix)
@@ -44,5 +44,5 @@ def test_cached_run_equals_the_uncached_run(run, digits):
 
 @pytest.mark.slow
 def test_cached_head_only_mobilenet_v2_equals_the_uncached_run(run, digits_rgb32):
-    cached, _ = _cached_and_uncached(run, digits_rgb32, {"name": "mobilenet_v2"}, {"freeze": "all_but_head"}, 2)
+    cached, _ = _cached_and_uncached(run, digits_rgb32, {"name": "keras_mobilenet_v2"}, {"freeze": "all_but_head"}, 2)
     assert cached.extra["feature_cache"]["groups"][-1] == "features.18"

@@ -51,7 +51,7 @@ def test_gradual_unfreezing_trains_what_the_plan_says(gradual_run):
 @pytest.mark.slow
 def test_seed003_finetunes_the_last_10_layers(run, digits_rgb32):
     spec = keras_spec(
-        {"name": "mobilenet_v2", "head": "flatten"},
+        {"name": "keras_mobilenet_v2", "head": "flatten"},
         strategy={"freeze": "all_but_head", "finetune": {"epochs": 1, "lr": 1e-4, "unfreeze_last_layers": 10}},
         training={"epochs": 1, "batch_size": 32},
     )

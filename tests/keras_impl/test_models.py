@@ -33,7 +33,7 @@ def test_scratch_models_have_the_seed_parameter_counts(name, shape, expected):
     assert list(built.groups)[-1] == HEAD_GROUP
 
 
-@pytest.mark.parametrize("name", ["mlp", "simple_cnn", "mobilenet_v2"])
+@pytest.mark.parametrize("name", ["mlp", "simple_cnn", "keras_mobilenet_v2"])
 def test_models_output_float32_logits(name):
     shape = (8, 8, 1) if name == "mlp" else (32, 32, 3)
     built = _build(name, shape)
@@ -53,7 +53,7 @@ def test_simple_cnn_layers_match_seed_003():
 
 
 def test_mobilenet_v2_uses_torchvisions_group_names_and_head():
-    built = _build("mobilenet_v2")
+    built = _build("keras_mobilenet_v2")
     assert built.group_names == MOBILENET_GROUPS
     assert [layer.name for layer in built.groups["features.0"]] == ["Conv1", "bn_Conv1", "Conv1_relu"]
     assert built.groups["features.1"][0].name == "expanded_conv_depthwise"
@@ -71,14 +71,14 @@ def test_mobilenet_v2_group_counts_equal_torchvisions():
         f"features.{i}": sum(p.numel() for p in block.parameters()) for i, block in enumerate(torch_model.features)
     }
     expected[HEAD_GROUP] = sum(p.numel() for p in torch_model.classifier.parameters())
-    facts = {fact.name: fact for fact in group_facts(_build("mobilenet_v2"))}
+    facts = {fact.name: fact for fact in group_facts(_build("keras_mobilenet_v2"))}
     assert {name: fact.params for name, fact in facts.items()} == expected
     assert all(facts[name].has_batchnorm for name in body_groups(MOBILENET_GROUPS))
     assert facts[HEAD_GROUP].has_dropout and not facts[HEAD_GROUP].has_batchnorm
 
 
 def test_mobilenet_v2_frozen_counts_match_seed_in_both_conventions():
-    built = _build("mobilenet_v2", head="flatten")
+    built = _build("keras_mobilenet_v2", head="flatten")
     _head_only(built)
     counts = count_params(built)
     # Keras' "non-trainable" 2,257,984 = frozen learnable weights + BatchNorm moving statistics.
@@ -90,7 +90,7 @@ def test_mobilenet_v2_frozen_counts_match_seed_in_both_conventions():
 
 
 def test_last_10_layers_give_seed_745290_trainable():
-    built = _build("mobilenet_v2", head="flatten")
+    built = _build("keras_mobilenet_v2", head="flatten")
     apply_trainable(built, TrainableSet((HEAD_GROUP,), last_layers=10))
     trainable = [layer.name for layer in built.backbone_layers if layer.trainable and layer.weights]
     assert trainable[0] == "block_16_expand_BN" and trainable[-1] == "Conv_1_bn"
@@ -110,7 +110,7 @@ def test_trainable_groups():
 
 def test_frozen_batchnorm_runs_in_inference_mode_and_trainable_batchnorm_in_training_mode():
     images = np.random.default_rng(0).normal(size=(4, 32, 32, 3)).astype("float32")
-    built = _build("mobilenet_v2", head="flatten")
+    built = _build("keras_mobilenet_v2", head="flatten")
     _head_only(built)
     outputs = [keras.ops.convert_to_numpy(built.model(images, training=flag)) for flag in (True, False)]
     np.testing.assert_allclose(*outputs, rtol=1e-5, atol=1e-6)
@@ -120,19 +120,19 @@ def test_frozen_batchnorm_runs_in_inference_mode_and_trainable_batchnorm_in_trai
 
 
 def test_head_options():
-    built = _build("mobilenet_v2", head="gap", head_hidden=[256, 128], head_dropout=[0.5, 0.3])
+    built = _build("keras_mobilenet_v2", head="gap", head_hidden=[256, 128], head_dropout=[0.5, 0.3])
     head_kinds = [type(layer).__name__ for layer in built.groups[HEAD_GROUP]]
     assert head_kinds == ["GlobalAveragePooling2D", "Dense", "Dropout", "Dense", "Dropout", "Dense"]
     assert count_params(built).groups[HEAD_GROUP]["total"] == 1280 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10
     assert built.notes["head"] == "gap"
-    assert [type(layer).__name__ for layer in _build("mobilenet_v2", head="flatten").groups[HEAD_GROUP]] == [
+    assert [type(layer).__name__ for layer in _build("keras_mobilenet_v2", head="flatten").groups[HEAD_GROUP]] == [
         "Flatten",
         "Dense",
     ]
 
 
 def test_every_registered_model_accounts_for_every_weight():
-    for name in ("mlp", "simple_cnn", "mobilenet_v2"):
+    for name in ("mlp", "simple_cnn", "keras_mobilenet_v2"):
         built = _build(name)
         counts = count_params(built)
         assert counts.total + counts.buffers == built.model.count_params(), name

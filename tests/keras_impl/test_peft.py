@@ -27,11 +27,11 @@ def opened(session, spec, data):
     return opened_session
 
 
-@pytest.mark.parametrize("model", ["mlp", "simple_cnn", "mobilenet_v2"])
+@pytest.mark.parametrize("model", ["mlp", "simple_cnn", "keras_mobilenet_v2"])
 def test_trainable_counts_match_the_hand_counts(model, runner):
     """The session's own steps (attach_lora, apply_trainable, count_params) on one build; LoRA, which adds
     variables, comes last."""
-    shape = (32, 32, 3) if model == "mobilenet_v2" else (8, 8, 1)
+    shape = (32, 32, 3) if model == "keras_mobilenet_v2" else (8, 8, 1)
     description = runner.describe(ModelSpec(name=model), shape, 10)
     keras.backend.clear_session()
     built = build_model(ModelSpec(name=model), shape, 10)

@@ -74,7 +74,9 @@ def _steps(opened) -> dict[str, int]:
 
 
 def test_batchnorm_takes_the_plans_momentum_and_epsilon(session):
-    spec = keras_spec({"name": "mobilenet_v2", "bn_momentum": 0.01, "bn_epsilon": 1e-3}, strategy={"freeze": "none"})
+    spec = keras_spec(
+        {"name": "keras_mobilenet_v2", "bn_momentum": 0.01, "bn_epsilon": 1e-3}, strategy={"freeze": "none"}
+    )
     opened, _, _ = session(spec, (32, 32, 3))
     layers = [layer for layer in opened.built.model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert len(layers) == 52

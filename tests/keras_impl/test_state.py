@@ -11,7 +11,7 @@ from builders import keras_spec, train_steps
 
 CASES = {
     "mlp": ({"name": "mlp", "dropout": 0.3}, "digits"),  # dropout: SeedGenerator state
-    "mobilenet_v2": ({"name": "mobilenet_v2", "weights": "none"}, "digits_rgb32"),  # BatchNorm statistics
+    "mobilenet_v2": ({"name": "keras_mobilenet_v2", "weights": "none"}, "digits_rgb32"),  # BatchNorm statistics
 }
 
 

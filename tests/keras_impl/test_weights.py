@@ -14,7 +14,7 @@ def test_offline_imagenet_names_the_file_and_directory(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr("keras.src.utils.file_utils.get_file", no_network)
     with pytest.raises(WeightsUnavailableError) as info:
-        build_model(ModelSpec(name="mobilenet_v2", weights="imagenet"), (32, 32, 3), 10)
+        build_model(ModelSpec(name="keras_mobilenet_v2", weights="imagenet"), (32, 32, 3), 10)
     message = str(info.value)
     assert "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5" in message
     assert str(tmp_path / "models") in message
@@ -22,9 +22,9 @@ def test_offline_imagenet_names_the_file_and_directory(monkeypatch, tmp_path):
 
 
 def test_local_weights_file_is_loaded_into_the_base(tmp_path):
-    source = build_model(ModelSpec(name="mobilenet_v2"), (32, 32, 3), 10)
+    source = build_model(ModelSpec(name="keras_mobilenet_v2"), (32, 32, 3), 10)
     path = tmp_path / "base.weights.h5"
     source.base.save_weights(str(path))
-    loaded = build_model(ModelSpec(name="mobilenet_v2", weights=str(path)), (32, 32, 3), 10)
+    loaded = build_model(ModelSpec(name="keras_mobilenet_v2", weights=str(path)), (32, 32, 3), 10)
     for expected, actual in zip(source.base.get_weights(), loaded.base.get_weights(), strict=True):
         np.testing.assert_array_equal(expected, actual)

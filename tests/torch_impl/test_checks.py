@@ -24,9 +24,11 @@ def test_check_reports_model_facts(spec_for):
     assert "ResNets only" in runner.check(spec_for({"name": "mobilenet_v2", "depth": 2}, dataset={"channels": 3}))[0]
 
 
-def test_keras_only_finetune_is_rejected(spec_for):
-    keras_only = {"freeze": "all_but_head", "finetune": {"epochs": 1, "lr": 1e-4, "unfreeze_last_layers": 10}}
-    assert "Keras-only" in TorchRunner().check(spec_for({"name": "mlp"}, strategy=keras_only))[0]
+def test_unfreeze_last_layers_needs_a_keras_layout_model(spec_for):
+    keras_layers = {"freeze": "all_but_head", "finetune": {"epochs": 1, "lr": 1e-4, "unfreeze_last_layers": 10}}
+    assert "needs a keras-layout model" in TorchRunner().check(spec_for({"name": "mlp"}, strategy=keras_layers))[0]
+    keras_resnet = spec_for({"name": "keras_resnet50"}, strategy=keras_layers, dataset={"channels": 3})
+    assert TorchRunner().check(keras_resnet) == []
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="facts about a machine without CUDA")

@@ -80,6 +80,9 @@ def build_keras_layout(arch: Architecture, spec: ModelSpec, input_shape: InputSh
         raise ValueError(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
     check_declared_groups(arch)
     body = _TWINS[arch.family](arch, spec)
+    for layer in staged(body).modules():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm) and arch.batchnorm is not None:
+            layer.momentum, layer.eps = arch.batchnorm  # the network's own, as keras.applications builds it
     if list(body) != [name for name in arch.groups if name != "head"]:
         raise ValueError(f"{arch.name}: the torch twin's groups {list(body)} are not the catalog's {arch.groups}")
     layers = keras_layer_modules(arch, staged(body))

@@ -33,7 +33,7 @@ def test_describe_a_model_keras_lacks_is_one_line_listing_its_models(model: str)
     assert completed.returncode == 2, completed.stderr
     [line] = completed.stderr.strip().splitlines()
     assert line.startswith(f"describe: keras has no model {model!r}") and "keras models: " in line
-    assert "mobilenet_v2" in line.split("keras models: ")[1]
+    assert "keras_mobilenet_v2" in line.split("keras models: ")[1]
     assert "Traceback" not in completed.stderr and "KeyError" not in completed.stderr
 
 

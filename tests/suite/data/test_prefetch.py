@@ -92,7 +92,7 @@ model = { name = "resnet18", weights = "imagenet" }
 name = "k"
 backend = "keras"
 dataset = { source = "digits", image_size = 96, channels = 3 }
-model = { name = "mobilenet_v2", weights = "imagenet" }
+model = { name = "keras_mobilenet_v2", weights = "imagenet" }
 """,
     )
     result = CliRunner().invoke(app, ["prefetch", str(study), "--offline"])
@@ -101,6 +101,6 @@ model = { name = "mobilenet_v2", weights = "imagenet" }
     expected = tmp_path / "keras_home" / "models" / "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_96_no_top.h5"
     assert (
         lines[1].startswith("missing")
-        and "mobilenet_v2 (keras) weights=imagenet" in lines[1]
+        and "keras_mobilenet_v2 (keras) weights=imagenet" in lines[1]
         and str(expected) in lines[1]
     )

@@ -6,6 +6,7 @@ import pytest
 
 from suite.spec.errors import SpecError
 from suite.spec.loader import load_study
+from suite.spec.models import SHARED_ARCHITECTURES
 
 VALID = """
 [study]
@@ -134,9 +135,7 @@ MALFORMED = [
         'model = { name = "mlp" }',
         'model = { name = "vgg16", init = "shared" }',
         "bad.toml: experiments[0].model: init = 'shared' needs an architecture that exists in every backend "
-        "(mlp, simple_cnn, resnet10, resnet18, resnet34, resnet50, keras_resnet50, keras_resnet101, keras_resnet152, "
-        "keras_vgg16, keras_vgg19, keras_mobilenet_v2, keras_mobilenet_v3_large, keras_efficientnet_b0, "
-        "keras_efficientnet_b3), got 'vgg16'",
+        f"({', '.join(SHARED_ARCHITECTURES)}), got 'vgg16'",
     ),
     (
         '[study]\nname = "t"',
