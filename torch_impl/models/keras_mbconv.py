@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -35,12 +36,16 @@ KERAS_EPSILON = 1e-7
 
 
 class Rescaling(nn.Module):
-    """``keras.layers.Rescaling``: ``x * scale + offset``, the scale one number or one per channel; no weights."""
+    """``keras.layers.Rescaling``: ``x * scale + offset``, the scale one number or one per channel; no weights.
+
+    The numbers are float32 whatever the input's precision, as Keras on TensorFlow makes them (the Python numbers
+    become float32 tensors before the cast to the input's dtype).
+    """
 
     def __init__(self, scale: float | Sequence[float], offset: float = 0.0) -> None:
         super().__init__()
-        self.scale = tuple(scale) if isinstance(scale, Sequence) else (scale,)
-        self.offset = offset
+        self.scale = tuple(float(np.float32(value)) for value in (scale if isinstance(scale, Sequence) else (scale,)))
+        self.offset = float(np.float32(offset))
 
     def forward(self, inputs: torch.Tensor) -> torch.Tensor:  # noqa: D102
         scale = torch.tensor(self.scale, dtype=inputs.dtype, device=inputs.device).view(1, -1, 1, 1)
