@@ -153,3 +153,42 @@ def test_one_sgd_step_of_the_mobilenets_is_the_same_in_float64(name: str, bound:
     assert torch_after.keys() == keras_after.keys()
     worst = max(float(np.abs(torch_after[key] - keras_after[key]).max()) for key in torch_after)
     assert worst < bound, worst
+
+
+def _legacy_h5(path: Path, layers: dict[str, list[np.ndarray]]) -> None:
+    """A Keras 2 style weights file, as keras.applications' cache holds them: layers and weights by name."""
+    import h5py
+
+    with h5py.File(path, "w") as root:
+        root.attrs["layer_names"] = [name.encode() for name in layers]
+        for name, arrays in layers.items():
+            group = root.create_group(name)
+            names = [f"{name}/w{index}:0".encode() for index in range(len(arrays))]
+            group.attrs["weight_names"] = names
+            for weight, array in zip(names, arrays, strict=True):
+                group.create_dataset(weight.decode(), data=array)
+
+
+@pytest.mark.parametrize("name", ["keras_efficientnet_b0", "keras_mobilenet_v3_large"])
+def test_keras_imagenet_cache_file_gives_both_runners_the_same_function(name: str, tmp_path: Path, monkeypatch) -> None:
+    """``weights = "imagenet"``: Keras' no-top file (here random, Normalization's statistics and count included)."""
+    import keras
+    import torch
+
+    from suite.architectures.catalog import architecture
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    source = _keras(name)
+    _randomise(source)
+    layers = {layer.name: [keras.ops.convert_to_numpy(v) for v in layer.weights] for layer in source.base.layers}
+    (tmp_path / "models").mkdir()
+    _legacy_h5(tmp_path / "models" / architecture(name).options["weights_file"], {k: v for k, v in layers.items() if v})
+    keras_built, torch_built = _keras(name, "imagenet"), _torch(name, "imagenet")
+    images = np.random.default_rng(5).uniform(0, 1, (2, *SHAPE)).astype(np.float32)
+    keras_features = keras.ops.convert_to_numpy(keras_built.base(images, training=False))  # the heads are new
+    body = torch.nn.Sequential(*list(torch_built.module.children())[:-1]).eval()
+    with torch.no_grad():
+        torch_features = body(torch.from_numpy(images).permute(0, 3, 1, 2)).permute(0, 2, 3, 1).numpy()
+    scale = max(1.0, float(np.abs(keras_features).max()))
+    np.testing.assert_allclose(torch_features, keras_features, rtol=0, atol=1e-4 * scale)
+    assert keras_built.notes["weights_fingerprint"] == torch_built.weights_fingerprint

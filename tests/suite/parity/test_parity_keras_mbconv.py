@@ -7,7 +7,7 @@ few pre-activations within 1e-6 of a kink, on one side in one implementation and
 such element moves a kernel's gradient by up to 2e-3 (lr 0.1). Torch alone, float32 against float64, differs by
 1.1e-2 (MobileNetV2) and 1.4e-2 (MobileNetV3) at 64 px (``test_one_step_weights_are_as_conditioned_as_measured``),
 as much as torch against Keras. The probe's eval-mode logits at the shared initialisation are the head's bias in
-float32 for these deep networks (the features reaching the head are ~1e-7): the function itself is compared with
+float32 for these deep networks (the features reaching the head are below 1e-7): the function is compared with
 random weights in ``tests/test_cross_framework_mbconv.py``.
 """
 
