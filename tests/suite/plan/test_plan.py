@@ -98,3 +98,12 @@ def test_short_runs_get_notes_not_errors() -> None:
     )
     assert plan.notes[0] == "unfreeze_schedule epoch(s) 9 fall after the last epoch (1)"
     assert "BatchNorm running variance" in plan.notes[1]  # the model has BatchNorm groups
+
+
+def test_stochastic_depth_is_a_note_unless_turned_off() -> None:
+    model = {"name": "keras_efficientnet_b0"}
+    dataset = {"source": "digits", "channels": 3}
+    default = build_plan(make_spec(model=model, dataset=dataset), model_description()).notes
+    assert [note for note in default if "stochastic depth" in note and "model.dropout = 0.2" in note]
+    off = build_plan(make_spec(model={**model, "dropout": 0.0}, dataset=dataset), model_description()).notes
+    assert not [note for note in off if "stochastic depth" in note]
