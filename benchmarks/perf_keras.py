@@ -37,7 +37,7 @@ CACHE_EPOCHS = 5
 PYTORCH_RUNNER = "pytorch-runner"
 MODELS = {
     "simple_cnn": ({"name": "simple_cnn"}, {"freeze": "none"}),
-    "mobilenet_v2_frozen": ({"name": "mobilenet_v2", "head": "flatten"}, {"freeze": "all_but_head"}),
+    "mobilenet_v2_frozen": ({"name": "keras_mobilenet_v2", "head": "flatten"}, {"freeze": "all_but_head"}),
 }
 
 

@@ -220,13 +220,15 @@ def test_parity_at_64px_on_keras_tensorflow() -> None:
 
 @pytest.mark.parametrize("name", [_param(name) for name in ("keras_resnet50", "keras_resnet101", "keras_resnet152")])
 def test_one_sgd_step_of_the_resnets_is_the_same_in_float64(name: str) -> None:
-    """Train-mode forward, backward, SGD step and BatchNorm statistics (Keras' rule) agree to 1e-10 in float64."""
+    """Train-mode forward, backward, SGD step and BatchNorm statistics (Keras' rule) agree to 1e-10 x max(1, max |w|)
+    in float64 (the step blows the deeper ResNets' weights up to 47 and 116: that is the float32 probe's trouble)."""
     from float64_step import keras_step, torch_step
 
     torch_after, keras_after = torch_step(name, SHAPE), keras_step(name, SHAPE)
     assert torch_after.keys() == keras_after.keys()
     worst = max(float(np.abs(torch_after[key] - keras_after[key]).max()) for key in torch_after)
-    assert worst < 1e-10, worst
+    scale = max(1.0, *(float(np.abs(array).max()) for array in keras_after.values()))
+    assert worst <= 1e-10 * scale, (worst, scale)  # measured: 6.7e-12 / 8.6, 2.4e-10 / 47, 1.8e-9 / 116
 
 
 @pytest.mark.slow
@@ -259,7 +261,7 @@ def test_seed003_recipe_trains_the_same_counts_in_both_and_its_checkpoint_is_a_r
                                                                                           "test": 32}},
             "model": {"name": "keras_resnet50", "head": "flatten"},
             "strategy": {"freeze": "all_but_head", "finetune": {"epochs": 1, "lr": 1e-4, "unfreeze_last_layers": 10}},
-            "training": {"epochs": 1, "batch_size": 32, "device": "cpu"},
+            "training": {"epochs": 1, "batch_size": 32, "device": "cpu", "checkpoint": True},
         },
         "matrix": {"backend": ["torch", "keras"]},
         "experiments": [{"name": "run"}],
@@ -273,3 +275,11 @@ def test_seed003_recipe_trains_the_same_counts_in_both_and_its_checkpoint_is_a_r
     assert counts[0] == counts[1] == [20_490, 20_490 + BLOCK]
     from_torch = _keras("keras_resnet50", f"run:{tmp_path}/run[backend=torch]", head="flatten")
     assert from_torch.notes["weights_fingerprint"]
+
+
+@pytest.mark.slow
+def test_keras_vgg16_is_the_same_function_on_the_other_keras_engines() -> None:
+    rows = run_parity(["keras_vgg16"], 64, ["torch", "keras/jax", "keras/torch"])
+    assert [row.other for row in rows] == ["keras/jax", "keras/torch"] and all(row.verdict == "ok" for row in rows), (
+        format_rows(rows)
+    )

@@ -58,7 +58,7 @@ def test_mobilenet_v2_slots():
     assert sum(int(np.prod(slot.shape)) for slot in learnable) == 2_223_872 + 12_810
 
 
-@pytest.mark.parametrize(("name", "shape"), [("mlp", (8, 8, 1)), ("keras_mobilenet_v2", (32, 32, 3))])
+@pytest.mark.parametrize(("name", "shape"), [("mlp", (8, 8, 1)), ("keras_resnet50", (32, 32, 3))])
 def test_shared_init_loads_exactly(session, name, shape):
     spec = keras_spec({"name": name, "init": "shared"})
     opened, _, initial = session(spec, shape, shared=True)

@@ -80,8 +80,8 @@ def test_describe_dropout_facts_and_sharing_facts():
     assert not any(group.has_dropout for group in without.groups)  # Dropout(0) changes nothing: cacheable
     mobilenet = runner.describe(ModelSpec(name="mobilenet_v2"), (32, 32, 3), 10)
     assert mobilenet.group_names == [f"features.{index}" for index in range(19)] + ["head"]
-    assert mobilenet.groups[-1].has_dropout and mobilenet.parity_note is None  # torchvision's, not in the catalog
-    assert not mobilenet.init_slots  # keras.applications' MobileNetV2 is keras_mobilenet_v2 in both runners
+    assert mobilenet.groups[-1].has_dropout and mobilenet.parity_note is None
+    assert mobilenet.init_slots == []  # torchvision's MobileNetV2 is torch's only (keras.applications': keras_*)
     assert not runner.describe(ModelSpec(name="shufflenet_v2_x0_5"), (64, 64, 3), 4).sequential
 
 

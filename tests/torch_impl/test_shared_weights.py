@@ -14,12 +14,16 @@ from torch_impl.shared_weights import load_weights, slot_bindings
 SHARED = [
     ({"name": "mlp"}, (4, 4, 3), 6),
     ({"name": "simple_cnn"}, (8, 8, 3), 8),
-    ({"name": "mobilenet_v2"}, (32, 32, 3), 262),
+    ({"name": "keras_resnet50"}, (32, 32, 3), 320),
 ]
 
 
 def slots(model: dict, shape: tuple[int, int, int], classes: int = 10):
-    return TorchRunner().describe(ModelSpec(**model), shape, classes).init_slots
+    """The neutral layout of any torch model (describe lists it for the catalog's shared ones only)."""
+    from torch_impl.models import build_model
+    from torch_impl.shared_weights import init_slots
+
+    return init_slots(build_model(ModelSpec(**model), shape, classes), shape)
 
 
 def images(shape: tuple[int, int, int], count: int = 3) -> np.ndarray:
