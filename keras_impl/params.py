@@ -56,7 +56,7 @@ def group_facts(built: BuiltModel) -> list[GroupFacts]:
             name=name,
             params=counts[name]["total"],
             has_batchnorm=any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers),
-            has_dropout=any(isinstance(layer, keras.layers.Dropout) for layer in layers),
+            has_dropout=any(isinstance(layer, keras.layers.Dropout) and layer.rate > 0 for layer in layers),
         )
         for name, layers in built.groups.items()
     ]

@@ -6,6 +6,8 @@ Slots follow the groups in order and, within a group, its layers in forward orde
 ``bn_mean``, ``bn_var``. A slot is named ``{group}.{k}.{kind}``, ``k`` counting the group's weighted layers
 from 0 (in ``built.weight_order`` when the model declares one:
 torch's forward order). Keras' own layout is the neutral one (dense inputs flattened NHWC), so no array is converted.
+A ``Normalization`` layer (preprocessing statistics inside keras.applications' EfficientNet, never trained) has no
+slot, as in torch: it keeps its initial mean 0 and variance 1 unless a weights file sets them.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ def slot_variables(built: BuiltModel) -> list[tuple[InitSlot, Any]]:
     pairs: list[tuple[InitSlot, Any]] = []
     rank = {name: index for index, name in enumerate(built.weight_order)}
     for group, layers in built.groups.items():
-        weighted = sorted((layer for layer in layers if layer.weights), key=lambda layer: rank.get(layer.name, -1))
+        weighted = sorted(
+            (layer for layer in layers if layer.weights and not isinstance(layer, keras.layers.Normalization)),
+            key=lambda layer: rank.get(layer.name, -1),
+        )
         for index, layer in enumerate(weighted):
             pairs += _layer_slots(layer, f"{group}.{index}")
     return pairs

@@ -26,6 +26,10 @@ PUBLISHED_NO_TOP = {  # keras.applications' base (include_top=False), BatchNorm 
     "keras_resnet152": 58_370_944,
     "keras_vgg16": 14_714_688,
     "keras_vgg19": 20_024_384,
+    "keras_mobilenet_v2": 2_257_984,
+    "keras_mobilenet_v3_large": 2_996_352,
+    "keras_efficientnet_b0": 4_049_571,  # Normalization's mean, variance and count (7) included
+    "keras_efficientnet_b3": 10_783_535,
 }
 KERAS_LAYOUT = [arch.name for arch in CATALOG if arch.layout == "keras"]
 SMALL = ("keras_resnet50", "keras_vgg16")  # one per family in the default run; the rest are slow

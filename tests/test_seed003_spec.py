@@ -13,6 +13,14 @@ TORCH_RUNS = {
     "simple_cnn_augmented[backend=torch]",
     *(f"transfer_sweep[model=keras_{name},backend=torch]" for name in ("resnet50", "resnet101", "resnet152")),
     *(f"transfer_sweep[model=keras_{name},backend=torch]" for name in ("vgg16", "vgg19")),
+    *(
+        f"mobilenet_v2_{name}[backend=torch]"
+        for name in ("frozen", "finetuned", "improved_head", "finetuned_augmented")
+    ),
+    *(
+        f"transfer_sweep_mbconv[model=keras_{name},backend=torch]"
+        for name in ("efficientnet_b0", "efficientnet_b3", "mobilenet_v2", "mobilenet_v3_large")
+    ),
 }
 
 pytestmark = [
@@ -35,11 +43,12 @@ def test_seed003_study_loads_shrinks_and_passes_each_runners_check():
 
     study = load_study(SPEC, overrides=["training.epochs=1", "dataset.subset.train=64"])
     names = [run.name for run in study.runs]
-    assert len(names) == 23 and TORCH_RUNS <= set(names)
+    assert len(names) == 31 and TORCH_RUNS <= set(names)
     assert by_augment(study.runs) == {
         "simple_cnn_augmented[backend=keras]",
         "simple_cnn_augmented[backend=torch]",
         "mobilenet_v2_finetuned_augmented[backend=keras]",
+        "mobilenet_v2_finetuned_augmented[backend=torch]",
     }
     assert "transfer_sweep_mbconv[model=keras_efficientnet_b3,backend=keras]" in names
     by_name = {run.name: run for run in study.runs}

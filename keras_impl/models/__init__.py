@@ -3,7 +3,7 @@
 Mirrors ``torch_impl/models/`` module by module; imported in the worker and in child processes only.
 """
 
-from keras_impl.models import applications, keras_layout, shared, simple  # noqa: F401 - registers the builders
+from keras_impl.models import applications, keras_layout, keras_mbconv, shared, simple  # noqa: F401 - registers the builders
 from keras_impl.models.registry import (
     HEAD_GROUP,
     BuildOptions,

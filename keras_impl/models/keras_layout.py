@@ -10,6 +10,7 @@ converter (Keras' cache file for ``"imagenet"``, a file of either framework, ``r
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import keras
 
@@ -22,6 +23,29 @@ from suite.architectures.convert import layer_table
 from suite.architectures.keras_layout import check_declared_groups, layer_groups
 from suite.spec.models import ModelSpec
 
+BaseBuilder = Callable[[Architecture, ModelSpec, tuple[int, int, int]], keras.Model]
+_BASES: dict[str, BaseBuilder] = {}
+
+
+def register_base(family: str) -> Callable[[BaseBuilder], BaseBuilder]:
+    """Decorator: ``builder`` makes the Keras base of ``family``'s entries (default: the constructor as published)."""
+
+    def decorate(builder: BaseBuilder) -> BaseBuilder:
+        if family in _BASES:
+            raise ValueError(f"Keras base of {family!r} is already registered")
+        _BASES[family] = builder
+        return builder
+
+    return decorate
+
+
+def _base(arch: Architecture, spec: ModelSpec, input_shape: tuple[int, int, int]) -> keras.Model:
+    """``keras.applications.<constructor>(include_top=False, weights=None)``, or the family's registered base."""
+    if arch.family in _BASES:
+        return _BASES[arch.family](arch, spec, input_shape)
+    constructor = getattr(keras.applications, arch.options["constructor"])
+    return constructor(include_top=False, weights=None, input_shape=input_shape)
+
 
 def build_keras_layout(
     arch: Architecture, spec: ModelSpec, input_shape: tuple[int, int, int], num_classes: int, options: BuildOptions
@@ -30,8 +54,7 @@ def build_keras_layout(
     if spec.depth is not None:
         raise ValueError(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
     check_declared_groups(arch)
-    constructor = getattr(keras.applications, arch.options["constructor"])
-    base = constructor(include_top=False, weights=None, input_shape=tuple(input_shape))
+    base = _base(arch, spec, tuple(input_shape))
     groups = _declared_groups(arch, base)
     head = head_layers(spec, num_classes, arch.options.get("head_dropout", 0.0))
     outputs = base.output

@@ -165,4 +165,6 @@ def load_shared_weights(built: BuiltModel, arch: Architecture, weights: str) -> 
         layer = built.model.get_layer(name)
         for variable, array in zip(layer.weights, arrays, strict=True):
             variable.assign(np.asarray(array, dtype=variable.dtype))
+        if isinstance(layer, keras.layers.Normalization):
+            layer.finalize_state()  # it computes with copies of mean and variance, made when the weights change
     built.notes["weights_fingerprint"] = fingerprint(state)

@@ -87,6 +87,39 @@ def _keras_vgg(depth: int, convs: tuple[int, ...], params: int) -> Architecture:
     return _keras(f"vgg{depth}", "keras_vgg", tuple(f"block{b}" for b in range(1, 6)), application, None)
 
 
+def _keras_mobilenet(version: str, constructor: str, weights_file: str, params: int, blocks: int) -> Architecture:
+    application = {
+        "constructor": constructor,
+        "preprocess_module": f"mobilenet_{version}",
+        "weights_file": weights_file,  # Keras reads the 224 file for every input size but 96, 128, 160 and 192
+        "base_params": params,
+        "min_size": 32,
+        "timm_model": "mobilenetv2_100" if version == "v2" else "tf_mobilenetv3_large_100",
+    }
+    if version == "v2":  # torchvision's vocabulary, as the Keras runner's MobileNetV2 has always named its groups
+        groups: tuple[str, ...] = tuple(f"features.{index}" for index in range(blocks + 2))
+    else:
+        groups = ("stem", *(f"block_{index}" for index in range(blocks)), "top")
+    name = "mobilenet_v2" if version == "v2" else "mobilenet_v3_large"
+    return _keras(name, f"keras_mobilenet_{version}", groups, application, (0.001, 1e-3))
+
+
+def _keras_efficientnet(variant: str, width: float, depth: float, params: int) -> Architecture:
+    application = {
+        "constructor": f"EfficientNet{variant.upper()}",
+        "preprocess_module": "efficientnet",
+        "weights_file": f"efficientnet{variant}_notop.h5",
+        "base_params": params,
+        "min_size": 32,
+        "timm_model": f"tf_efficientnet_{variant}",
+        "width_coefficient": width,
+        "depth_coefficient": depth,
+        "drop_connect_rate": 0.2,  # keras.applications' stochastic depth; model.dropout sets it (0 in suite parity)
+    }
+    groups = ("stem", *(f"block{stage}" for stage in range(1, 8)), "top")
+    return _keras(f"efficientnet_{variant}", "keras_efficientnet", groups, application, (0.01, 1e-3))
+
+
 def _resnet(name: str, blocks: tuple[int, int, int, int], block: str, published: dict[str, str]) -> Architecture:
     kind = "BasicBlock" if block == "basic_block" else "Bottleneck"
     return Architecture(
@@ -116,6 +149,12 @@ CATALOG: tuple[Architecture, ...] = (
     _keras_resnet(152, (3, 8, 36, 3), 58_370_944),
     _keras_vgg(16, (2, 2, 3, 3, 3), 14_714_688),
     _keras_vgg(19, (2, 2, 4, 4, 4), 20_024_384),
+    _keras_mobilenet(
+        "v2", "MobileNetV2", "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5", 2_257_984, 17
+    ),
+    _keras_mobilenet("v3", "MobileNetV3Large", "weights_mobilenet_v3_large_224_1.0_float_no_top_v2.h5", 2_996_352, 15),
+    _keras_efficientnet("b0", 1.0, 1.0, 4_049_571),
+    _keras_efficientnet("b3", 1.2, 1.4, 10_783_535),
 )
 
 
@@ -155,6 +194,12 @@ def keras_twin(name: str) -> str | None:
     """``keras_<name>`` when the catalog has it in the keras.applications layout (the Keras twin of ``name``)."""
     twin = ARCHITECTURES.get(KERAS_PREFIX + name)
     return twin.name if twin is not None and twin.layout == "keras" else None
+
+
+def takes_stochastic_depth(name: str) -> bool:
+    """True when ``model.dropout`` of ``name`` is its stochastic-depth rate (the entry declares a default one)."""
+    entry = ARCHITECTURES.get(name)
+    return entry is not None and "drop_connect_rate" in entry.options
 
 
 def grayscale_names() -> tuple[str, ...]:

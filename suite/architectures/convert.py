@@ -105,7 +105,7 @@ def to_keras(state: Mapping[str, np.ndarray], table: list[LayerPair]) -> KerasLa
         keys = pair.torch_keys()
         if all(key in state for key in keys):
             arrays = [np.asarray(state[key]) for key in keys]
-            layers[pair.keras] = [np.ascontiguousarray(_to_keras_array(pair, i, a)) for i, a in enumerate(arrays)]
+            layers[pair.keras] = [np.asarray(_to_keras_array(pair, i, a), order="C") for i, a in enumerate(arrays)]
     return layers
 
 
@@ -116,7 +116,7 @@ def to_neutral(layers: Mapping[str, list[np.ndarray]], table: list[LayerPair]) -
         if pair.keras not in layers:
             continue
         for index, (key, array) in enumerate(zip(pair.torch_keys(), layers[pair.keras], strict=True)):
-            state[key] = np.ascontiguousarray(_to_torch_array(pair, index, np.asarray(array)))
+            state[key] = np.asarray(_to_torch_array(pair, index, np.asarray(array)), order="C")
     return state
 
 

@@ -25,3 +25,8 @@ KERAS_LORA_DROPOUT = "Keras' enable_lora has no dropout"
 
 DEPTHWISE_LORA = "skipped (no depthwise LoRA in Keras)"
 """What every runner does with depthwise convolutions under LoRA (the plan's ``peft.lora.depthwise``)."""
+
+STOCHASTIC_DEPTH = (
+    "stochastic depth: the same drop rate per block in every backend, but each framework draws its own random masks"
+)
+"""Stated in the plan's notes of every run whose model drops residual branches in training (EfficientNet)."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from suite.architectures.catalog import takes_stochastic_depth
 from suite.architectures.shared_init import draw_initial_weights
 from suite.plan import build_plan, build_request
 from suite.runners.registry import create_runner
@@ -30,6 +31,11 @@ def probe_batch(shape: tuple[int, int, int], classes: int) -> tuple[np.ndarray, 
     return inputs, rng.integers(0, classes, PROBE_BATCH).astype(np.int64)
 
 
+def _has_dropout(model: str) -> bool:
+    """Whether ``model.dropout`` applies: the mlp's dropout, an EfficientNet's stochastic depth (random masks)."""
+    return model == "mlp" or takes_stochastic_depth(model)
+
+
 def probe_spec(backend: str, engine: str | None, model: str, classes: int, precision: str = "fp32") -> ExperimentSpec:
     """A one-step SGD spec with dropout off and shared initial weights, in ``precision`` (fp32 or fp64)."""
     return ExperimentSpec.model_validate(
@@ -39,7 +45,7 @@ def probe_spec(backend: str, engine: str | None, model: str, classes: int, preci
             "engine": engine,
             "seed": PROBE_SEED,
             "dataset": {"source": "digits"},
-            "model": {"name": model, "init": "shared", **({"dropout": 0.0} if model == "mlp" else {})},
+            "model": {"name": model, "init": "shared", **({"dropout": 0.0} if _has_dropout(model) else {})},
             "optimizer": {"name": "sgd", "lr": PROBE_LR},
             "training": {"epochs": 1, "batch_size": PROBE_BATCH, "device": "cpu", "precision": precision},
         }

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
-from suite.architectures.parity_notes import BATCHNORM_VARIANCE
+from suite.architectures.catalog import architecture, takes_stochastic_depth
+from suite.architectures.parity_notes import BATCHNORM_VARIANCE, STOCHASTIC_DEPTH
 from suite.plan.peft import PeftPlan, peft_section
 from suite.plan.schedule import scheduled_lr
 from suite.plan.sections import (
@@ -247,8 +248,20 @@ def _batchnorm_note(model: ModelDescription) -> list[str]:
 
 
 def _notes(spec: ExperimentSpec) -> list[str]:
-    """A warm-up that a short run never leaves (not an error: ``--set training.epochs=1`` is a quick check)."""
+    """Facts of the run worth stating: a warm-up that a short run never leaves, stochastic depth's masks.
+
+    (A whole-run warm-up is not an error: ``--set training.epochs=1`` is a quick check. No two frameworks draw
+    stochastic depth's masks alike.)
+    """
     notes, epochs = [], spec.training.epochs
     if spec.training.scheduler.warmup_epochs >= epochs:
         notes.append(f"warm-up ({spec.training.scheduler.warmup_epochs} epochs) lasts the whole run ({epochs} epochs)")
+    if takes_stochastic_depth(spec.model.name):
+        rate = (
+            architecture(spec.model.name).options["drop_connect_rate"]
+            if spec.model.dropout is None
+            else spec.model.dropout
+        )
+        if rate > 0:
+            notes.append(f"{STOCHASTIC_DEPTH} (model.dropout = {rate:g})")
     return notes

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from suite.architectures.catalog import architecture, grayscale_names, shared_names
+from suite.architectures.catalog import architecture, grayscale_names, shared_names, takes_stochastic_depth
 from suite.spec.types import (  # noqa: F401 - SEED_MAX and the value types are part of this module's API
     MAX_BATCH,
     MAX_EPOCHS,
@@ -171,6 +171,8 @@ class ModelSpec(StrictModel):
     head_hidden: list[Annotated[Int, Field(ge=1, le=MAX_WIDTH)]] = Field([], max_length=MAX_LIST)
     head_dropout: list[Annotated[Float, Field(ge=0, lt=1)]] = Field([], max_length=MAX_LIST)
     dropout: Float | None = Field(None, ge=0, lt=1)
+    """The mlp's dropout, or the stochastic-depth rate of a catalog entry that has one (``drop_connect_rate`` in its
+    options: keras.applications' EfficientNet, 0.2 by default, scaled per block as Keras does)."""
     depth: Int | None = Field(None, ge=1, le=MAX_WIDTH)
     init: Literal["framework", "shared"] = "framework"
     """``shared``: every backend starts from the same seed-drawn weights; with ``weights`` (catalog architectures
@@ -201,8 +203,11 @@ class ModelSpec(StrictModel):
 
     @model_validator(mode="after")
     def _dropout_is_the_mlps(self) -> ModelSpec:
-        if self.dropout is not None and self.name != "mlp":
-            raise ValueError("dropout sets the mlp's dropout; for other models use head_hidden + head_dropout")
+        if self.dropout is not None and self.name != "mlp" and not takes_stochastic_depth(self.name):
+            raise ValueError(
+                "dropout sets the mlp's dropout or an EfficientNet's stochastic depth (keras_efficientnet_*); "
+                "for other models use head_hidden + head_dropout"
+            )
         return self
 
     @model_validator(mode="after")

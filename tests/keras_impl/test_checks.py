@@ -12,7 +12,7 @@ from builders import keras_spec
         ({"name": "mlp", "depth": 2}, {}, "model.depth is not used"),
         ({"name": "mlp", "weights": "imagenet"}, {}, "trains from scratch"),
         ({"name": "simple_cnn", "head": "gap"}, {}, "fixed head"),
-        ({"name": "keras_mobilenet_v2", "weights": "/no/such/file.h5"}, {}, "existing weights file"),
+        ({"name": "keras_mobilenet_v2", "weights": "/no/such/file.h5"}, {}, "/no/such/file.h5 does not exist"),
         ({"name": "mlp"}, {"training": {"epochs": 1, "channels_last": False}}, "channels_last"),
         (
             {"name": "keras_mobilenet_v2"},

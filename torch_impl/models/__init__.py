@@ -11,7 +11,7 @@ from suite.architectures.catalog import architecture
 from suite.architectures.weight_files import shared_weights_problems
 from suite.spec.models import ModelSpec
 from suite.store.weights_ref import run_weights_problem
-from torch_impl.models import applications, keras_resnet, keras_vgg, simple  # noqa: F401  (fill the registry)
+from torch_impl.models import applications, keras_mbconv, keras_resnet, keras_vgg, simple  # noqa: F401  (fill the registry)
 from torch_impl.models.applications import build_torchvision, torchvision_names
 from torch_impl.models.keras_layout import register_keras_layout
 from torch_impl.models.registry import BuiltModel, InputShape, register_model, registered_models

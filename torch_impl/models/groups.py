@@ -27,8 +27,10 @@ def is_batchnorm(layer: nn.Module) -> bool:
 
 
 def is_active_dropout(layer: nn.Module) -> bool:
-    """True for dropout that changes its input in training mode (rate > 0)."""
-    return isinstance(layer, nn.modules.dropout._DropoutNd) and layer.p > 0
+    """True for dropout that changes its input in training mode (rate > 0), stochastic depth (timm's DropPath) too."""
+    if isinstance(layer, nn.modules.dropout._DropoutNd):
+        return layer.p > 0
+    return getattr(layer, "drop_prob", 0.0) > 0
 
 
 def group_facts(built: BuiltModel) -> list[GroupFacts]:

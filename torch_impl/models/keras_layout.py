@@ -1,10 +1,11 @@
 """The torch twins of the catalog's keras.applications-layout entries (:mod:`suite.architectures.keras_layout`).
 
-A family's twin (``register_twin``) returns its body as ``{group: module}`` in the catalog's group order, each
-weighted Keras layer a module registered under that layer's own name (``conv2_block1_1_conv``); weightless Keras
-layers need no module. This builder adds the suite's head, names every tensor ``{keras layer}.{suffix}`` in the
-neutral layout (``BuiltModel.neutral_keys``), lists the Keras base's layers with the module of each
-(``BuiltModel.keras_layers``: what ``finetune.unfreeze_last_layers`` counts) and loads ``spec.weights``.
+A family's twin (``register_twin``, called with the entry and its ``ModelSpec``) returns its body as
+``{group: module}`` in the catalog's group order, each weighted Keras layer a module registered under that layer's
+own name (``conv2_block1_1_conv``); weightless Keras layers need no module. This builder adds the suite's head,
+names every tensor ``{keras layer}.{suffix}`` in the neutral layout (``BuiltModel.neutral_keys``), lists the Keras
+base's layers with the module of each (``BuiltModel.keras_layers``: what ``finetune.unfreeze_last_layers`` counts)
+and loads ``spec.weights``.
 Mirrors ``keras_impl/models/keras_layout.py``.
 """
 
@@ -23,7 +24,7 @@ from torch_impl.models.heads import classifier_layers, feature_shape
 from torch_impl.models.registry import BuiltModel, InputShape, register_model
 from torch_impl.models.shared import load_shared_weights
 
-Twin = Callable[[Architecture], "OrderedDict[str, nn.Module]"]
+Twin = Callable[[Architecture, ModelSpec], "OrderedDict[str, nn.Module]"]
 _TWINS: dict[str, Twin] = {}
 
 
@@ -78,19 +79,24 @@ def build_keras_layout(arch: Architecture, spec: ModelSpec, input_shape: InputSh
     if spec.depth is not None:
         raise ValueError(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
     check_declared_groups(arch)
-    body = _TWINS[arch.family](arch)
-    for layer in nn.Sequential(body).modules():
+    body = _TWINS[arch.family](arch, spec)
+    for layer in staged(body).modules():
         if isinstance(layer, nn.modules.batchnorm._BatchNorm) and arch.batchnorm is not None:
             layer.momentum, layer.eps = arch.batchnorm  # the network's own, as keras.applications builds it
     if list(body) != [name for name in arch.groups if name != "head"]:
         raise ValueError(f"{arch.name}: the torch twin's groups {list(body)} are not the catalog's {arch.groups}")
-    layers = keras_layer_modules(arch, nn.Sequential(body))
-    body["head"] = _head(spec, arch, nn.Sequential(body), input_shape, num_classes)
-    module = nn.Sequential(body)
+    layers = keras_layer_modules(arch, staged(body))
+    body["head"] = _head(spec, arch, staged(body), input_shape, num_classes)
+    module = staged(body)
     built = BuiltModel(module, {name: [stage] for name, stage in body.items()}, staged=True, keras_layers=layers)
     built.neutral_keys = _neutral_keys(module, layers)
     load_shared_weights(built, arch, spec.weights)
     return built
+
+
+def staged(body: OrderedDict[str, nn.Module]) -> nn.Sequential:
+    """The groups run one after another, each a child named after it (``features.1`` as ``features_1``)."""
+    return nn.Sequential(OrderedDict((name.replace(".", "_"), stage) for name, stage in body.items()))
 
 
 def _neutral_keys(module: nn.Module, layers: list[tuple[str, nn.Module | None]]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from torch.nn import functional
 
 from suite.architectures.catalog import Architecture
 from suite.architectures.convert_keras_resnet import EXPANSION, STAGE_FILTERS, STAGE_STRIDES
+from suite.spec.models import ModelSpec
 from torch_impl.models.keras_batchnorm import KerasBatchNorm2d
 from torch_impl.models.keras_layout import register_twin
 
@@ -58,7 +59,7 @@ def _stem() -> nn.Sequential:
 
 
 @register_twin("keras_resnet")
-def resnet_twin(arch: Architecture) -> OrderedDict[str, nn.Module]:
+def resnet_twin(arch: Architecture, spec: ModelSpec) -> OrderedDict[str, nn.Module]:
     """``stem``, ``conv2`` .. ``conv5`` of keras.applications' ResNet v1 with ``arch.options["blocks"]``."""
     body: OrderedDict[str, nn.Module] = OrderedDict(stem=_stem())
     channels = 64

@@ -12,13 +12,14 @@ from torch import nn
 from torchvision.models import vgg16, vgg19
 
 from suite.architectures.catalog import Architecture
+from suite.spec.models import ModelSpec
 from torch_impl.models.keras_layout import register_twin
 
 _FEATURES = {"VGG16": vgg16, "VGG19": vgg19}
 
 
 @register_twin("keras_vgg")
-def vgg_twin(arch: Architecture) -> OrderedDict[str, nn.Module]:
+def vgg_twin(arch: Architecture, spec: ModelSpec) -> OrderedDict[str, nn.Module]:
     """``block1`` .. ``block5``: torchvision's feature layers under Keras' names (``block{b}_conv{i}``, ``_pool``)."""
     layers = iter(_FEATURES[arch.options["constructor"]](weights=None).features)
     body: OrderedDict[str, nn.Module] = OrderedDict()

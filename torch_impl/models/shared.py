@@ -58,8 +58,9 @@ def _read(arch: Architecture, path: Path) -> dict[str, np.ndarray]:
         return read_safetensors(path)
     if kind == "keras":
         layers, table = read_keras_file(path), layer_table(arch)
-        if arch.layout == "keras" and not any(pair.keras in layers for pair in table):
+        if arch.layout == "keras" and not all(pair.keras in layers for pair in table if not pair.head):
             by_path = keras_file_names(arch)  # a .weights.h5 saved by Keras itself: paths by class and counter
+            # (a layer whose name is its class path, EfficientNet's ``normalization``, is itself in both)
             layers = {by_path.get(key, key): arrays for key, arrays in layers.items()}
         if layers and not any(pair.keras in layers for pair in table):
             raise WeightsMismatchError(
@@ -97,5 +98,5 @@ def load_shared_weights(built: BuiltModel, arch: Architecture, weights: str) -> 
     expected = {key: tuple(tensor.shape) for key, tensor in own.items() if tensor.is_floating_point()}
     usable = check_fit(state, expected, head_keys(layer_table(arch)), source)
     for key, array in usable.items():
-        own[key].copy_(torch.from_numpy(np.ascontiguousarray(array)).to(own[key].dtype))
+        own[key].copy_(torch.from_numpy(np.asarray(array, order="C")).to(own[key].dtype))
     built.weights_fingerprint = fingerprint(state)

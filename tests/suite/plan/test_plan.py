@@ -113,3 +113,12 @@ def test_unfreeze_schedule_epochs_are_numbered_from_one() -> None:
     assert [e["epoch"] for e in stored["epochs"]] == [1, 2, 3] and stored["phases"][0]["first_epoch"] == 1
     with pytest.raises(ValueError, match="unfreeze_schedule epochs are numbered from 1"):
         make_spec(strategy={"freeze": "all_but_head", "unfreeze_schedule": {0: ["layer2"]}})
+
+
+def test_stochastic_depth_is_a_note_unless_turned_off() -> None:
+    model = {"name": "keras_efficientnet_b0"}
+    dataset = {"source": "digits", "channels": 3}
+    default = build_plan(make_spec(model=model, dataset=dataset), model_description()).notes
+    assert [note for note in default if "stochastic depth" in note and "model.dropout = 0.2" in note]
+    off = build_plan(make_spec(model={**model, "dropout": 0.0}, dataset=dataset), model_description()).notes
+    assert not [note for note in off if "stochastic depth" in note]

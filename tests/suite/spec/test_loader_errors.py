@@ -123,8 +123,8 @@ MALFORMED = [
     (
         'model = { name = "mlp" }',
         'model = { name = "resnet18", dropout = 0.5 }\ndataset = { source = "digits", channels = 3 }',
-        "bad.toml: experiments[0].model: dropout sets the mlp's dropout; for other models use head_hidden + "
-        "head_dropout",
+        "bad.toml: experiments[0].model: dropout sets the mlp's dropout or an EfficientNet's stochastic depth "
+        "(keras_efficientnet_*); for other models use head_hidden + head_dropout",
     ),
     (
         'model = { name = "mlp" }',
