@@ -2,8 +2,8 @@
 
 EfficientNet (swish and sigmoid: smooth) meets both tolerances on every engine (64 px: max |Δ weight| 9e-7 for B0,
 3e-6 for B3).
-MobileNetV2 / V3 (ReLU6, ReLU, hard-swish, hard-sigmoid) meet the logit tolerance, but their weights after one SGD
-step are not a usable measure: with BatchNorm in train mode over few values per channel, float32 rounding leaves a
+MobileNetV2 / V3 (ReLU6, ReLU, hard-swish, hard-sigmoid) pass in float64 (max |Δ weight| 1.2e-7 at 64 px); in
+float32 their weights after one SGD step are not a usable measure on their own: with BatchNorm in train mode over few values per channel, float32 rounding leaves a
 few pre-activations within 1e-6 of a kink, on one side in one implementation and on the other in another, and each
 such element moves a kernel's gradient by up to 2e-3 (lr 0.1). Torch alone, float32 against float64, differs by
 1.1e-2 (MobileNetV2) and 1.4e-2 (MobileNetV3) at 64 px (``test_one_step_weights_are_as_conditioned_as_measured``),
@@ -30,16 +30,15 @@ KINKED = {"keras_mobilenet_v2": "ReLU6", "keras_mobilenet_v3_large": "ReLU, hard
 
 
 def _check(rows: list, name: str) -> None:
+    """Every row passes ``suite parity``: logits in float32, the one step in float64, and the float32 step within
+    each backend's own float32 rounding (the MobileNets' kinks: float32 against float64 in torch alone differs as
+    much as torch against Keras, see ``test_one_step_weights_are_as_conditioned_as_measured``)."""
     assert rows and all(row.logit_diff is not None and row.logit_diff <= LOGIT_TOLERANCE for row in rows), format_rows(
         rows
     )
-    if name in SMOOTH or all(row.verdict == "ok" for row in rows):
-        assert all(row.verdict == "ok" for row in rows), format_rows(rows)
-        return
-    pytest.xfail(
-        f"{name}: one-step weights ill-conditioned at the kinks of {KINKED[name]} (float32 vs float64 in torch alone "
-        f"differs as much)\n{format_rows(rows)}"
-    )
+    assert all(row.passed and row.verdict.startswith("ok") for row in rows), f"{name}\n{format_rows(rows)}"
+    if name in SMOOTH:  # smooth activations: the float32 step itself meets the tolerance
+        assert all(row.verdict == "ok" and row.weight_diff <= 1e-5 for row in rows), format_rows(rows)
 
 
 @pytest.mark.parametrize("name", [*SMOOTH, *KINKED])
