@@ -45,7 +45,7 @@ class KerasRunner:
         if model.weights == "none" or is_run_reference(model.weights):
             return []
         arch = architecture(model.name)
-        if arch is not None and arch.layout == "keras" and model.weights == "imagenet":
+        if arch is not None and arch.layout == "keras.applications" and model.weights == "imagenet":
             path = resolve_weights_file(arch, model.weights)
             if download and not path.is_file():  # keras.applications downloads its own file into Keras' cache
                 getattr(keras.applications, arch.options["constructor"])(include_top=False, weights="imagenet")

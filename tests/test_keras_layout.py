@@ -31,7 +31,7 @@ PUBLISHED_NO_TOP = {  # keras.applications' base (include_top=False), BatchNorm 
     "keras_efficientnet_b0": 4_049_571,  # Normalization's mean, variance and count (7) included
     "keras_efficientnet_b3": 10_783_535,
 }
-KERAS_LAYOUT = [arch.name for arch in CATALOG if arch.layout == "keras"]
+KERAS_LAYOUT = [arch.name for arch in CATALOG if arch.layout == "keras.applications"]
 SMALL = ("keras_resnet50", "keras_vgg16")  # one per family in the default run; the rest are slow
 
 

@@ -36,7 +36,7 @@ def check_spec(spec: ExperimentSpec) -> list[str]:
 def _training_problems(spec: ExperimentSpec) -> list[str]:
     problems = []
     finetune = spec.strategy.finetune
-    keras_layout = (arch := architecture(spec.model.name)) is not None and arch.layout == "keras"
+    keras_layout = (arch := architecture(spec.model.name)) is not None and arch.layout == "keras.applications"
     if finetune is not None and finetune.unfreeze_last_layers is not None and not keras_layout:
         problems.append(
             "strategy.finetune.unfreeze_last_layers counts Keras layers: in torch it needs a keras-layout model "

@@ -45,7 +45,7 @@ class TorchRunner:
         A keras-layout entry's ``"imagenet"`` is Keras' cache file, which a Keras run (or its prefetch) downloads.
         """
         arch = architecture(model.name)
-        if arch is not None and arch.layout == "keras" and model.weights == "imagenet":
+        if arch is not None and arch.layout == "keras.applications" and model.weights == "imagenet":
             path = resolve_weights_file(arch, model.weights)
             return [{"path": str(path), "present": path.is_file(), "source": "keras.applications (a Keras prefetch)"}]
         published = resolve_torchvision_weights(model.name, model.weights)

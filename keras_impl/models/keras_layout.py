@@ -99,7 +99,7 @@ def _declared_groups(arch: Architecture, base: keras.Model) -> dict[str, list]:
 
 def _register_catalog() -> None:
     for arch in CATALOG:
-        if arch.layout == "keras":
+        if arch.layout == "keras.applications":
             register_model(arch.name, description=arch.description, pretrained=True)(
                 functools.partial(build_keras_layout, arch)
             )

@@ -153,7 +153,7 @@ def load_shared_weights(built: BuiltModel, arch: Architecture, weights: str) -> 
         return
     path = resolve_run_weights(weights) if is_run_reference(weights) else resolve_weights_file(arch, weights)
     if not path.is_file():
-        if arch.layout == "keras" and weights == "imagenet":
+        if arch.layout == "keras.applications" and weights == "imagenet":
             raise WeightsUnavailableError(keras_imagenet_missing(arch, path))
         hint = " (torchvision's cache: a torch run of this model downloads it)" if weights == "imagenet" else ""
         raise WeightsUnavailableError(f"model.weights = {weights!r}: {path} does not exist{hint}")

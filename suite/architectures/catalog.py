@@ -2,18 +2,17 @@
 
 A declaration names the architecture, the layout its weights use between the frameworks (``"torchvision"``: the
 state-dict names and shapes of torchvision's and timm's checkpoints, converted by
-``suite.architectures.convert_<family>``; ``"keras"``: the network ``keras.applications`` builds, named ``keras_<name>``
-beside the torchvision layout's ``<name>``, its layers declared by ``suite.architectures.convert_<family>`` as
-:mod:`suite.architectures.keras_layout` describes; ``"slots"``: hand-written toys that share seed-drawn initial
-weights only),
-its layer groups in order (the head last) and its family's build options (for ResNets: blocks per stage, block
-type, and torchvision's published checkpoint files by enum member, the first being ``"imagenet"``; for the keras
-layout: the ``keras.applications`` constructor, its ``preprocess_input`` module, its no-top ImageNet file in Keras'
-cache, the published no-top parameter count and the default head's dropout) and, for the keras layout, the
-network's own BatchNorm momentum (torch's convention) and epsilon, the defaults of ``model.bn_momentum`` /
-``model.bn_epsilon`` for it. Each runner
-reads this catalog and builds every entry with at most one builder per family. Adding an architecture is one
-declaration here (and a builder when its family is new).
+``suite.architectures.convert_<family>``; ``"keras.applications"``: the network ``keras.applications`` builds, named
+``keras_<name>`` beside the torchvision layout's ``<name>``, its layers declared by
+``suite.architectures.convert_<family>`` as :mod:`suite.architectures.keras_layout` describes; ``"slots"``: hand-
+written toys that share seed-drawn initial weights only), its layer groups in order (the head last) and its family's
+build options (for ResNets: blocks per stage, block type, and torchvision's published checkpoint files by enum
+member, the first being ``"imagenet"``; for the keras layout: the ``keras.applications`` constructor, its
+``preprocess_input`` module, its no-top ImageNet file in Keras' cache, the published no-top parameter count and the
+default head's dropout) and, for the keras layout, the network's own BatchNorm momentum (torch's convention) and
+epsilon, the defaults of ``model.bn_momentum`` / ``model.bn_epsilon`` for it. Each runner reads this catalog and
+builds every entry with at most one builder per family. Adding an architecture is one declaration here (and a
+builder when its family is new).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ class Architecture:
 
     name: str
     family: str
-    layout: Literal["torchvision", "keras", "slots"]
+    layout: Literal["torchvision", "keras.applications", "slots"]
     groups: tuple[str, ...]
     description: str
     options: MappingProxyType[str, Any] = field(default_factory=lambda: MappingProxyType({}))
@@ -54,7 +53,7 @@ def _keras(
     return Architecture(
         name=KERAS_PREFIX + name,
         family=family,
-        layout="keras",
+        layout="keras.applications",
         groups=(*groups, "head"),
         description=f"keras.applications.{application['constructor']} (no top) + head; the same function in torch",
         options=MappingProxyType(application),
@@ -187,13 +186,13 @@ def parity_note(name: str) -> str | None:
 
 def keras_layout_names() -> tuple[str, ...]:
     """Catalog names in the keras.applications layout."""
-    return tuple(entry.name for entry in CATALOG if entry.layout == "keras")
+    return tuple(entry.name for entry in CATALOG if entry.layout == "keras.applications")
 
 
 def keras_twin(name: str) -> str | None:
     """``keras_<name>`` when the catalog has it in the keras.applications layout (the Keras twin of ``name``)."""
     twin = ARCHITECTURES.get(KERAS_PREFIX + name)
-    return twin.name if twin is not None and twin.layout == "keras" else None
+    return twin.name if twin is not None and twin.layout == "keras.applications" else None
 
 
 def takes_stochastic_depth(name: str) -> bool:

@@ -2,7 +2,7 @@
 
 The neutral layout of a catalog architecture is a flat ``{state-dict name: array}`` with torch's shapes
 (convolutions ``(out, in, kh, kw)``, depthwise ``(in * multiplier, 1, kh, kw)``, dense ``(out, in)``): torchvision's
-names for the ``"torchvision"`` layout, ``{keras layer}.{suffix}`` for the ``"keras"`` layout
+names for the ``"torchvision"`` layout, ``{keras layer}.{suffix}`` for the ``"keras.applications"`` layout
 (:mod:`suite.architectures.keras_layout`). Keras' layout is ``{layer name: [arrays in the layer's weight order]}``.
 A family's converter (``convert_<family>.layer_table``) pairs each torch module with its Keras layer and kind; the
 functions here do the rest. ``num_batches_tracked`` counters are not weights and are left out.
@@ -64,7 +64,7 @@ def layer_table(arch: Architecture) -> list[LayerPair]:
     """The family converter's table for ``arch``: every weighted layer in torchvision's state-dict order."""
     if not arch.converts_weights:
         raise ValueError(f"{arch.name} has no weight converter (layout {arch.layout!r})")
-    if arch.layout == "keras":
+    if arch.layout == "keras.applications":
         from suite.architectures.keras_layout import keras_layer_table
 
         return keras_layer_table(arch)

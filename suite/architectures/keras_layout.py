@@ -1,13 +1,13 @@
 """The keras.applications layout: a catalog entry's Keras base, layer by layer, as the core sees it.
 
-A ``layout = "keras"`` architecture is the network ``keras.applications`` builds (``include_top=False``), and its
-family module (``suite.architectures.convert_<family>``) declares the base's layers in ``base.layers`` order
-(the input layer left out): each layer's Keras name, the kind of weights it holds (``"none"`` for weightless
-layers: padding, activations, pooling, additions) and its group. From that one list come the converter's table
-(every weighted layer; the neutral name of a tensor is ``{keras layer}.{torch suffix}``, with torch's shapes),
-the groups of both backends, and what ``finetune.unfreeze_last_layers = N`` unfreezes in both: the last N layers
-of this list (seed 003's ``base_model.layers[-N:]``, weightless layers counted). The Keras runner checks that its
-base has exactly these layers; the torch twin names the module of each weighted layer after it.
+A ``layout = "keras.applications"`` architecture is the network ``keras.applications`` builds
+(``include_top=False``), and its family module (``suite.architectures.convert_<family>``) declares the base's layers
+in ``base.layers`` order (the input layer left out): each layer's Keras name, the kind of weights it holds
+(``"none"`` for weightless layers: padding, activations, pooling, additions) and its group. From that one list come
+the converter's table (every weighted layer; the neutral name of a tensor is ``{keras layer}.{torch suffix}``, with
+torch's shapes), the groups of both backends, and what ``finetune.unfreeze_last_layers = N`` unfreezes in both: the
+last N layers of this list (seed 003's ``base_model.layers[-N:]``, weightless layers counted). The Keras runner
+checks that its base has exactly these layers; the torch twin names the module of each weighted layer after it.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class KerasLayer:
 
 def keras_layers(arch: Architecture) -> tuple[KerasLayer, ...]:
     """The declared layers of ``arch``'s Keras base, in ``base.layers`` order (input layer left out)."""
-    if arch.layout != "keras":
+    if arch.layout != "keras.applications":
         raise ValueError(f"{arch.name} is not in the keras.applications layout (layout {arch.layout!r})")
     module = importlib.import_module(f"suite.architectures.convert_{arch.family}")
     return tuple(module.keras_layers(arch))

@@ -120,7 +120,7 @@ def published_file(arch: Architecture, weights: str) -> Path:
     torchvision: ``"imagenet"`` = the newest member, or an enum member name; keras layout: ``"imagenet"`` only,
     the no-top ImageNet file in Keras' cache.
     """
-    if arch.layout == "keras":
+    if arch.layout == "keras.applications":
         if weights != "imagenet":
             raise ValueError(f"model.weights = {weights!r}: {arch.name} has 'imagenet' (Keras' cache file)")
         return keras_models_dir() / arch.options["weights_file"]
@@ -144,7 +144,7 @@ def shared_weights_problems(arch: Architecture, model: Any) -> list[str]:
     """Problems with ``model.weights`` / ``model.depth`` of a catalog architecture seen without building it."""
     problems = []
     weights = model.weights
-    if model.depth is not None and arch.layout == "keras":
+    if model.depth is not None and arch.layout == "keras.applications":
         problems.append(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
     elif model.depth is not None and not 1 <= model.depth <= len(arch.groups) - 2:
         problems.append(f"model.depth must be 1..{len(arch.groups) - 2} for {arch.name}, got {model.depth}")

@@ -125,7 +125,7 @@ def _print_shared() -> None:
     for arch in CATALOG:
         weights = "shared weights (converted)" if arch.converts_weights else "shared init"
         parity = "not the same function: " + arch.parity_note if arch.parity_note else "same function"
-        layout = {"keras": "keras.applications", "slots": "-"}.get(arch.layout, arch.layout)
+        layout = {"slots": "-"}.get(arch.layout, arch.layout)
         table.add_row(arch.name, layout, arch.family, weights, escape(parity))
     out_console.print(table)
 

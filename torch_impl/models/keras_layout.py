@@ -118,7 +118,7 @@ def _neutral_keys(module: nn.Module, layers: list[tuple[str, nn.Module | None]])
 def register_keras_layout() -> None:
     """Register every keras-layout catalog entry whose family has a twin (after the twin modules are imported)."""
     for arch in CATALOG:
-        if arch.layout == "keras" and arch.family in _TWINS:
+        if arch.layout == "keras.applications" and arch.family in _TWINS:
             register_model(arch.name, description=arch.description, loads_weights=True)(
                 functools.partial(build_keras_layout, arch)
             )

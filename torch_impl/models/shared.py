@@ -58,7 +58,7 @@ def _read(arch: Architecture, path: Path) -> dict[str, np.ndarray]:
         return read_safetensors(path)
     if kind == "keras":
         layers, table = read_keras_file(path), layer_table(arch)
-        if arch.layout == "keras" and not all(pair.keras in layers for pair in table if not pair.head):
+        if arch.layout == "keras.applications" and not all(pair.keras in layers for pair in table if not pair.head):
             by_path = keras_file_names(arch)  # a .weights.h5 saved by Keras itself: paths by class and counter
             # (a layer whose name is its class path, EfficientNet's ``normalization``, is itself in both)
             layers = {by_path.get(key, key): arrays for key, arrays in layers.items()}
@@ -81,7 +81,7 @@ def read_weights(arch: Architecture, weights: str) -> tuple[dict[str, np.ndarray
         return {key: value.float().numpy() for key, value in state.items() if value.is_floating_point()}, str(published)
     path = resolve_run_weights(weights) if is_run_reference(weights) else resolve_weights_file(arch, weights)
     if not path.is_file():
-        if arch.layout == "keras" and weights == "imagenet":
+        if arch.layout == "keras.applications" and weights == "imagenet":
             raise FileNotFoundError(keras_imagenet_missing(arch, path))
         raise FileNotFoundError(f"model.weights: {path} does not exist")
     return _read(arch, path), str(path)

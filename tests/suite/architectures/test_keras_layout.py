@@ -17,7 +17,7 @@ from suite.architectures.keras_layout import (
 from suite.architectures.weight_files import published_file, resolve_weights_file, shared_weights_problems
 from suite.spec.models import ModelSpec
 
-KERAS_LAYOUT = [arch for arch in CATALOG if arch.layout == "keras"]
+KERAS_LAYOUT = [arch for arch in CATALOG if arch.layout == "keras.applications"]
 
 
 @pytest.mark.parametrize("arch", KERAS_LAYOUT, ids=lambda arch: arch.name)

@@ -1,15 +1,14 @@
 """``suite parity`` of keras.applications' MBConv networks (``keras_<name>``): the torch twin against Keras.
 
 EfficientNet (swish and sigmoid: smooth) meets both tolerances on every engine (64 px: max |Δ weight| 9e-7 for B0,
-3e-6 for B3).
-MobileNetV2 / V3 (ReLU6, ReLU, hard-swish, hard-sigmoid) pass in float64 (max |Δ weight| 1.2e-7 at 64 px); in
-float32 their weights after one SGD step are not a usable measure on their own: with BatchNorm in train mode over few values per channel, float32 rounding leaves a
-few pre-activations within 1e-6 of a kink, on one side in one implementation and on the other in another, and each
-such element moves a kernel's gradient by up to 2e-3 (lr 0.1). Torch alone, float32 against float64, differs by
-1.1e-2 (MobileNetV2) and 1.4e-2 (MobileNetV3) at 64 px (``test_one_step_weights_are_as_conditioned_as_measured``),
-as much as torch against Keras. The probe's eval-mode logits at the shared initialisation are the head's bias in
-float32 for these deep networks (the features reaching the head are below 1e-7): the function is compared with
-random weights in ``tests/test_cross_framework_mbconv.py``.
+3e-6 for B3). MobileNetV2 / V3 (ReLU6, ReLU, hard-swish, hard-sigmoid) pass in float64 (max |Δ weight| 1.2e-7 at 64
+px); in float32 their weights after one SGD step are not a usable measure on their own: with BatchNorm in train mode
+over few values per channel, float32 rounding leaves a few pre-activations within 1e-6 of a kink, on one side in one
+implementation and on the other in another, and each such element moves a kernel's gradient by up to 2e-3 (lr 0.1).
+Torch alone, float32 against float64, differs by 1.1e-2 (MobileNetV2) and 1.4e-2 (MobileNetV3) at 64 px
+(``test_one_step_weights_are_as_conditioned_as_measured``), as much as torch against Keras. The probe's eval-mode
+logits at the shared initialisation are the head's bias in float32 for these deep networks (the features reaching
+the head are below 1e-7): the function is compared with random weights in ``tests/test_cross_framework_mbconv.py``.
 """
 
 import numpy as np

@@ -25,6 +25,7 @@ from resumable_backend import (  # noqa: F401 - numpy_backend_registered is an a
 from suite import store
 from suite.execution import worker
 from suite.plan import EarlyStopper, PlateauController
+from suite.runners.progress import NullProgress
 from suite.runners.protocol import epoch_number
 from suite.spec.models import EarlyStoppingSpec, ExperimentSpec, SchedulerSpec
 from suite.timing import ThroughputMeter
@@ -235,7 +236,7 @@ def test_a_damaged_state_is_discarded_and_the_run_trains_from_scratch(
     session_file.write_bytes(damage)
     with pytest.raises(ResumeStateDamaged, match=r"epoch-0001-\w+: "):
         run_in(directory, _spec())
-    result = worker._train_from_state_or_scratch(_spec(), directory, Deadline(None, time.monotonic()))
+    result = worker._train_from_state_or_scratch(_spec(), directory, Deadline(None, time.monotonic()), NullProgress())
     assert (result["status"], result["resumed_from_epoch"], result["resumes"]) == ("completed", None, 0)
     epochs = [int(row["epoch"]) for row in store.load_history(directory)]
     assert epochs == [epoch_number(row["epoch"]) for row in uninterrupted.history]  # every epoch again, from 1
