@@ -80,12 +80,8 @@ def _assert_rows_pass(rows: list) -> None:
 
 @pytest.mark.skipif(not _both_backends(), reason="needs the torch and keras backends")
 def test_resnets_are_the_same_function_on_keras_tensorflow_at_64px() -> None:
-    """torch vs Keras on TensorFlow: eval logits and the weights after one SGD step (BatchNorm in train mode).
-
-    ResNet50's float32 step is ill-conditioned (measured: each framework's float32 step is 5e-2 from its own
-    float64 step); the float64 steps agree to the float32 export's rounding (1.2e-7), which is the proof.
-    """
-    rows = run_parity(["resnet18", "resnet50"], 64, ["torch", "keras/tensorflow"])  # resnet34: the slow tests
+    """torch vs Keras on TensorFlow: eval logits and the weights after one SGD step (BatchNorm in train mode)."""
+    rows = run_parity(["resnet18"], 64, ["torch", "keras/tensorflow"])  # resnet34/50: the slow tests
     _assert_rows_pass(rows)
     assert all(row.weight_diff_fp64 is not None and row.weight_diff_fp64 < 1e-6 for row in rows), format_rows(rows)
 
@@ -98,8 +94,13 @@ def test_resnets_are_the_same_function_at_224px() -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not _both_backends(), reason="needs the torch and keras backends")
-def test_resnet34_is_the_same_function_at_64px() -> None:
-    _assert_rows_pass(run_parity(["resnet34"], 64, ["torch", "keras/tensorflow"]))
+def test_resnet34_and_resnet50_are_the_same_function_at_64px() -> None:
+    """ResNet50's float32 step is ill-conditioned (each framework's float32 step is 5e-2 from its own float64 step);
+    the float64 steps agree to the float32 export's rounding (1.2e-7), which is the proof (keras_resnet50 shows the
+    same in the default run, tests/test_keras_layout.py)."""
+    rows = run_parity(["resnet34", "resnet50"], 64, ["torch", "keras/tensorflow"])
+    _assert_rows_pass(rows)
+    assert all(row.weight_diff_fp64 < 1e-6 for row in rows), format_rows(rows)
 
 
 @pytest.mark.slow
