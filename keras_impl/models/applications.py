@@ -13,6 +13,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from keras_impl.models.batchnorm import keeping_float64
 from keras_impl.models.families import APPLICATIONS, GROUP_RULES, ApplicationModel
 from keras_impl.models.groups import group_layers
 from keras_impl.models.heads import head_kind, head_layers
@@ -34,7 +35,7 @@ def build_application(
     ``default`` is the torchvision model's own head (GAP, the family's dropout, Dense). With
     ``options.preprocess_input`` the family's ``preprocess_input`` is applied to each batch first.
     """
-    base = create_base(app, spec.weights, input_shape)
+    base = keeping_float64(create_base(app, spec.weights, input_shape))
     head = head_layers(spec, num_classes, app.head_dropout)
     outputs = base.output
     for layer in head:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import keras
 
 from keras_impl.models.applications import preprocess_function
+from keras_impl.models.batchnorm import keeping_float64
 from keras_impl.models.heads import head_kind, head_layers
 from keras_impl.models.registry import HEAD_GROUP, BuildOptions, BuiltModel, register_model
 from keras_impl.models.weights import load_shared_weights
@@ -54,7 +55,7 @@ def build_keras_layout(
     if spec.depth is not None:
         raise ValueError(f"model.depth truncates the torchvision-layout ResNets only, not {arch.name}")
     check_declared_groups(arch)
-    base = _base(arch, spec, tuple(input_shape))
+    base = keeping_float64(_base(arch, spec, tuple(input_shape)))
     groups = _declared_groups(arch, base)
     head = head_layers(spec, num_classes, arch.options.get("head_dropout", 0.0))
     outputs = base.output

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import keras
 
+from keras_impl.models.batchnorm import with_torch_batchnorm
 from keras_impl.models.groups import group_layers
 from keras_impl.models.heads import head_layers
 from keras_impl.models.registry import HEAD_GROUP, BuildOptions, BuiltModel, register_model
-from keras_impl.models.torch_batchnorm import with_torch_batchnorm
 from keras_impl.models.weights import load_shared_weights
 from suite.architectures.catalog import CATALOG, Architecture
 from suite.architectures.convert import layer_table

@@ -11,7 +11,7 @@ def keras_batch_norm(layer: nn.modules.batchnorm._BatchNorm, inputs: torch.Tenso
 
     Normalisation in training uses the biased batch variance in both frameworks; only the running estimate differs
     (torch multiplies the batch variance by n / (n - 1)), so this one update is written by hand, the mirror image
-    of ``keras_impl.models.torch_batchnorm``.
+    of ``keras_impl.models.batchnorm``.
     """
     mean = inputs.mean(dim=(0, 2, 3))
     variance = inputs.var(dim=(0, 2, 3), unbiased=False)
