@@ -130,3 +130,17 @@ def plugin_study(
 def run_suite(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """``python -m suite ARGS`` in ``cwd``, as a user types it (output captured as text, piped: no terminal)."""
     return subprocess.run([sys.executable, "-m", "suite", *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+def legacy_h5(path: Path, layers: dict[str, list[np.ndarray]]) -> None:
+    """A Keras 2 style weights file, as keras.applications' cache holds them: layers and weights by name."""
+    import h5py
+
+    with h5py.File(path, "w") as root:
+        root.attrs["layer_names"] = [name.encode() for name in layers]
+        for name, arrays in layers.items():
+            group = root.create_group(name)
+            names = [f"{name}/w{index}:0".encode() for index in range(len(arrays))]
+            group.attrs["weight_names"] = names
+            for weight, array in zip(names, arrays, strict=True):
+                group.create_dataset(weight.decode(), data=array)

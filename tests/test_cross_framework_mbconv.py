@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from builders import legacy_h5
 
 from suite.runners.registry import discover
 from suite.spec.models import ModelSpec
@@ -155,20 +156,6 @@ def test_one_sgd_step_of_the_mobilenets_is_the_same_in_float64(name: str, bound:
     assert worst < bound, worst
 
 
-def _legacy_h5(path: Path, layers: dict[str, list[np.ndarray]]) -> None:
-    """A Keras 2 style weights file, as keras.applications' cache holds them: layers and weights by name."""
-    import h5py
-
-    with h5py.File(path, "w") as root:
-        root.attrs["layer_names"] = [name.encode() for name in layers]
-        for name, arrays in layers.items():
-            group = root.create_group(name)
-            names = [f"{name}/w{index}:0".encode() for index in range(len(arrays))]
-            group.attrs["weight_names"] = names
-            for weight, array in zip(names, arrays, strict=True):
-                group.create_dataset(weight.decode(), data=array)
-
-
 @pytest.mark.parametrize("name", ["keras_efficientnet_b0", "keras_mobilenet_v3_large"])
 def test_keras_imagenet_cache_file_gives_both_runners_the_same_function(name: str, tmp_path: Path, monkeypatch) -> None:
     """``weights = "imagenet"``: Keras' no-top file (here random, Normalization's statistics and count included)."""
@@ -182,7 +169,7 @@ def test_keras_imagenet_cache_file_gives_both_runners_the_same_function(name: st
     _randomise(source)
     layers = {layer.name: [keras.ops.convert_to_numpy(v) for v in layer.weights] for layer in source.base.layers}
     (tmp_path / "models").mkdir()
-    _legacy_h5(tmp_path / "models" / architecture(name).options["weights_file"], {k: v for k, v in layers.items() if v})
+    legacy_h5(tmp_path / "models" / architecture(name).options["weights_file"], {k: v for k, v in layers.items() if v})
     keras_built, torch_built = _keras(name, "imagenet"), _torch(name, "imagenet")
     images = np.random.default_rng(5).uniform(0, 1, (2, *SHAPE)).astype(np.float32)
     keras_features = keras.ops.convert_to_numpy(keras_built.base(images, training=False))  # the heads are new

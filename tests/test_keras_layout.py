@@ -6,9 +6,9 @@ counted alike, the layer list the same, weight files of every kind both ways, ``
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
+from builders import legacy_h5
 
 from suite.architectures.catalog import CATALOG, architecture
 from suite.architectures.keras_layout import keras_layers
@@ -150,18 +150,6 @@ def test_a_weights_file_saved_by_keras_loads_into_torch_and_back_bitwise(name: s
             np.testing.assert_array_equal(keras.ops.convert_to_numpy(got), want, err_msg=layer)
 
 
-def _legacy_h5(path: Path, layers: dict[str, list[np.ndarray]]) -> None:
-    """A Keras 2 style weights file, as keras.applications' cache holds them: layers and weights by name."""
-    with h5py.File(path, "w") as root:
-        root.attrs["layer_names"] = [name.encode() for name in layers]
-        for name, arrays in layers.items():
-            group = root.create_group(name)
-            names = [f"{name}/w{index}:0".encode() for index in range(len(arrays))]
-            group.attrs["weight_names"] = names
-            for weight, array in zip(names, arrays, strict=True):
-                group.create_dataset(weight.decode(), data=array)
-
-
 def test_imagenet_is_keras_cache_file_in_both_runners_and_one_line_when_missing(tmp_path: Path, monkeypatch) -> None:
     import keras
     import torch
@@ -177,7 +165,7 @@ def test_imagenet_is_keras_cache_file_in_both_runners_and_one_line_when_missing(
         assert "\n" not in str(error.value) and "KERAS_HOME" in str(error.value)
     cache = tmp_path / "keras_home" / "models"
     cache.mkdir(parents=True)
-    _legacy_h5(cache / architecture("keras_vgg16").options["weights_file"], layers)
+    legacy_h5(cache / architecture("keras_vgg16").options["weights_file"], layers)
     keras_built, torch_built = _keras("keras_vgg16", "imagenet"), _torch("keras_vgg16", "imagenet")
     for name, arrays in layers.items():
         np.testing.assert_array_equal(keras.ops.convert_to_numpy(keras_built.model.get_layer(name).kernel), arrays[0])
