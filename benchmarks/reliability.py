@@ -474,7 +474,9 @@ def malformed_spec_test(work: Path, count: int = len(MALFORMED_SPECS)) -> Row:
 
 CASE_FAMILIES = {
     "out": "unusable --out (empty, a file, under a file, uncreatable)",
-    "files": "files behind the spec (garbage/empty weights, /etc paths, single-class, corrupt, empty folders)",
+    "files": (
+        "files behind the spec (garbage, empty or foreign weights, /etc paths, single-class, corrupt, empty folders)"
+    ),
     "links": "stored files linked outside the study (report, export)",
     "damaged": "damaged entries (predictions a directory, spec edited, resume state unreadable)",
     "disks": "runs a file; full and read-only disks (tmpfs)",

@@ -22,6 +22,7 @@ from suite.architectures.catalog import architecture, parity_note
 from suite.architectures.weight_files import keras_models_dir, resolve_weights_file
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
+from suite.spec.errors import one_line
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
 from suite.store.weights_ref import is_run_reference
 
@@ -79,6 +80,15 @@ class KerasRunner:
             parity_note=parity_note(model.name),
             layer_costs=layer_costs(built),
         )
+
+    def weights_problem(self, model: ModelSpec, input_shape: tuple[int, int, int], num_classes: int) -> str | None:
+        """Why ``model.weights`` does not load into ``model`` (built once with them), else None."""
+        keras.backend.clear_session()
+        try:
+            build_model(model, input_shape, num_classes)
+        except Exception as exc:  # noqa: BLE001 - whatever the loader raises is the file's problem
+            return one_line(str(exc)) or type(exc).__name__
+        return None
 
     def open_session(
         self, request: BuildRequest, plan: TrainingPlan, initial_weights: list[np.ndarray] | None, run_dir: Path

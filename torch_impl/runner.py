@@ -12,6 +12,7 @@ from suite.architectures.catalog import architecture, parity_note
 from suite.architectures.weight_files import resolve_weights_file
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ModelDescription
+from suite.spec.errors import one_line
 from suite.spec.models import SHARED_ARCHITECTURES, ExperimentSpec, ModelSpec
 from torch_impl import CAPABILITIES
 from torch_impl.checks import check_spec
@@ -76,6 +77,15 @@ class TorchRunner:
             parity_note=parity_note(model.name),
             layer_costs=layer_costs(built, shape),
         )
+
+    def weights_problem(self, model: ModelSpec, input_shape: InputShape, num_classes: int) -> str | None:
+        """Why ``model.weights`` does not load into ``model`` (built once with them), else None."""
+        try:
+            with torch.random.fork_rng(devices=[]):
+                build_model(model, tuple(input_shape), num_classes)
+        except Exception as exc:  # noqa: BLE001 - whatever the loader raises is the file's problem
+            return one_line(str(exc)) or type(exc).__name__
+        return None
 
     def open_session(
         self, request: BuildRequest, plan: TrainingPlan, initial_weights: list[np.ndarray] | None, run_dir: Path

@@ -191,6 +191,10 @@ def _write_files(work: Path) -> None:
     (work / "empty.weights.h5").write_bytes(b"")
     header = b'{"__metadata__": {}}'
     (work / "no_tensors.safetensors").write_bytes(struct.pack("<Q", len(header)) + header)
+    data = bytes(4 * 3 * 3 * 3 * 4)  # a float32 conv kernel of another network's shape
+    table = {"conv1.weight": {"dtype": "F32", "shape": [4, 3, 3, 3], "data_offsets": [0, len(data)]}}
+    header = json.dumps(table).encode()
+    (work / "other_network.safetensors").write_bytes(struct.pack("<Q", len(header)) + header + data)
     png = bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010800000000"
         "3a7e9b550000000a49444154789c63600000000200015e0a5c0f0000000049454e44ae426082"
@@ -225,6 +229,12 @@ FILES_CASES = [
         "weights without tensors",
         _validate_with(_weights("no_tensors.safetensors")),
         refused(2, "a safetensors file without tensors", lines=None),
+    ),
+    Case(
+        "files",
+        "weights of another network",
+        _validate_with(_weights("other_network.safetensors")),
+        refused(2, "model.weights: does not load into resnet18", "expected (64, 3, 7, 7)", lines=None),
     ),
     Case(
         "files",

@@ -8,7 +8,9 @@ In the child, :func:`check_runs` asks the runner for its framework facts
 (``runner.check``), compares the spec with what the runner declares (its capabilities), looks the model up in
 the runner's registry, describes it (random weights, no download) for the input the spec implies without
 loading the data, and builds the training plan: unknown layer groups,
-``freeze_blocks`` beyond the model and an impossible feature cache all surface here. A backend that is not
+``freeze_blocks`` beyond the model and an impossible feature cache all surface here. A weights file already on
+this machine is then loaded into the model once (``runner.weights_problem``): another architecture's file is
+said here, not after the data has loaded. A backend that is not
 installed reports nothing (its runs are stored as ``unavailable``).
 
 Each problem reads ``<run name>: <key>: <what is wrong>``.
@@ -178,8 +180,26 @@ def run_problems(
         facts = [(key, text) for key, text in facts if key != "model.name" and repr(spec.model.name) not in text]
     problems += facts
     if known and not any(key.startswith(_BLOCKING_KEYS) for key, _ in facts):
-        problems += _plan_problems(spec, describe)
+        planned = _plan_problems(spec, describe)
+        problems += planned or _weights_problems(spec, runner)
     return problems
+
+
+def _weights_problems(spec: ExperimentSpec, runner: Any) -> list[tuple[str, str]]:
+    """A weights file on this machine that does not load into the model, said before training.
+
+    Another architecture's file, other shapes, not a checkpoint. Missing files are :func:`file_problems`' lines.
+    """
+    if spec.model.weights == "none":
+        return []
+    shape, classes = input_facts(spec.dataset)
+    files = runner.weights_files(spec.model, shape[0], False)
+    if not files or not all(entry["present"] for entry in files):
+        return []
+    problem = runner.weights_problem(spec.model, shape, classes)
+    if problem is None:
+        return []
+    return [("model.weights", f"does not load into {spec.model.name}: {problem}")]
 
 
 def _plan_problems(spec: ExperimentSpec, describe: Callable[..., Any]) -> list[tuple[str, str]]:

@@ -408,6 +408,12 @@ class Runner(Protocol):
         Empty for random weights.
         """
 
+    def weights_problem(self, model: ModelSpec, input_shape: tuple[int, int, int], num_classes: int) -> str | None:
+        """Why ``model.weights`` (its files on this machine) does not load into ``model``, in one line; else None.
+
+        The preflight asks it for files already here; nothing is downloaded.
+        """
+
     def open_session(
         self,
         request: BuildRequest,

@@ -203,3 +203,32 @@ def test_a_folders_classes_are_its_directories(tmp_path: Path) -> None:
 )
 def test_split_key(text: str, expected: tuple[str, str]) -> None:
     assert split_key(text) == expected
+
+
+@pytest.mark.parametrize("backend", ["torch", "keras"])
+def test_a_present_weights_file_of_another_architecture_is_said_before_training(tmp_path: Path, backend: str) -> None:
+    """resnet10 with torchvision's resnet18 file (random weights, the real format): one model.weights line; the
+    model's own file passes; a missing file is left to the file checks."""
+    pytest.importorskip("torchvision")
+    pytest.importorskip(backend)
+    import torch
+    import torchvision
+
+    from suite.runners.registry import create_runner
+    from suite.spec.models import ExperimentSpec
+
+    torch.save(torchvision.models.resnet18().state_dict(), tmp_path / "resnet18.pth")
+    runner = create_runner(backend)
+
+    def problems(model: str, weights: Path) -> list[tuple[str, str]]:
+        spec = ExperimentSpec.model_validate(
+            {"name": "w", "backend": backend, "model": {"name": model, "weights": str(weights)},
+             "dataset": {"source": "digits", "image_size": 32, "channels": 3}, "training": {"epochs": 1}}
+        )  # fmt: skip
+        return preflight._weights_problems(spec, runner)
+
+    wrong = problems("resnet10", tmp_path / "resnet18.pth")
+    assert len(wrong) == 1 and wrong[0][0] == "model.weights", wrong
+    assert "does not load into resnet10" in wrong[0][1] and "\n" not in wrong[0][1], wrong
+    assert problems("resnet18", tmp_path / "resnet18.pth") == []
+    assert problems("resnet10", tmp_path / "absent.pth") == []
