@@ -10,6 +10,7 @@ import pytest
 from suite import store
 from suite.execution.executor import run_study
 from suite.parity.compare import LOGIT_TOLERANCE, WEIGHT_TOLERANCE, run_parity
+from suite.plan import EpochSchedule
 from suite.runners.registry import create_runner, discover
 from suite.spec.loader import build_study
 from suite.spec.models import ModelSpec
@@ -114,8 +115,8 @@ def test_seed004_recipe_has_identical_lrs_and_trainable_counts(tmp_path: Path) -
     plan = json.loads((torch_dir / "plan.json").read_text())
     assert json.loads((keras_dir / "plan.json").read_text())["epochs"] == plan["epochs"]
     torch_rows, keras_rows = _history(torch_dir), _history(keras_dir)
-    for epoch, a, b in zip(plan["epochs"], torch_rows, keras_rows, strict=True):
+    for epoch, a, b in zip(EpochSchedule.from_stored(plan["epochs"]), torch_rows, keras_rows, strict=True):
         rates = {key[3:]: value for key, value in a.items() if key.startswith("lr_")}
         assert rates == {key[3:]: value for key, value in b.items() if key.startswith("lr_")}
-        assert rates == pytest.approx(epoch["rates"], rel=1e-12)
-        assert a["trainable_params"] == b["trainable_params"] == epoch["trainable_params"]
+        assert rates == pytest.approx(epoch.rates, rel=1e-12)
+        assert a["trainable_params"] == b["trainable_params"] == epoch.trainable_params

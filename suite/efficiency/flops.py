@@ -63,11 +63,12 @@ def train_flops(layers: list[LayerCost], trainable: Iterable[str], peft: dict[st
 
 def plan_train_flops(layers: list[LayerCost], plan: dict[str, Any]) -> float:
     """Mean over the plan's epochs of :func:`train_flops` for each epoch's trainable groups."""
-    epochs = plan.get("epochs") or []
-    if not epochs:
+    segments = (plan.get("epochs") or {}).get("segments") or []
+    total = sum(segment["epochs"] for segment in segments)
+    if not total:
         return float(train_flops(layers, plan.get("groups", []), plan.get("peft")))
-    counts = [train_flops(layers, epoch["trainable"], plan.get("peft")) for epoch in epochs]
-    return sum(counts) / len(counts)
+    flops = [segment["epochs"] * train_flops(layers, segment["trainable"], plan.get("peft")) for segment in segments]
+    return sum(flops) / total
 
 
 def _touched(layer: LayerCost, groups: set[str], peft: dict[str, Any] | None) -> bool:

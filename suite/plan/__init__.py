@@ -9,14 +9,16 @@ and ``suite.architectures``.
 
 from suite.plan.build_request import BuildRequest, build_request
 from suite.plan.controllers import EarlyStopper, PlateauController
+from suite.plan.epochs import EpochPlan, EpochSchedule
 from suite.plan.peft import LoraPlan, PeftPlan
-from suite.plan.plan import EpochPlan, PhasePlan, TrainingPlan, build_plan
+from suite.plan.plan import PhasePlan, TrainingPlan, build_plan
 from suite.plan.schedule import scheduled_lr
 
 __all__ = [
     "BuildRequest",
     "EarlyStopper",
     "EpochPlan",
+    "EpochSchedule",
     "LoraPlan",
     "PeftPlan",
     "PhasePlan",

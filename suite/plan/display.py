@@ -12,27 +12,25 @@ def _rates(rates: dict[str, float], head: str) -> str:
     return f"head {rates[head]:.3g}, min {values[0]:.3g}, max {values[-1]:.3g}"
 
 
-def _describe_epoch(epoch: dict[str, Any], groups: list[str], head: str) -> str:
-    trainable = epoch["trainable"]
+def _describe_segment(segment: dict[str, Any], groups: list[str], head: str, schedule: str) -> str:
+    trainable = segment["trainable"]
     shown = "all" if len(trainable) == len(groups) else ", ".join(trainable)
-    params = "?" if epoch["trainable_params"] is None else f"{epoch['trainable_params']:,}"
-    unfreezes = f"; unfreezes {', '.join(epoch['unfreezes'])}" if epoch["unfreezes"] else ""
-    return f"(phase {epoch['phase']}): trains {shown} ({params} params); lr {_rates(epoch['rates'], head)}{unfreezes}"
+    params = "?" if segment["trainable_params"] is None else f"{segment['trainable_params']:,}"
+    unfreezes = f"; unfreezes {', '.join(segment['unfreezes'])}" if segment["unfreezes"] else ""
+    rates = _rates(segment["base_rates"], head)
+    schedule = f", {schedule}" if schedule else ""
+    return f"(phase {segment['phase']}): trains {shown} ({params} params); lr {rates}{schedule}{unfreezes}"
 
 
 def plan_lines(plan: dict[str, Any]) -> list[str]:
-    """One line per epoch (phase, trainable groups and params, LRs) and the plan-wide settings."""
+    """One line per stretch of epochs (phase, trainable groups and params, LRs) and the plan-wide settings."""
     groups, head = plan["groups"], plan["groups"][-1]
     lines = [f"  groups ({len(groups)}): {', '.join(groups)}"]
-    described = [(epoch["epoch"], _describe_epoch(epoch, groups, head)) for epoch in plan["epochs"]]
-    start = 0
-    for index, (number, text) in enumerate(described):
-        last = index + 1 == len(described) or described[index + 1][1] != text
-        if last:
-            first = described[start][0]
-            label = f"epoch {first}" if first == number else f"epochs {first}-{number}"
-            lines.append(f"  {label} {text}")
-            start = index + 1
+    schedule = _schedule(plan["epochs"]["schedule"])
+    for segment in plan["epochs"]["segments"]:
+        first, last = segment["first_epoch"], segment["first_epoch"] + segment["epochs"] - 1
+        label = f"epoch {first}" if first == last else f"epochs {first}-{last}"
+        lines.append(f"  {label} {_describe_segment(segment, groups, head, schedule)}")
     cache = plan["feature_cache"]
     lines.append(f"  feature cache: {'on' if cache['active'] else 'off'} ({cache['reason']})")
     lines.append(f"  init: {plan['init']}; batch order: from the suite (seed {plan['batch_order']['seed']})")
@@ -40,6 +38,20 @@ def plan_lines(plan: dict[str, Any]) -> list[str]:
     lines += _peft_lines(plan.get("peft"))
     lines += [f"  note: {note}" for note in plan["notes"]]
     return lines
+
+
+def _schedule(schedule: dict[str, Any]) -> str:
+    """``cosine to eta_min 0 after 2 warm-up epochs from 0.1x`` and the like; empty for a constant LR."""
+    kinds = {
+        "cosine": f"cosine to eta_min {schedule['eta_min']:g}",
+        "step": f"x{schedule['gamma']:g} every {schedule['step_size']} epochs",
+        "plateau": "reduced on plateau",
+        "none": "",
+    }
+    warmup = schedule["warmup_epochs"]
+    start = schedule["warmup_start_factor"]
+    after = f"after {warmup} warm-up epochs from {start:g}x" if warmup else ""
+    return " ".join(part for part in (kinds[schedule["name"]], after) if part)
 
 
 def _settings_lines(plan: dict[str, Any]) -> list[str]:

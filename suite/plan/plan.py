@@ -1,11 +1,12 @@
 """The neutral training plan: computed once from the validated spec and the model's ordered groups.
 
-It fixes, before any framework runs, everything a runner executes, as typed frozen fields: the phases;
-for every epoch which groups train and each group's learning rate; the optimizer, loss, BatchNorm policy
-and execution settings (:mod:`suite.plan.sections`), with the values whose framework defaults differ written
-out; PEFT (:mod:`suite.plan.peft`); whether the frozen-prefix feature cache applies (and why not); the
-initial weights, the seed and the batch order. A runner is handed the plan and a
-:class:`~suite.plan.build_request.BuildRequest`, never the spec. The plan is stored as ``plan.json``
+It fixes, before any framework runs, everything a runner executes, as typed frozen fields: the phases; for every
+epoch which groups train and each group's learning rate (stored as segments, so the plan does not grow with
+epochs: :mod:`suite.plan.epochs`); the optimizer, loss, BatchNorm policy and execution settings
+(:mod:`suite.plan.sections`), with the values whose framework defaults differ written out; PEFT
+(:mod:`suite.plan.peft`); whether the frozen-prefix feature cache applies (and why not); the initial weights, the
+seed and the batch order. A runner is handed the plan and a :class:`~suite.plan.build_request.BuildRequest`, never
+the spec. The plan is stored as ``plan.json``
 and printed by ``suite validate --plan``.
 """
 
@@ -16,8 +17,9 @@ from typing import Any, Literal
 
 from suite.architectures.catalog import architecture, takes_stochastic_depth
 from suite.architectures.parity_notes import BATCHNORM_VARIANCE, STOCHASTIC_DEPTH
+from suite.plan.epochs import EpochPlan, EpochSchedule, EpochSegment
 from suite.plan.peft import PeftPlan, peft_section
-from suite.plan.schedule import scheduled_lr
+from suite.plan.schedule import schedule_plan
 from suite.plan.sections import (
     BatchNormPlan,
     BatchOrderPlan,
@@ -44,19 +46,6 @@ PLAN_VERSION = 2  # 2: typed sections (optimizer, loss, batchnorm, execution, ..
 
 
 @dataclass(frozen=True)
-class EpochPlan:
-    """One epoch: its phase, which groups train, and each group's learning rate (before plateau reductions)."""
-
-    epoch: int
-    phase: int
-    epoch_in_phase: int
-    trainable: list[str]
-    rates: dict[str, float]
-    unfreezes: list[str] = field(default_factory=list)
-    trainable_params: int | None = None
-
-
-@dataclass(frozen=True)
 class PhasePlan:
     """A stretch of epochs with one optimizer: phase 1 from the freeze config, phase 2 the ``finetune``."""
 
@@ -79,7 +68,7 @@ class TrainingPlan:
     groups: list[str]
     group_params: dict[str, int]
     phases: list[PhasePlan]
-    epochs: list[EpochPlan]
+    epochs: EpochSchedule
     optimizer: OptimizerPlan
     loss: LossPlan
     batchnorm: BatchNormPlan
@@ -101,9 +90,9 @@ class TrainingPlan:
     def to_dict(self) -> dict[str, Any]:
         """Plain data, the content of ``plan.json``: epochs numbered as users read them (from 1)."""
         data = asdict(self)
-        for epoch in data["epochs"]:
-            epoch["epoch"] += FIRST_EPOCH
-            epoch["epoch_in_phase"] += FIRST_EPOCH
+        for segment in data["epochs"]["segments"]:
+            segment["first_epoch"] += FIRST_EPOCH
+            segment["first_in_phase"] += FIRST_EPOCH
         for phase in data["phases"]:
             phase["first_epoch"] += FIRST_EPOCH
         return data
@@ -118,7 +107,7 @@ def build_plan(spec: ExperimentSpec, model: ModelDescription) -> TrainingPlan:
     epochs = _epochs(spec, names, phases, group_params, contributions)
     peft = peft_section(contributions, names)
     if peft is not None:  # PEFT trains parts of frozen groups: the runner counts them
-        epochs = [replace(epoch, trainable_params=None) for epoch in epochs]
+        epochs = epochs.without_counts()
     return TrainingPlan(
         seed=spec.seed,
         groups=names,
@@ -152,7 +141,8 @@ def _epochs(
     phases: list[PhasePlan],
     group_params: dict[str, int],
     contributions: list[PlanContribution],
-) -> list[EpochPlan]:
+) -> EpochSchedule:
+    """The run's epochs as segments: one per phase start and per epoch where a group unfreezes."""
     frozen = {name for part in contributions for name in part.frozen_at_start or []}
     schedule: dict[int, list[str]] = {}
     for part in contributions:
@@ -160,30 +150,31 @@ def _epochs(
             schedule.setdefault(epoch, []).extend(groups)
     second_targets = [name for part in contributions if part.second_phase for name in part.second_phase.unfreeze]
     multipliers = _lr_multipliers(names, contributions)
-    plans: list[EpochPlan] = []
+    segments: list[EpochSegment] = []
     for phase in phases:
         rates = {name: phase.lr * multipliers[name] for name in names}
-        for local in range(phase.epochs):
-            unfreezing = schedule.get(local, []) if phase.number == 1 else (second_targets if local == 0 else [])
-            newly = [name for name in names if name in frozen and name in set(unfreezing)]
+        if phase.number == 1:
+            events = {0: schedule.get(0, []), **{k: v for k, v in schedule.items() if 0 < k < phase.epochs}}
+        else:
+            events = {0: second_targets}
+        starts: list[EpochSegment] = []
+        for local in sorted(events):
+            newly = [name for name in names if name in frozen and name in set(events[local])]
             frozen -= set(newly)
+            if local and not newly:
+                continue  # the groups named here already train: the segment goes on
             trainable = [name for name in names if name not in frozen]
             counted = None if phase.unfreeze_last_layers else sum(group_params[name] for name in trainable)
-            plans.append(
-                EpochPlan(
-                    epoch=phase.first_epoch + local,
-                    phase=phase.number,
-                    epoch_in_phase=local,
-                    trainable=trainable,
-                    rates={
-                        name: scheduled_lr(spec.training.scheduler, rate, local, phase.epochs)
-                        for name, rate in rates.items()
-                    },
-                    unfreezes=newly,
-                    trainable_params=counted,
+            starts.append(
+                EpochSegment(
+                    phase.first_epoch + local, 0, phase.number, local, phase.epochs, trainable, rates, newly, counted
                 )
             )
-    return plans
+        ends = [segment.first_in_phase for segment in starts[1:]] + [phase.epochs]
+        segments += [
+            replace(segment, epochs=end - segment.first_in_phase) for segment, end in zip(starts, ends, strict=True)
+        ]
+    return EpochSchedule(segments, schedule_plan(spec.training.scheduler))
 
 
 def _lr_multipliers(names: list[str], contributions: list[PlanContribution]) -> dict[str, float]:
@@ -198,7 +189,7 @@ def _lr_multipliers(names: list[str], contributions: list[PlanContribution]) -> 
 def _feature_cache(
     spec: ExperimentSpec,
     model: ModelDescription,
-    epochs: list[EpochPlan],
+    epochs: EpochSchedule,
     phases: list[PhasePlan],
     peft: PeftPlan | None = None,
 ) -> FeatureCachePlan:
@@ -221,7 +212,7 @@ def _feature_cache(
 
 
 def _cacheable_prefix(
-    spec: ExperimentSpec, model: ModelDescription, epochs: list[EpochPlan], phases: list[PhasePlan]
+    spec: ExperimentSpec, model: ModelDescription, epochs: EpochSchedule, phases: list[PhasePlan]
 ) -> dict[str, Any]:
     if not model.sequential:
         return {"groups": [], "reason": "the model is not a plain sequence of groups"}
@@ -229,7 +220,7 @@ def _cacheable_prefix(
         return {"groups": [], "reason": "dataset.augment changes the training images every epoch"}
     if any(phase.unfreeze_last_layers for phase in phases):
         return {"groups": [], "reason": "finetune.unfreeze_last_layers unfreezes framework layers, not groups"}
-    ever_trained = {name for epoch in epochs for name in epoch.trainable}
+    ever_trained = epochs.ever_trainable()
     prefix: list[str] = []
     for group in model.groups:
         if group.name == "head" or group.name in ever_trained or group.has_dropout:

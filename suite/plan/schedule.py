@@ -11,11 +11,31 @@ step_size)``. none / plateau: ``lr`` (plateau reductions are decided at run time
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from suite.spec.models import SchedulerSpec
 
 
-def scheduled_lr(spec: SchedulerSpec, base_lr: float, epoch: int, phase_epochs: int) -> float:
+@dataclass(frozen=True)
+class SchedulePlan:
+    """The spec's schedule, the part of it that fixes each epoch's LR (plateau decides at run time)."""
+
+    name: str
+    warmup_epochs: int
+    warmup_start_factor: float
+    eta_min: float
+    step_size: int
+    gamma: float
+
+
+def schedule_plan(spec: SchedulerSpec) -> SchedulePlan:
+    """The plan's copy of ``training.scheduler``."""
+    return SchedulePlan(
+        spec.name, spec.warmup_epochs, spec.warmup_start_factor, spec.eta_min, spec.step_size, spec.gamma
+    )
+
+
+def scheduled_lr(spec: SchedulePlan | SchedulerSpec, base_lr: float, epoch: int, phase_epochs: int) -> float:
     """The LR of a group whose base rate is ``base_lr`` at ``epoch`` (0-based) of a ``phase_epochs``-epoch phase."""
     if epoch < spec.warmup_epochs:
         start = spec.warmup_start_factor

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from builders import keras_spec
 
+from suite.plan import EpochSchedule
 from suite.plan.schedule import scheduled_lr
 from suite.spec.models import SchedulerSpec
 
@@ -35,8 +36,8 @@ def test_discriminative_rates_follow_the_plan(gradual_run):
     output, directory = gradual_run
     plan = json.loads((directory / "plan.json").read_text())
     scheduler = SchedulerSpec(name="cosine", warmup_epochs=1)
-    for row, planned in zip(output.history, plan["epochs"], strict=True):
-        assert {name: row[f"lr_{name}"] for name in planned["rates"]} == pytest.approx(planned["rates"])
+    for row, planned in zip(output.history, EpochSchedule.from_stored(plan["epochs"]), strict=True):
+        assert {name: row[f"lr_{name}"] for name in planned.rates} == pytest.approx(planned.rates)
         assert row["lr_dense"] == pytest.approx(scheduled_lr(scheduler, 3e-4, row["epoch"], 4))
 
 

@@ -49,8 +49,9 @@ def test_bitfit_and_lora_make_frozen_layers_pass_gradients() -> None:
 
 
 def test_plan_train_flops_average_the_epochs() -> None:
-    plan = {"groups": MLP_GROUPS, "epochs": [{"trainable": ["head"]}, {"trainable": MLP_GROUPS}], "peft": None}
-    expected = (train_flops(MLP, ["head"]) + train_flops(MLP, MLP_GROUPS)) / 2
+    segments = [{"epochs": 1, "trainable": ["head"]}, {"epochs": 3, "trainable": MLP_GROUPS}]
+    plan = {"groups": MLP_GROUPS, "epochs": {"segments": segments}, "peft": None}
+    expected = (train_flops(MLP, ["head"]) + 3 * train_flops(MLP, MLP_GROUPS)) / 4
     assert plan_train_flops(MLP, plan) == pytest.approx(expected)
 
 

@@ -11,6 +11,5 @@ def test_identical_epochs_are_collapsed_and_changes_shown() -> None:
     ).to_dict()
     lines = plan_lines(plan)
     assert "  epochs 1-2 (phase 1): trains head (10 params); lr 0.001" in lines
-    assert "  epoch 3 (phase 1): trains layer2, head (310 params); lr 0.001; unfreezes layer2" in lines
-    assert "  epoch 4 (phase 1): trains layer2, head (310 params); lr 0.001" in lines
+    assert "  epochs 3-4 (phase 1): trains layer2, head (310 params); lr 0.001; unfreezes layer2" in lines
     assert any(line.startswith("  feature cache: on (caching the output of stem, layer1") for line in lines)

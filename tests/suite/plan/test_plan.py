@@ -5,7 +5,7 @@ import re
 import pytest
 from tests_plan_helpers import make_spec, model_description
 
-from suite.plan import build_plan
+from suite.plan import EpochSchedule, build_plan
 
 
 def test_gradual_unfreezing_with_last_n_and_discriminative_warmup_cosine() -> None:
@@ -27,7 +27,9 @@ def test_gradual_unfreezing_with_last_n_and_discriminative_warmup_cosine() -> No
     assert plan.epochs[0].rates == pytest.approx({"stem": 1e-5, "layer1": 1e-4, "layer2": 1e-3, "head": 1e-2})
     assert plan.epochs[1].rates["head"] == pytest.approx(0.1)  # warm-up over: cosine starts at the base
     assert plan.epochs[3].rates["head"] == pytest.approx(0.1 * (1 + math.cos(math.pi * 2 / 3)) / 2)
-    assert json.loads(json.dumps(plan.to_dict()))["epochs"][1]["trainable"] == ["layer2", "head"]
+    stored = json.loads(json.dumps(plan.to_dict()))["epochs"]
+    assert [(segment["first_epoch"], segment["epochs"]) for segment in stored["segments"]] == [(1, 1), (2, 1), (3, 2)]
+    assert list(EpochSchedule.from_stored(stored)) == list(plan.epochs)
 
 
 def test_finetune_phase_restarts_the_schedule_and_unfreezes() -> None:
@@ -110,7 +112,9 @@ def test_unfreeze_schedule_epochs_are_numbered_from_one() -> None:
     )
     assert [e.unfreezes for e in plan.epochs] == [["layer2"], [], ["layer1"]]  # key 1 = the first epoch
     stored = plan.to_dict()
-    assert [e["epoch"] for e in stored["epochs"]] == [1, 2, 3] and stored["phases"][0]["first_epoch"] == 1
+    segments = stored["epochs"]["segments"]
+    assert [(s["first_epoch"], s["unfreezes"]) for s in segments] == [(1, ["layer2"]), (3, ["layer1"])]
+    assert stored["phases"][0]["first_epoch"] == 1
     with pytest.raises(ValueError, match="unfreeze_schedule epochs are numbered from 1"):
         make_spec(strategy={"freeze": "all_but_head", "unfreeze_schedule": {0: ["layer2"]}})
 
@@ -122,3 +126,21 @@ def test_stochastic_depth_is_a_note_unless_turned_off() -> None:
     assert [note for note in default if "stochastic depth" in note and "model.dropout = 0.2" in note]
     off = build_plan(make_spec(model={**model, "dropout": 0.0}, dataset=dataset), model_description()).notes
     assert not [note for note in off if "stochastic depth" in note]
+
+
+def test_the_plan_does_not_grow_with_epochs() -> None:
+    """Ten thousand epochs of cosine with a mid-run unfreeze: three segments in plan.json, epochs on demand."""
+    strategy = {"freeze": "all_but_head", "unfreeze_schedule": {5000: ["last:1"]}}
+    short, long = (
+        build_plan(
+            make_spec(strategy=strategy, training={"epochs": epochs, "scheduler": {"name": "cosine"}}),
+            model_description(),
+        )
+        for epochs in (5000, 10000)
+    )
+    assert len(long.epochs) == 10000 and len(long.epochs.segments) == 2
+    assert len(json.dumps(long.to_dict())) - len(json.dumps(short.to_dict())) < 20
+    last = long.epochs[-1]
+    assert (last.epoch, last.epoch_in_phase, last.trainable) == (9999, 9999, ["layer2", "head"])
+    assert last.rates["head"] == pytest.approx(1e-3 * (1 + math.cos(math.pi * 9999 / 10000)) / 2)
+    assert long.epochs[4999].unfreezes == ["layer2"] and long.epochs[5000].unfreezes == []

@@ -96,7 +96,7 @@ def test_the_new_strategy_is_planned_run_in_both_runners_and_labelled(tmp_path: 
         assert result["status"] == "completed"
         assert result["strategy"] == "freeze=none,head_lr_x10"
         assert result["strategy_class"] == "other"  # a boosted head is no longer a full fine-tune at one LR
-        rates = json.loads((run / "plan.json").read_text())["epochs"][0]["rates"]
+        rates = json.loads((run / "plan.json").read_text())["epochs"]["segments"][0]["base_rates"]
         assert rates["head"] == pytest.approx(10 * 0.01)
         assert all(rate == pytest.approx(0.01) for group, rate in rates.items() if group != "head")
     report = _suite(env, "report", str(out))

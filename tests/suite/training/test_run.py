@@ -8,6 +8,7 @@ import pytest
 from builders import digits_bundle, numpy_spec
 from numpy_backend import NumpyRunner
 
+from suite.plan import EpochSchedule
 from suite.runners import registry
 from suite.runners.progress import NullProgress
 from suite.spec.models import ExperimentSpec
@@ -48,10 +49,11 @@ def test_plan_is_executed_epoch_by_epoch(tmp_path: Path) -> None:
     kinds = [call[0] for call in session.calls]
     assert kinds[:2] == ["begin_phase", "set_learning_rates"] and kinds.count("begin_phase") == 1
     assert ("set_trainable", ("hidden", "head")) in session.calls
-    for row, epoch in zip(output.history, plan["epochs"], strict=True):
-        assert {k[3:]: v for k, v in row.items() if k.startswith("lr_")} == pytest.approx(epoch["rates"])
-        assert row["trainable_params"] == epoch["trainable_params"]
-    assert output.extra["trainable_params_initial"] == plan["epochs"][0]["trainable_params"]
+    epochs = EpochSchedule.from_stored(plan["epochs"])
+    for row, epoch in zip(output.history, epochs, strict=True):
+        assert {k[3:]: v for k, v in row.items() if k.startswith("lr_")} == pytest.approx(epoch.rates)
+        assert row["trainable_params"] == epoch.trainable_params
+    assert output.extra["trainable_params_initial"] == epochs[0].trainable_params
     assert output.timing.warmup_batches_excluded == 4  # 2 at the phase start, 2 after the unfreeze
     assert output.test_scores.shape[1] == 10 and output.extra["order_fingerprint"]
 
