@@ -233,7 +233,7 @@ FILES_CASES = [
     Case(
         "files",
         "weights of another network",
-        _validate_with(_weights("other_network.safetensors")),
+        _validate_with(_weights("other_network.safetensors"), '{ source = "digits", image_size = 32, channels = 3 }'),
         refused(2, "model.weights: does not load into resnet18", "expected (64, 3, 7, 7)", lines=None),
     ),
     Case(
