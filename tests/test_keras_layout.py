@@ -196,6 +196,7 @@ def test_plain_names_the_keras_runner_lacks_name_their_keras_twin() -> None:
     assert len(problems) == 1 and "'vgg16' is the torchvision layout" in problems[0] and "'keras_vgg16'" in problems[0]
 
 
+@pytest.mark.slow
 def test_parity_at_64px_on_keras_tensorflow() -> None:
     """Both pass ``suite parity``: logits in float32 and the one SGD step in float64 (ResNet50's float32 step is
     ill-conditioned with train-mode BatchNorm over 32 values per channel at 64 px: within each backend's own

@@ -36,6 +36,8 @@ WEIGHT_TOLERANCE = 1e-5
 """Largest max |Δ weight| after one step that passes, relative to max(1, max |weight|) of the reference."""
 ROUNDING_FACTOR = 10.0
 """A float32 step difference above the tolerance passes only within this factor of the backends' own rounding."""
+PROBE_TIMEOUT_S = 1800
+"""A probe child still running after this many seconds is stopped and its row fails, naming the limit."""
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,17 @@ def _probe(backend: str, engine: str | None, model: str, size: int, channels: in
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_WAIT_POLICY": "PASSIVE", "JAX_ENABLE_X64": "1"}
     env.update(entry.child_environment(entry.resolve_engine(engine)))
     args = [backend, engine or "-", model, str(size), str(channels), str(classes), str(out)]
-    completed = subprocess.run(
-        [sys.executable, "-m", "suite.parity.probe", *args], capture_output=True, text=True, env=env, check=False
-    )
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "suite.parity.probe", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            timeout=PROBE_TIMEOUT_S,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the probe did not finish within {PROBE_TIMEOUT_S} s"
     if completed.returncode == 0:
         return ""
     return (completed.stderr.strip().splitlines() or [f"exit status {completed.returncode}"])[-1]
