@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from suite.lifeline import run_tied
 from suite.runners.registry import discover
 
 LOGIT_TOLERANCE = 1e-4
@@ -92,11 +93,11 @@ def _probe(backend: str, engine: str | None, model: str, size: int, channels: in
     env.update(entry.child_environment(entry.resolve_engine(engine)))
     args = [backend, engine or "-", model, str(size), str(channels), str(classes), str(out)]
     try:
-        completed = subprocess.run(
+        completed = run_tied(
             [sys.executable, "-m", "suite.parity.probe", *args],
+            env,
             capture_output=True,
             text=True,
-            env=env,
             check=False,
             timeout=PROBE_TIMEOUT_S,
         )

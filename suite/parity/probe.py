@@ -54,6 +54,9 @@ def probe_spec(backend: str, engine: str | None, model: str, classes: int, preci
 
 def main(argv: list[str] | None = None) -> int:
     """Run the probe for one backend and write its npz."""
+    from suite.lifeline import watch_parent
+
+    watch_parent()  # a probe dies with the `suite parity` that started it
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 7:
         print(__doc__, file=sys.stderr)
