@@ -1,15 +1,20 @@
 """``KerasSession``: one built Keras model and its optimizer, driven step by step by the core's epoch loop.
 
-Every step is one ``train_on_batch`` / ``predict_on_batch`` call (no ``fit``, no callbacks). Whenever what
-trains changes, the model is recompiled around a new :class:`~keras_impl.optim.GroupOptimizer` built over
-the current trainable variables; variables that were training already keep their state (by path).
+Every step is one call of the compiled train function through :mod:`keras_impl.steps` (``train_on_batch``'s
+computation without its per-call walks over the layers) or one ``predict_on_batch`` call (no ``fit``, no
+callbacks). Whenever what trains changes, the model is recompiled around a new
+:class:`~keras_impl.optim.GroupOptimizer` built over the current trainable variables; variables that were
+training already keep their state (by path). Every method but :meth:`KerasSession.train_step` first flushes the
+steps into the model's variables (:func:`_after_steps`), so nothing reads or writes a variable behind them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import keras
 import numpy as np
@@ -28,9 +33,24 @@ from keras_impl.precision import dtype_policy, resolve_precision, synchronize
 from keras_impl.seeding import determinism_note, seed_framework
 from keras_impl.shared_weights import export_weights, load_weights
 from keras_impl.state import load_state, save_state, weights_finite
+from keras_impl.steps import TrainSteps, train_steps
 from suite.architectures.catalog import architecture
 from suite.plan import BuildRequest, TrainingPlan
 from suite.runners.protocol import ParamCounts, TrainableSet
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def _after_steps(method: Method) -> Method:
+    """The session method runs on variables that hold every step made so far."""
+
+    @functools.wraps(method)
+    def flushed(self: KerasSession, *args: Any, **kwargs: Any) -> Any:
+        if self._steps is not None:
+            self._steps.flush()
+        return method(self, *args, **kwargs)
+
+    return flushed  # type: ignore[return-value]
 
 
 class KerasSession:
@@ -49,10 +69,12 @@ class KerasSession:
         self._cached: list[str] | None = None
         self._prefixes: dict[tuple[str, ...], Any] = {}
         self._optimizer: GroupOptimizer | None = None
+        self._steps: TrainSteps | None = None
         self._rates: dict[str, float] = dict.fromkeys(built.group_names, 0.0)
         self._group_of = {v.path: name for name, layers in built.groups.items() for x in layers for v in x.weights}
         self.device_feed = _device_feed(plan, built)
 
+    @_after_steps
     def prepare_for_inference(self) -> bool:  # noqa: D102
         return merge_lora(self.built)
 
@@ -64,18 +86,22 @@ class KerasSession:
         """The accelerator allocator's peak since :meth:`reset_peak_memory` (None on the CPU)."""
         return peak_memory_bytes() if self.plan.execution.device != "cpu" else None
 
+    @_after_steps
     def synchronize(self) -> None:  # noqa: D102
         synchronize()
 
+    @_after_steps
     def begin_phase(self, trainable: TrainableSet, rates: dict[str, float]) -> None:  # noqa: D102
         apply_trainable(self.built, trainable, self.plan.peft)
         self._rates = dict(rates)
         self._compile(keep_state=False)
 
+    @_after_steps
     def set_trainable(self, trainable: TrainableSet) -> None:  # noqa: D102
         apply_trainable(self.built, trainable, self.plan.peft)
         self._compile(keep_state=True)
 
+    @_after_steps
     def set_learning_rates(self, rates: dict[str, float]) -> None:  # noqa: D102
         self._rates = dict(rates)
         if self._optimizer is not None:
@@ -98,17 +124,20 @@ class KerasSession:
             jit_compile=True if self.plan.execution.compile else "auto",
         )
         self._optimizer = optimizer
+        self._steps = train_steps(self._active)
 
     def _inputs(self, inputs: np.ndarray | DeviceBatch) -> Any:
         return inputs if self._cached is not None else model_input(self.built, inputs)
 
     def train_step(self, inputs: np.ndarray | DeviceBatch, labels: np.ndarray) -> tuple[float, int]:  # noqa: D102
-        logs = self._active.train_on_batch(self._inputs(inputs), labels, return_dict=True)
+        logs = self._steps.run(self._inputs(inputs), labels)
         return float(logs["loss"]), int(round(float(logs["accuracy"]) * len(labels)))
 
+    @_after_steps
     def predict(self, inputs: np.ndarray | DeviceBatch) -> np.ndarray:  # noqa: D102
         return np.asarray(self._active.predict_on_batch(self._inputs(inputs)), dtype=np.float32)
 
+    @_after_steps
     def prefix_features(self, groups: list[str], inputs: np.ndarray | DeviceBatch) -> np.ndarray:  # noqa: D102
         key = tuple(groups)
         if key not in self._prefixes:
@@ -116,37 +145,45 @@ class KerasSession:
         features = self._prefixes[key].predict_on_batch(model_input(self.built, inputs))
         return np.asarray(features, dtype=np.float32)
 
+    @_after_steps
     def use_prefix_cache(self, groups: list[str] | None) -> None:  # noqa: D102
         self._cached = list(groups) if groups else None
         self._active = suffix_model(self.built, self._cached) if self._cached else self.built.model
         if self._optimizer is not None:
             self._compile(keep_state=True)
 
+    @_after_steps
     def snapshot(self) -> list[np.ndarray]:  # noqa: D102
         return [np.array(keras.ops.convert_to_numpy(v)) for v in self.built.model.weights]
 
+    @_after_steps
     def restore(self, snapshot: list[np.ndarray]) -> None:  # noqa: D102
         for variable, value in zip(self.built.model.weights, snapshot, strict=True):
             variable.assign(value)
 
+    @_after_steps
     def save_checkpoint(self, directory: Path, name: str) -> Path:  # noqa: D102
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{name}.weights.h5"
         save_named_weights(self.built.model, path)
         return path
 
+    @_after_steps
     def save_state(self, directory: Path, snapshots: dict[str, Any]) -> None:  # noqa: D102
         save_state(directory, self.built.model, self._optimizer, snapshots)
 
+    @_after_steps
     def load_state(self, directory: Path) -> dict[str, Any]:  # noqa: D102
         snapshots = load_state(directory, self.built.model, self._optimizer)
         if self._optimizer is not None:
             self._rates = self._optimizer.current_rates()
         return snapshots
 
+    @_after_steps
     def weights_finite(self) -> bool:  # noqa: D102
         return weights_finite(self.built.model)
 
+    @_after_steps
     def export_weights(self) -> list[np.ndarray]:  # noqa: D102
         return export_weights(self.built)
 
@@ -160,6 +197,7 @@ class KerasSession:
     def environment(self) -> dict[str, Any]:  # noqa: D102
         return environment()
 
+    @_after_steps
     def close(self) -> None:  # noqa: D102
         if self.device_feed is not None:
             self.device_feed.release()
