@@ -77,6 +77,16 @@ class GroupOptimizer(keras.optimizers.Optimizer):
         scale = ops.minimum(self.grad_clip / (norm + 1e-6), 1.0)
         return [grad if grad is None else grad * ops.cast(scale, grad.dtype) for grad in grads]
 
+    def _backend_update_step(self, grads: list[Any], trainable_variables: list[Any], learning_rate: Any) -> None:
+        """Every variable's :meth:`update_step`; on the torch engine the same arithmetic in place (bit for bit)."""
+        if keras.backend.backend() != "torch":
+            super()._backend_update_step(grads, trainable_variables, learning_rate)
+            return
+        from keras_impl.optim_on_torch import update_in_place
+
+        for gradient, variable in zip(grads, trainable_variables, strict=True):
+            update_in_place(self, gradient, variable)
+
     def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
         """One torch-style update of ``variable`` with its group's LR (``learning_rate`` is unused)."""
         index = self._get_variable_index(variable)

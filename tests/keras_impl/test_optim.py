@@ -1,5 +1,12 @@
 """GroupOptimizer against torch.optim's update rules, written out in numpy."""
 
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -8,6 +15,7 @@ from keras_impl.optim import GroupOptimizer
 from suite.plan.sections import ADAM_BETAS, optimizer_plan
 from suite.spec.models import OptimizerSpec
 
+REPO = Path(__file__).resolve().parents[2]
 P0 = np.array([1.0, -2.0, 0.5], dtype=np.float32)
 GRADS = [np.array(g, dtype=np.float32) for g in ([0.5, -0.3, 2.0], [0.1, 0.4, -1.0], [-0.2, 0.2, 0.3])]
 
@@ -126,3 +134,63 @@ def test_rebuilt_optimizer_keeps_old_state_and_starts_new_variables_fresh():
     _step(second, [GRADS[2], GRADS[0]], [a, b])
     np.testing.assert_allclose(_value(a), torch_adam(P0, GRADS, 0.1), rtol=1e-5)
     np.testing.assert_allclose(_value(b), torch_adam(P0, GRADS[:1], 0.1), rtol=1e-5)
+
+
+IN_PLACE_SCRIPT = """
+import json
+import keras
+import numpy as np
+from keras_impl.optim import GroupOptimizer
+from suite.plan.sections import optimizer_plan
+from suite.spec.models import OptimizerSpec
+
+SPECS = [
+    {"name": "adam"}, {"name": "adam", "weight_decay": 0.1, "epsilon": 1e-3}, {"name": "adamw", "weight_decay": 0.5},
+    {"name": "sgd", "weight_decay": 0.1}, {"name": "sgd", "momentum": 0.9},
+    {"name": "sgd", "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
+]
+
+
+class KerasOpsOnly(GroupOptimizer):
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        for gradient, variable in zip(grads, trainable_variables):
+            self.update_step(gradient, variable, learning_rate)
+
+
+def train(cls, spec, dtype, clip):
+    rng = np.random.default_rng(0)
+    variables = [keras.Variable(rng.normal(size=shape).astype(dtype), name=f"w{i}", dtype=dtype)
+                 for i, shape in enumerate([(3, 3, 4, 8), (8,), (40, 10)])]
+    groups = {variables[0].path: "a", variables[1].path: "a", variables[2].path: "b"}
+    optimizer = cls(optimizer_plan(OptimizerSpec(lr=0.01, **spec), clip), ["a", "b"], groups)
+    optimizer.build(variables)
+    optimizer.set_rates({"a": 0.01, "b": 0.003})
+    for step in range(5):
+        if step == 3:
+            optimizer.set_rates({"a": 0.002, "b": 0.03})
+        grads = [keras.ops.convert_to_tensor(rng.normal(size=v.shape).astype(dtype)) for v in variables]
+        optimizer.apply(grads[:2] if step == 0 else grads, variables[:2] if step == 0 else variables)
+    return [keras.ops.convert_to_numpy(v) for v in variables + optimizer.variables]
+
+
+result = {}
+for index, spec in enumerate(SPECS):
+    for dtype in ("float32", "float64"):
+        keras.config.set_floatx(dtype)
+        clip = 1.0 if index == 1 else None
+        fast, slow = train(GroupOptimizer, spec, dtype, clip), train(KerasOpsOnly, spec, dtype, clip)
+        moved = not np.array_equal(fast[0], np.random.default_rng(0).normal(size=(3, 3, 4, 8)).astype(dtype))
+        result[f"{spec['name']}{index}-{dtype}"] = moved and all(np.array_equal(a, b) for a, b in zip(fast, slow))
+print(json.dumps(result))
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch missing")
+def test_the_torch_engines_in_place_update_is_the_keras_ops_update_bit_for_bit() -> None:
+    env = {**os.environ, "KERAS_BACKEND": "torch"}
+    done = subprocess.run(
+        [sys.executable, "-c", IN_PLACE_SCRIPT], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(result) == 12 and all(result.values()), result
