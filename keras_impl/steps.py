@@ -27,9 +27,13 @@ class TrainSteps:
     def __init__(self, model: keras.Model) -> None:
         self.model = model
 
-    def run(self, inputs: Any, labels: np.ndarray) -> dict[str, float]:
-        """One optimizer step on (``inputs``, ``labels``): the model's loss and metrics on this batch alone."""
-        return _scalars(self.model.train_on_batch(inputs, labels, return_dict=True))
+    def run(self, inputs: Any, labels: np.ndarray) -> tuple[float, int]:
+        """One optimizer step on (``inputs``, ``labels``): (mean loss, correctly classified count) of this batch."""
+        return _loss_and_correct(self._step(inputs, labels), len(labels))
+
+    def _step(self, inputs: Any, labels: np.ndarray) -> dict[str, Any]:
+        """The step's logs: the compiled loss and accuracy metrics over this batch alone."""
+        return self.model.train_on_batch(inputs, labels, return_dict=True)
 
     def flush(self) -> None:
         """Bring the model's variables up to date with the steps made (nothing to do here)."""
@@ -42,14 +46,14 @@ class _TorchTrainSteps(TrainSteps):
         super().__init__(model)
         self._metrics: list[Any] | None = None
 
-    def run(self, inputs: Any, labels: np.ndarray) -> dict[str, float]:  # noqa: D102
+    def _step(self, inputs: Any, labels: np.ndarray) -> dict[str, Any]:
         if self._metrics is None:
-            logs = super().run(inputs, labels)
+            logs = super()._step(inputs, labels)
             self._metrics = list(self.model.metrics)
             return logs
         for metric in self._metrics:
             metric.reset_state()
-        return _scalars(self.model.train_function([(inputs, labels, None)]))
+        return self.model.train_function([(inputs, labels, None)])
 
 
 class _JaxTrainSteps(TrainSteps):
@@ -62,11 +66,11 @@ class _JaxTrainSteps(TrainSteps):
         self._fresh_metrics: list[np.ndarray] = []
         self._state: tuple[list[Any], list[Any], list[Any]] | None = None
 
-    def run(self, inputs: Any, labels: np.ndarray) -> dict[str, float]:  # noqa: D102
+    def _step(self, inputs: Any, labels: np.ndarray) -> dict[str, Any]:
         import jax
 
         if self._variables is None:
-            logs = super().run(inputs, labels)
+            logs = super()._step(inputs, labels)
             model = self.model
             self._variables = (model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)
             self._metric_variables = list(model.metrics_variables)
@@ -79,7 +83,7 @@ class _JaxTrainSteps(TrainSteps):
         data = (jax.device_put(inputs), jax.device_put(labels), None)
         logs, (trainable, non_trainable, optimizer, _metrics) = self.model.train_function(state, iter([data]))
         self._state = (trainable, non_trainable, optimizer)
-        return _scalars(logs)
+        return logs
 
     def flush(self) -> None:  # noqa: D102
         if self._state is None or self._variables is None:
@@ -100,12 +104,10 @@ def train_steps(model: keras.Model) -> TrainSteps:
     return TrainSteps(model)
 
 
-def _scalars(logs: dict[str, Any]) -> dict[str, float]:
-    """``train_on_batch``'s flat dict of Python floats (nested metric dicts flattened)."""
-    flat: dict[str, float] = {}
+def _loss_and_correct(logs: dict[str, Any], size: int) -> tuple[float, int]:
+    """(loss, correct count) from a step's logs; the accuracy metric is a mean over this batch's ``size`` images."""
+    flat: dict[str, Any] = {}
     for key, value in logs.items():
-        if isinstance(value, dict):
-            flat.update(_scalars(value))
-        else:
-            flat[key] = float(keras.ops.convert_to_numpy(value)) if not isinstance(value, float) else value
-    return flat
+        flat.update(value if isinstance(value, dict) else {key: value})
+    loss, accuracy = (float(keras.ops.convert_to_numpy(flat[name])) for name in ("loss", "accuracy"))
+    return loss, int(round(accuracy * size))

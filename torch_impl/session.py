@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from suite.architectures.catalog import architecture
@@ -32,6 +31,7 @@ from torch_impl.precision import resolve_numerics
 from torch_impl.seeding import seed_framework
 from torch_impl.shared_weights import SlotBinding, export_weights, load_weights, slot_bindings
 from torch_impl.state import load_state, save_state, weights_finite
+from torch_impl.steps import TrainSteps, train_steps
 
 
 def _nothing() -> None:
@@ -86,6 +86,7 @@ class TorchSession:
         self._modes_applied = False
         self._cached_groups: list[str] = []
         self._forward = self._compiled(self.built.module)
+        self._steps: TrainSteps | None = None
         self.device_feed = DeviceFeed(self.numerics) if self.numerics.device.type == "cuda" else None
 
     def _compiled(self, module: nn.Module) -> nn.Module:
@@ -100,6 +101,7 @@ class TorchSession:
         self.set_trainable(trainable)
         self.optimizer = build_optimizer(self.plan.optimizer, self.built, rates)
         self._scaler = self.numerics.grad_scaler()
+        self._steps = None
 
     def set_trainable(self, trainable: TrainableSet) -> None:
         """Toggle ``requires_grad`` per group (the optimizer and its state stay)."""
@@ -120,29 +122,10 @@ class TorchSession:
         optimizer = self._require_optimizer()
         self._apply_train_modes()
         x, y = batch_tensors(inputs, labels, self.numerics, nhwc=not self._cached_groups)
-        optimizer.zero_grad(set_to_none=True)
-        with self.numerics.autocast():
-            logits = self._forward(x)
-        loss = F.cross_entropy(logits.float(), y)
-        self._backward_and_step(optimizer, loss)
-        targets = y if y.dim() == 1 else y.argmax(dim=1)
-        correct = (logits.detach().argmax(dim=1) == targets).sum()
-        return float(loss.detach()), int(correct)
-
-    def _backward_and_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-        clip, scaler = self.plan.optimizer.grad_clip, self._scaler
-        if scaler is not None:
-            scaler.scale(loss).backward()
-            if clip is not None:
-                scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(self.built.module.parameters(), clip)
-            scaler.step(optimizer)
-            scaler.update()
-            return
-        loss.backward()
-        if clip is not None:
-            nn.utils.clip_grad_norm_(self.built.module.parameters(), clip)
-        optimizer.step()
+        if self._steps is None:
+            clip = self.plan.optimizer.grad_clip
+            self._steps = train_steps(self._forward, self.built.module, optimizer, self._scaler, self.numerics, clip)
+        return self._steps.run(x, y)
 
     def predict(self, inputs: np.ndarray | DeviceBatch) -> np.ndarray:
         """Inference-mode float32 logits (N, C) for raw inputs, or for cached features while the cache is on."""
@@ -160,6 +143,7 @@ class TorchSession:
 
     def use_prefix_cache(self, groups: list[str] | None) -> None:
         """Train and predict on :meth:`prefix_features` outputs of ``groups`` (None: on raw inputs again)."""
+        self._steps = None
         if not groups:
             self._cached_groups, self._forward = [], self._compiled(self.built.module)
             return
@@ -234,7 +218,7 @@ class TorchSession:
 
     def close(self) -> None:
         """Drop the optimizer, restore the global determinism flags, release cached device memory."""
-        self.optimizer = None
+        self.optimizer = self._steps = None
         if self.device_feed is not None:
             self.device_feed.release()
         self._restore_flags()

@@ -22,6 +22,7 @@ between the frameworks are written once, in :mod:`suite.architectures.parity_not
 - ``precision`` (``resolve_precision``): where, in which precision and memory layout the run computes.
 - ``seeding`` (``seed_framework``): the plan's seed, and the framework's determinism switches.
 - ``optim`` (``build_optimizer``): the plan's optimizer, one learning rate per layer group, torch.optim semantics.
+- ``steps`` (``TrainSteps``, ``train_steps``): one optimizer step per batch at the framework's own loop's cost.
 - ``freezing`` (``apply_trainable``, ``configure_batchnorm``): which groups train; BatchNorm mode and settings.
 - ``peft`` (``attach_lora``, ``apply_peft_trainable``, ``merge_lora``): the plan's PEFT entry on the model.
 - ``feature_cache`` (``prefix_model``, ``suffix_model``): the model cut at a group boundary (the feature cache).
