@@ -64,14 +64,15 @@ def run(
         bool,
         typer.Option(
             "--fresh-workers",
-            help="One new worker process per run (local executor), instead of warm workers reused per backend.",
+            help="One new worker process per run (ray: one Ray task each), instead of warm workers reused per backend.",
         ),
     ] = False,
 ) -> None:
     """Run every experiment of a study in worker processes, one backend per process; completed runs are skipped.
 
     Locally, a warm worker per backend/engine (and per --jobs slot) imports its framework once and runs that
-    backend's runs one after another, each from a fresh state; --fresh-workers starts one process per run.
+    backend's runs one after another, each from a fresh state; with Ray, each actor (a slot on a node) keeps
+    such workers. --fresh-workers starts one process per run.
     Exits 0 only when every selected run completed.
     """
     from suite.execution.executor import run_study, select_runs, status_counts
@@ -97,7 +98,7 @@ def run(
             local.close()
         raise
     command = shlex.join(["suite", *sys.argv[1:]]) if sys.argv else "suite run"
-    launcher = local or _launcher_or_exit(executor, address, out_dir)
+    launcher = local or _launcher_or_exit(address, out_dir, fresh_workers)
     if not quiet:  # after every check that can refuse the run, so a refusal is one line
         err_console.print(f"output directory: {out_dir}", highlight=False, markup=False)
     try:
@@ -161,11 +162,12 @@ def _checker(launcher: Launcher | None, jobs: int) -> Callable[[Study], list[str
     return lambda study: check_in_workers(study, launcher, jobs)
 
 
-def _launcher_or_exit(executor: str, address: str | None, out_dir: Path) -> Launcher:
+def _launcher_or_exit(address: str | None, out_dir: Path, fresh: bool) -> Launcher:
+    """The Ray launcher (warm actors, or a Ray task per run); a missing or unreachable Ray exits with one line."""
     from suite.execution.ray_launcher import RayUnavailableError, make_ray_launcher
 
     try:
-        return make_ray_launcher(address, out_dir)
+        return make_ray_launcher(address, out_dir, warm=not fresh)
     except RayUnavailableError as exc:
         err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(code=2) from None

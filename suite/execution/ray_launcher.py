@@ -1,10 +1,12 @@
-"""Each run of a study as one Ray task: the launcher behind ``suite run SPEC --executor ray [--address ADDR]``.
+"""Runs of a study on a Ray cluster: the launcher behind ``suite run SPEC --executor ray [--address ADDR]``.
 
 The executor is the same for every launcher: it claims a run, writes its ``spec.toml`` and result header, and
-calls :meth:`RayLauncher.launch`, which submits one Ray task (:func:`suite.execution.ray_node.run_on_node`) and
-passes the worker's events on as they come. Where the node does not share the driver's filesystem, the files
-the task sends back are written into the run directory here (:mod:`suite.execution.run_transfer`), so results always
-land in the driver's output directory. Ray is imported only when a launcher is made.
+calls :meth:`RayLauncher.launch`, which runs it in a warm Ray actor (:class:`suite.execution.ray_node.NodeWorker`,
+from :class:`suite.execution.ray_pool.ActorPool`), or, with ``--fresh-workers``, as one Ray task in a fresh worker
+process (:func:`suite.execution.ray_node.run_on_node`), and passes the worker's events on as they come. Where
+the node does not share the driver's filesystem, the files the node sends back are written into the run
+directory here (:mod:`suite.execution.run_transfer`), so results always land in the driver's output directory.
+Ray is imported only when a launcher is made.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from suite import store
 from suite.execution import run_transfer
 from suite.execution.launch import EventHandler, WorkerExit, WorkerJob
 from suite.execution.ray_node import NodeTask, run_on_node
+from suite.execution.ray_pool import Actor, ActorPool
 from suite.execution.slots import THREAD_VARIABLES
 
 RAY_INSTALL_HINT = 'the ray executor needs Ray: pip install "tlbench[ray]"'
@@ -45,35 +48,47 @@ class RayUnavailableError(RuntimeError):
 
 
 class RayLauncher:
-    """Runs each :class:`WorkerJob` as one Ray task (``max_retries=0``) on a connected cluster."""
+    """Runs each :class:`WorkerJob` on a connected cluster: in a warm actor, or as one Ray task (``warm=False``).
 
-    def __init__(self, ray: Any, out_dir: Path, *, force_copy: bool = False) -> None:
+    Neither is retried by Ray (``max_retries=0``, ``max_restarts=0``): a lost run is resumed by the next suite run.
+    """
+
+    def __init__(self, ray: Any, out_dir: Path, *, force_copy: bool = False, warm: bool = True) -> None:
         self._ray = ray
         self._remote = ray.remote(run_on_node)
+        self._actors = ActorPool(ray) if warm else None
         self._probe: tuple[str, str] | None = None if force_copy else _write_probe(out_dir)
         self._running: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._closed = False
 
     def launch(self, job: WorkerJob, on_event: EventHandler) -> WorkerExit:
-        """Submit ``job`` as a Ray task and wait for it; a lost Ray worker or node ends in ``WorkerExit.lost``."""
+        """Run ``job`` on the cluster and wait for it; a lost Ray worker or node ends in ``WorkerExit.lost``."""
         directory = job.directory.resolve()
         errors = self._ray.exceptions
         sent = run_transfer.pack_run(directory)
+        actor: Actor | None = None
+        actor_alive = True
         try:
-            stream = self._submit(job, directory, sent)
-            if stream is None:
+            submitted = self._submit(job, directory, sent)
+            if submitted is None:
                 return WorkerExit(-9, lost="ray task not started: the executor is stopping")
+            stream, actor = submitted
             outcome = self._follow(stream, directory, on_event)
         except errors.RayTaskError as exc:
             return WorkerExit(1, lost=f"ray task failed: {_last_line(exc)}")
         except errors.TaskCancelledError:
             return WorkerExit(-9, lost="ray task cancelled: the executor is stopping")
         except errors.RayError as exc:
+            if self._closed:
+                return WorkerExit(-9, lost="ray actor killed: the executor is stopping")
+            actor_alive = False
             return WorkerExit(-9, lost=f"ray worker died: {_first_line(exc)}")
         finally:
             with self._lock:
                 self._running.pop(job.run_id, None)
+            if actor is not None and self._actors is not None:
+                self._actors.checkin(actor, alive=actor_alive)
         if outcome is None:
             return WorkerExit(-9, lost="ray task ended without reporting how the worker ended")
         returncode, timed_out, files = outcome
@@ -82,7 +97,7 @@ class RayLauncher:
         return WorkerExit(returncode, timed_out=timed_out)
 
     def close(self) -> None:
-        """Cancel the tasks still running (their workers die with them), remove the probe file, disconnect.
+        """Kill the actors, cancel the tasks (their workers die with them), remove the probe file, disconnect.
 
         Waits up to ``CLOSE_WAIT_SECONDS`` for the cancelled launches to return before Ray is shut down.
         """
@@ -91,6 +106,8 @@ class RayLauncher:
                 return
             self._closed = True
             running = list(self._running.values())
+        if self._actors is not None:
+            self._actors.close()
         for stream in running:
             try:
                 self._ray.cancel(stream, force=True)
@@ -103,6 +120,10 @@ class RayLauncher:
             Path(self._probe[0]).unlink(missing_ok=True)
         self._ray.shutdown()
 
+    def actor_resources(self) -> list[tuple[float, float]]:
+        """(CPUs, GPUs) of each warm actor the launcher holds now (tests)."""
+        return [actor.resources for actor in self._actors.actors()] if self._actors is not None else []
+
     def _cluster_gpus(self) -> float:
         """GPUs in the whole cluster (what ``training.device = "auto"`` asks one of, when there are any)."""
         try:
@@ -110,13 +131,20 @@ class RayLauncher:
         except Exception:  # noqa: BLE001 - an unanswerable cluster query means: ask for none
             return 0.0
 
-    def _submit(self, job: WorkerJob, directory: Path, sent: dict[str, bytes]) -> Any:
-        """Start the task (None once the launcher is closed); the files go by reference, fetched only to copy."""
+    def _submit(self, job: WorkerJob, directory: Path, sent: dict[str, bytes]) -> tuple[Any, Actor | None] | None:
+        """Start the run (None once the launcher is closed); the files go by reference, fetched only to copy.
+
+        Returns the run's stream and the actor that runs it (None for a task).
+        """
         env, unset = _run_environment(job.env, os.environ)
         cpus, gpus = float(job.resources.get("cpus") or 1.0), job.resources.get("gpus")
         gpus = float(gpus) if gpus is not None else (1.0 if self._cluster_gpus() > 0 else 0.0)
         files = self._ray.put(sent)
-        task = NodeTask(job.run_id, str(directory), self._probe, env, unset, cpus, gpus, job.time_limit, [files])
+        task = NodeTask(
+            job.run_id, str(directory), self._probe, env, unset, cpus, gpus, job.time_limit, [files], job.group
+        )
+        if self._actors is not None:
+            return self._submit_to_actor(job, task)
         options = {
             "num_cpus": cpus,
             "num_gpus": gpus,
@@ -129,7 +157,20 @@ class RayLauncher:
                 return None
             stream = self._remote.options(**options).remote(task)
             self._running[job.run_id] = stream
-        return stream
+        return stream, None
+
+    def _submit_to_actor(self, job: WorkerJob, task: NodeTask) -> tuple[Any, Actor] | None:
+        assert self._actors is not None
+        actor = self._actors.checkout((task.cpus, task.gpus))
+        if actor is None:
+            return None
+        with self._lock:
+            if self._closed:
+                self._actors.checkin(actor, alive=False)
+                return None
+            stream = actor.handle.run.options(num_returns="streaming", name=f"tlbench {job.name}").remote(task)
+            self._running[job.run_id] = stream
+        return stream, actor
 
     def _follow(
         self, stream: Any, directory: Path, on_event: EventHandler
@@ -147,11 +188,12 @@ class RayLauncher:
         return None
 
 
-def make_ray_launcher(address: str | None, out_dir: Path) -> RayLauncher:
+def make_ray_launcher(address: str | None, out_dir: Path, *, warm: bool = True) -> RayLauncher:
     """Connect to the Ray cluster at ``address`` (None: Ray's default) and return a launcher for ``out_dir``.
 
-    ``None`` follows Ray: ``RAY_ADDRESS``, else a cluster started on this machine with ``ray start``, else a new
-    local one. Raises :class:`RayUnavailableError` when Ray is missing or the cluster cannot be reached.
+    ``warm``: runs go to warm actors (else one Ray task and fresh worker process per run). ``None`` follows Ray:
+    ``RAY_ADDRESS``, else a cluster started on this machine with ``ray start``, else a new local one. Raises
+    :class:`RayUnavailableError` when Ray is missing or the cluster cannot be reached.
     """
     try:
         import ray
@@ -163,7 +205,7 @@ def make_ray_launcher(address: str | None, out_dir: Path) -> RayLauncher:
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     _connect(ray, address, target)
     out_dir.mkdir(parents=True, exist_ok=True)
-    return RayLauncher(ray, out_dir, force_copy=os.environ.get(FORCE_COPY_ENV) == "1")
+    return RayLauncher(ray, out_dir, force_copy=os.environ.get(FORCE_COPY_ENV) == "1", warm=warm)
 
 
 def _connect(ray: Any, address: str | None, target: str | None) -> None:

@@ -1,10 +1,15 @@
-"""What one Ray task does on its node: run the worker of one run and stream what happens back to the driver.
+"""What runs on a Ray node: the worker of one run, its progress streamed back to the driver.
 
-The task checks whether it sees the driver's token file at the driver's path (a shared filesystem). If so the
-worker works in the driver's run directory; if not, the run directory is rebuilt in a temp directory from the
-files sent with the task, each new resume state is sent back as soon as the worker writes it (a lost node loses
-at most the epoch in progress), and every file is returned at the end. The worker is started by
-:func:`suite.execution.launch.run_worker_process`, so it dies with the Ray worker process that runs the task.
+Two ways: :func:`run_on_node` is one Ray task per run that starts a fresh worker process (``--fresh-workers``);
+:class:`NodeWorker` is a Ray actor that keeps warm workers (:class:`suite.execution.warm.WarmLauncher`) and runs
+one run after another in them, each from the state a fresh process has (the driver's side:
+:mod:`suite.execution.ray_pool`).
+
+Either way the node checks whether it sees the driver's token file at the driver's path (a shared filesystem).
+If so the worker works in the driver's run directory; if not, the run directory is rebuilt in a temp directory
+from the files sent with the run, each new resume state is sent back as soon as the worker writes it (a lost
+node loses at most the epoch in progress), and every file is returned at the end. The worker is tied to the Ray
+worker process (task or actor) by its lifeline, so it dies with it.
 """
 
 from __future__ import annotations
@@ -15,20 +20,23 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from suite.execution import run_transfer
-from suite.execution.launch import WorkerExit, run_worker_process
+from suite.execution.launch import EventHandler, WorkerExit, WorkerJob, run_worker_process
 from suite.execution.run_lock import RunLock
 from suite.execution.slots import THREAD_VARIABLES
+from suite.execution.warm import WarmLauncher
 
 EVENT_BATCH_SECONDS = 0.25
 """Events are sent back in batches at most this often (a progress bar gets its latest count only)."""
 SCRATCH_PREFIX = "tlbench-ray-"
 SCRATCH_GRACE_SECONDS = 60.0
+ACTOR_MAX_IDLE = 2
+"""Idle warm workers one actor keeps (a study of torch and Keras runs: one of each)."""
 
 
 @dataclass(frozen=True)
@@ -47,15 +55,55 @@ class NodeTask:
     time_limit: float | None
     files: list[Any]
     """One ObjectRef to the run's files (path -> bytes), nested in a list so that Ray does not fetch it unasked."""
+    group: str = ""
+    """What the worker imports (``backend/engine``): a warm worker runs only runs of its own group."""
+
+
+WorkerStart = Callable[[NodeTask, Path, dict[str, str], EventHandler], WorkerExit]
+"""Runs the worker of ``task`` in a directory with an environment, passing its events on; how it ended."""
 
 
 def run_on_node(task: NodeTask) -> Iterator[tuple[Any, ...]]:
-    """The Ray task: a streaming generator of tagged tuples, sent to the driver as they are yielded.
+    """The Ray task of one run in a fresh worker process: a streaming generator of tagged tuples.
 
     In order: ``("events", [event, ...])`` the worker's progress events (the first says where the run is);
     ``("resume", files)`` a new resume state (copied runs only); ``("exit", returncode, timed_out, files)``
     how the worker ended and, for a copied run, every file of its directory (None when it worked in place).
     """
+    yield from _run_here(task, _fresh_worker, "")
+
+
+class NodeWorker:
+    """A Ray actor: one slot on a node whose warm workers run the runs it is given, one after another.
+
+    A warm worker whose run did not complete is replaced, as locally; the actor's warm workers die with it
+    (``ray.kill`` or a lost node).
+    """
+
+    def __init__(self) -> None:
+        self._warm = WarmLauncher(max_idle=ACTOR_MAX_IDLE)
+        self._runs = 0
+
+    def ready(self) -> int:
+        """The actor's process id, once it is placed and started."""
+        return os.getpid()
+
+    def run(self, task: NodeTask) -> Iterator[tuple[Any, ...]]:
+        """The run of ``task`` in a warm worker: the tagged tuples of :func:`run_on_node`."""
+        self._runs += 1
+        yield from _run_here(task, self._warm_worker, f", warm actor {os.getpid()} run {self._runs}")
+
+    def _warm_worker(self, task: NodeTask, directory: Path, env: dict[str, str], on_event: EventHandler) -> WorkerExit:
+        job = WorkerJob(task.run_id, task.run_id, directory, env, time_limit=task.time_limit, group=task.group)
+        return self._warm.launch(job, on_event)
+
+
+def _fresh_worker(task: NodeTask, directory: Path, env: dict[str, str], on_event: EventHandler) -> WorkerExit:
+    return run_worker_process(directory, env, on_event, task.time_limit)
+
+
+def _run_here(task: NodeTask, start: WorkerStart, how: str) -> Iterator[tuple[Any, ...]]:
+    """The run of ``task`` on this node by ``start``, in place or in a copy; ``how`` ends the first message."""
     import ray
 
     shared = sees_probe(task.probe)
@@ -65,8 +113,9 @@ def run_on_node(task: NodeTask) -> Iterator[tuple[Any, ...]]:
         if scratch is not None:
             run_transfer.write_files(directory, ray.get(task.files[0]))
         where = "shared filesystem" if shared else "run directory copied to the node"
-        yield ("events", [{"event": "message", "text": f"ray: node {ray.util.get_node_ip_address()}, {where}"}])
-        yield from _run_and_report(directory, task, copied=scratch is not None)
+        text = f"ray: node {ray.util.get_node_ip_address()}{how}, {where}"
+        yield ("events", [{"event": "message", "text": text}])
+        yield from _run_and_report(directory, task, start, copied=scratch is not None)
     finally:
         if scratch is not None:
             scratch.remove()
@@ -130,9 +179,10 @@ def node_environment(task: NodeTask, node: dict[str, str] | None = None) -> dict
     return env
 
 
-def _run_and_report(directory: Path, task: NodeTask, copied: bool) -> Iterator[tuple[Any, ...]]:
+def _run_and_report(directory: Path, task: NodeTask, start: WorkerStart, copied: bool) -> Iterator[tuple[Any, ...]]:
     synced = _pointer(directory)  # the state the driver already has
-    for item in _stream_worker(directory, node_environment(task), task.time_limit):
+    env = node_environment(task)
+    for item in _stream_worker(lambda on_event: start(task, directory, env, on_event)):
         if isinstance(item, WorkerExit):
             files = run_transfer.read_tree(directory) if copied else None
             yield ("exit", item.returncode, item.timed_out, files)
@@ -151,16 +201,14 @@ def _pointer(directory: Path) -> bytes | None:
         return None
 
 
-def _stream_worker(
-    directory: Path, env: dict[str, str], time_limit: float | None
-) -> Iterator[list[dict[str, Any]] | WorkerExit]:
-    """Run the worker in a thread; yield its events in batches, then its :class:`WorkerExit`."""
+def _stream_worker(work_with: Callable[[EventHandler], WorkerExit]) -> Iterator[list[dict[str, Any]] | WorkerExit]:
+    """Run ``work_with(on_event)`` in a thread; yield its events in batches, then its :class:`WorkerExit`."""
     events: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
     outcome: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            outcome["exit"] = run_worker_process(directory, env, events.put, time_limit)
+            outcome["exit"] = work_with(events.put)
         except BaseException as exc:  # noqa: BLE001 - raised again in the task below
             outcome["error"] = exc
         finally:

@@ -1,7 +1,9 @@
-"""The Ray executor on a real local Ray cluster: ``suite run --executor ray`` gives the runs, statuses and metrics
-of ``--executor local``; files come back without a shared filesystem; a killed Ray worker is a lost run that takes
-its worker process with it (and, copied, resumes from the state it sent back); a killed or stopped driver leaves
-no worker behind; Ray missing or out of reach is one line.
+"""The Ray executor on a real local Ray cluster: ``suite run --executor ray`` (warm actors, or a Ray task per run
+with ``--fresh-workers``) gives the runs, statuses, metrics and predictions of ``--executor local``; an actor runs
+run after run in one warm worker and replaces a worker whose run failed; runs of other resources do not wait on idle
+actors; files come back without a shared filesystem; a killed Ray worker is a lost run that takes its worker process
+with it, and a run whose actor or warm worker was killed resumes from the state it sent back; a killed or stopped
+driver leaves no worker behind; Ray missing or out of reach is one line.
 
 The cluster is started once for the module with ``ray start --head`` (2 CPUs, no dashboard, a free port) and
 always stopped with ``ray stop --force``; every wait is bounded.
@@ -22,17 +24,19 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 import pytest
 
 from suite import store
 from suite.execution import ray_launcher as executor_ray
 from suite.execution import run_transfer
-from suite.execution.executor import result_header, run_resources, worker_environment
+from suite.execution.executor import result_header, run_resources, worker_environment, worker_group
 from suite.execution.launch import LOG_FILE, LocalLauncher, WorkerExit, WorkerJob
 from suite.execution.ray_launcher import FORCE_COPY_ENV, RayLauncher, RayUnavailableError, make_ray_launcher
 from suite.execution.ray_node import SCRATCH_PREFIX, NodeTask, node_environment, sweep_scratch, thin_events
 from suite.execution.run_lock import RunLock
+from suite.execution.serve import WARM_LINE
 from suite.execution.slots import THREAD_VARIABLES
 from suite.spec.loader import load_study
 from suite.spec.models import ExperimentSpec
@@ -157,7 +161,7 @@ def _study(tmp_path: Path, model: str = "mlp2", epochs: int = 3) -> list[Experim
     return load_study(path).runs
 
 
-def _job(spec: ExperimentSpec, out: Path) -> WorkerJob:
+def _job(spec: ExperimentSpec, out: Path, cpus: float | None = None) -> WorkerJob:
     """What the executor does before launching: the run directory with spec.toml and the header, the job."""
     rid = run_id(spec)
     directory = store.run_dir(out, rid)
@@ -165,7 +169,8 @@ def _job(spec: ExperimentSpec, out: Path) -> WorkerJob:
     store.write_text(directory / store.SPEC_FILE, spec_to_toml(spec))
     store.write_json(directory / store.RESULT_FILE, result_header(spec, rid, "rayplugin"))
     env = {**worker_environment(spec), **dict.fromkeys(THREAD_VARIABLES, "1")}  # a Ray task's 1 CPU, here too
-    return WorkerJob(rid, spec.name, directory, env, run_resources(spec), spec.training.time_limit)
+    resources = run_resources(spec) if cpus is None else {**run_resources(spec), "cpus": cpus}
+    return WorkerJob(rid, spec.name, directory, env, resources, spec.training.time_limit, group=worker_group(spec))
 
 
 def _completed_metrics(directory: Path) -> dict[str, Any]:
@@ -201,6 +206,51 @@ def test_without_a_shared_filesystem_the_files_come_back(
 
 
 @pytest.mark.slow
+def test_an_actor_runs_run_after_run_in_one_warm_worker_and_replaces_one_whose_run_failed(
+    plugin_path: Path, launcher: RayLauncher, tmp_path: Path
+) -> None:
+    specs = _study(tmp_path)
+    failing = specs[0].model_copy(update={"name": "c", "model": specs[0].model.model_copy(update={"name": "raise"})})
+    jobs = [_job(spec, tmp_path / "out") for spec in (*specs, failing, specs[0].model_copy(update={"seed": 7}))]
+    events: list[list[dict]] = [[] for _ in jobs]
+    exits = [launcher.launch(job, events[index].append) for index, job in enumerate(jobs)]
+    assert [exit_info.returncode for exit_info in exits[:2] + exits[3:]] == [0, 0, 0] and exits[2].returncode != 0
+    assert len({_actor_of(run_events) for run_events in events}) == 1  # one actor ran all four
+    pids = [_warm_pid(job.directory) for job in jobs]
+    assert pids[0] == pids[1] == pids[2] != pids[3]  # one warm worker, replaced after the failed run
+    assert _completed_metrics(jobs[1].directory) and store.read_result(jobs[2].directory)["status"] == "failed"
+
+
+@pytest.mark.slow
+def test_runs_of_other_resources_do_not_wait_on_idle_actors(
+    plugin_path: Path, launcher: RayLauncher, tmp_path: Path
+) -> None:
+    """On 2 CPUs: three 1-CPU runs at once (the third takes the first actor that is free, not a third one), then a
+    2-CPU run, which gets its actor only once the idle 1-CPU actors are killed."""
+    specs = _study(tmp_path, epochs=2)
+    small = [_job(specs[index % 2].model_copy(update={"seed": 10 + index}), tmp_path / "out") for index in range(3)]
+    events: list[list[dict]] = [[] for _ in small]
+    exits: dict[int, WorkerExit] = {}
+    threads = [
+        threading.Thread(target=lambda i=i: exits.__setitem__(i, launcher.launch(small[i], events[i].append)))
+        for i in range(3)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=RUN_TIMEOUT)
+    assert exits == {0: WorkerExit(0), 1: WorkerExit(0), 2: WorkerExit(0)}
+    assert len({_actor_of(run_events) for run_events in events}) == 2
+    big = _job(specs[0].model_copy(update={"seed": 20}), tmp_path / "out", cpus=2.0)
+    done: list[WorkerExit] = []
+    thread = threading.Thread(target=lambda: done.append(launcher.launch(big, lambda e: None)), daemon=True)
+    thread.start()
+    thread.join(timeout=RUN_TIMEOUT)
+    assert done == [WorkerExit(0)], "the 2-CPU run waited on the idle 1-CPU actors"
+    assert launcher.actor_resources() == [(2.0, 0.0)]
+
+
+@pytest.mark.slow
 def test_a_killed_ray_worker_is_a_lost_run_and_its_worker_dies(
     plugin_path: Path, launcher: RayLauncher, tmp_path: Path
 ) -> None:
@@ -210,7 +260,7 @@ def test_a_killed_ray_worker_is_a_lost_run_and_its_worker_dies(
     events: list[dict] = []
     thread = threading.Thread(target=lambda: exits.append(launcher.launch(job, events.append)), daemon=True)
     thread.start()
-    worker = _wait_for_worker(str(job.directory))
+    worker = _wait_for_worker(lambda: [job.directory])
     ray_worker = worker.parent()
     assert ray_worker is not None and ray_worker.pid != os.getpid()
     ray_worker.kill()
@@ -224,11 +274,14 @@ def test_a_killed_ray_worker_is_a_lost_run_and_its_worker_dies(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("killed", ["actor", "warm worker"])
 def test_a_run_lost_on_a_node_resumes_from_the_state_it_sent_back(
-    address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, killed: str
 ) -> None:
     """Without a shared filesystem each resume state comes back as soon as it is written: a lost node costs at most
-    the epoch in progress, and the resumed run ends with the metrics of a run never interrupted."""
+    the epoch in progress, and the resumed run ends with the metrics of a run never interrupted. Killing the actor
+    loses the run (the actor leaves the pool); kill -9 of its warm worker ends the run as killed, the actor lives on
+    and runs the resumed run in a new warm worker."""
     pytest.importorskip("torch", reason="the resume state needs a backend with save_state (torch)")
     monkeypatch.setenv(FORCE_COPY_ENV, "1")
     path = tmp_path / "resume.toml"
@@ -238,16 +291,22 @@ def test_a_run_lost_on_a_node_resumes_from_the_state_it_sent_back(
     ray_launcher = make_ray_launcher(address, tmp_path / "out")
     try:
         exits: list[WorkerExit] = []
-        thread = threading.Thread(target=lambda: exits.append(ray_launcher.launch(job, lambda e: None)), daemon=True)
+        events: list[dict] = []
+        thread = threading.Thread(target=lambda: exits.append(ray_launcher.launch(job, events.append)), daemon=True)
         thread.start()
         pointer = job.directory / run_transfer.RESUME_POINTER
         _wait_for(pointer.exists, f"no resume state came back to {pointer}", timeout=RUN_TIMEOUT)
-        _wait_for_worker("tlbench-ray-", job.run_id).parent().kill()  # the Ray worker running the copied run
+        worker = _wait_for_worker(_copies_of(job.run_id))
+        (worker.parent() if killed == "actor" else worker).kill()
         thread.join(timeout=60)
-        assert exits and exits[0].lost, exits
+        [lost] = exits
+        assert lost.lost if killed == "actor" else lost == WorkerExit(-signal.SIGKILL), lost
         saved = json.loads(pointer.read_text())
         assert (job.directory / run_transfer.RESUME_DIR / saved["directory"]).is_dir()
-        assert ray_launcher.launch(job, lambda e: None) == WorkerExit(0)
+        again: list[dict] = []
+        assert ray_launcher.launch(job, again.append) == WorkerExit(0)
+        assert (_actor_of(again) == _actor_of(events)) == (killed == "warm worker")
+        assert _warm_pid(job.directory) != worker.pid
     finally:
         ray_launcher.close()
     plain = _job(spec, tmp_path / "plain")
@@ -265,37 +324,66 @@ def _wait_for(condition: Callable[[], bool], failure: str, timeout: float = 60) 
         time.sleep(0.1)
 
 
-def _wait_for_worker(*parts: str, timeout: float = 60) -> psutil.Process:
-    """A ``python -m suite.execution.worker RUN_DIR`` process whose RUN_DIR contains every one of ``parts``."""
-    return _wait_for_workers(*parts, count=1, timeout=timeout)[0]
+def _wait_for_worker(where: Callable[[], list[Path]], timeout: float = 60) -> psutil.Process:
+    """The worker process running the run in ``where()`` (see :func:`_wait_for_workers`)."""
+    return _wait_for_workers(where, count=1, timeout=timeout)[0]
 
 
-def _wait_for_workers(*parts: str, count: int, timeout: float = 60) -> list[psutil.Process]:
-    """``count`` distinct worker processes whose RUN_DIR contains every one of ``parts``."""
+def _wait_for_workers(where: Callable[[], list[Path]], count: int, timeout: float = 60) -> list[psutil.Process]:
+    """``count`` distinct worker processes running the runs in the directories ``where()`` lists: a warm worker by
+    the pid its run's worker.log names, a fresh one by the run directory on its command line."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = []
+        directories = {str(directory.resolve()) for directory in where()}
+        found = {pid: psutil.Process(pid) for pid in map(_warm_pid, directories) if pid and psutil.pid_exists(pid)}
         for process in psutil.process_iter(["cmdline"]):
             cmdline = process.info["cmdline"] or []
-            if "suite.execution.worker" in cmdline and all(part in cmdline[-1] for part in parts):
-                found.append(process)
+            if "suite.execution.worker" in cmdline and cmdline[-1] in directories:
+                found[process.pid] = process
         if len(found) >= count:
-            return found
+            return list(found.values())
         time.sleep(0.2)
-    raise AssertionError(f"fewer than {count} workers started with {parts} in their run directory")
+    raise AssertionError(f"fewer than {count} workers started for the runs in {sorted(where())}")
+
+
+def _warm_pid(directory: str | Path) -> int | None:
+    """The pid of the warm worker that last took the run in ``directory`` (None: none did)."""
+    try:
+        lines = (Path(directory) / LOG_FILE).read_text().splitlines()
+    except OSError:
+        return None
+    pids = [int(line.split()[2].rstrip(",")) for line in lines if line.startswith(WARM_LINE)]
+    return pids[-1] if pids else None
+
+
+def _copies_of(run: str) -> Callable[[], list[Path]]:
+    """The node's copies of run ``run`` (a run directory copied to the node is ``TMP/tlbench-ray-*/RUN_ID``)."""
+    return lambda: list(Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*/{run}"))
+
+
+def _actor_of(events: list[dict]) -> int:
+    """The pid of the actor that ran a run, from the run's first event (``ray: node IP, warm actor PID run N, ...``)."""
+    text = events[0]["text"]
+    assert ", warm actor " in text, text
+    return int(text.split(", warm actor ")[1].split()[0])
 
 
 @pytest.mark.slow
 def test_suite_run_with_ray_matches_local(address: str, plugin_site: Path, tmp_path: Path) -> None:
-    """Same run ids, statuses and metrics; the Ray runs copy their directories (as on nodes without shared storage)."""
+    """Same run ids, statuses, metrics and predictions from warm actors, Ray tasks (``--fresh-workers``) and the
+    local executor; the Ray runs copy their directories (as on nodes without shared storage)."""
     path = tmp_path / "rayplugin.toml"
     path.write_text(STUDY.format(model="mlp2", epochs=3))
     env = {**os.environ, "PYTHONPATH": _with_path(plugin_site), FORCE_COPY_ENV: "1"}
-    ray_out = _suite_run(path, tmp_path / "ray", env, "--executor", "ray", "--address", address, "--jobs", "2")
+    ray = ("--executor", "ray", "--address", address)
+    warm_out = _suite_run(path, tmp_path / "ray", env, *ray, "--jobs", "2")
+    fresh_out = _suite_run(path, tmp_path / "fresh", env, *ray, "--fresh-workers")
     local_out = _suite_run(path, tmp_path / "local", env, "--executor", "local", "--jobs", "2")
-    assert _outcomes(ray_out) == _outcomes(local_out)
-    assert {status for status, _ in _outcomes(ray_out).values()} == {statuses.COMPLETED}
-    assert not list(ray_out.glob(".ray-probe-*"))
+    assert _outcomes(warm_out) == _outcomes(fresh_out) == _outcomes(local_out)
+    assert {status for status, *_ in _outcomes(warm_out).values()} == {statuses.COMPLETED}
+    assert not list(warm_out.glob(".ray-probe-*"))
+    logs = [(store.run_dir(out, rid) / LOG_FILE).read_text() for out in (warm_out, fresh_out) for rid in _ids(out)]
+    assert [WARM_LINE in log for log in logs] == [True, True, False, False]
 
 
 @pytest.mark.slow
@@ -311,7 +399,7 @@ def test_workers_never_outlive_a_ray_driver(
     command = [sys.executable, "-m", "suite", "run", str(path), "--out", str(out), "--quiet", "--no-check"]
     driver = subprocess.Popen([*command, "--executor", "ray", "--address", address], env=env, stderr=subprocess.PIPE)
     try:
-        workers = _wait_for_workers(str(out), count=2)
+        workers = _wait_for_workers(lambda: list((out / store.RUNS_DIR).glob("*")), count=2)
         time.sleep(1.0)
         driver.send_signal(how)
         driver.wait(timeout=60)
@@ -333,11 +421,20 @@ def _suite_run(spec: Path, out: Path, env: dict[str, str], *options: str) -> Pat
     return out
 
 
-def _outcomes(out: Path) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Run id -> (status, metrics) of every run the study file lists."""
-    ids = json.loads((out / store.STUDY_FILE).read_text())["run_ids"]
-    results = {rid: store.read_result(store.run_dir(out, rid)) or {} for rid in ids}
-    return {rid: (result.get("status"), result.get("metrics")) for rid, result in results.items()}
+def _arrays(path: Path) -> dict[str, bytes]:
+    with np.load(path, allow_pickle=False) as arrays:
+        return {name: arrays[name].tobytes() for name in arrays.files}
+
+
+def _ids(out: Path) -> list[str]:
+    return json.loads((out / store.STUDY_FILE).read_text())["run_ids"]
+
+
+def _outcomes(out: Path) -> dict[str, tuple[str, dict[str, Any], dict[str, bytes]]]:
+    """Run id -> (status, metrics, the bytes of every predictions array) of every run the study file lists."""
+    results = {rid: store.read_result(store.run_dir(out, rid)) or {} for rid in _ids(out)}
+    predictions = {rid: _arrays(store.run_dir(out, rid) / store.PREDICTIONS_FILE) for rid in results}
+    return {rid: (result.get("status"), result.get("metrics"), predictions[rid]) for rid, result in results.items()}
 
 
 @pytest.mark.slow
@@ -348,8 +445,8 @@ def test_torch_and_keras_runs_through_ray_match_local(address: str, tmp_path: Pa
     local_out = _suite_run(path, tmp_path / "local", dict(os.environ), "--executor", "local", "--jobs", "2")
     ray_outcomes, local_outcomes = _outcomes(ray_out), _outcomes(local_out)
     assert len(ray_outcomes) == 4 and ray_outcomes.keys() == local_outcomes.keys()
-    for rid, (status, metrics) in ray_outcomes.items():
-        assert status == statuses.COMPLETED and metrics == local_outcomes[rid][1], rid
+    for rid, (status, metrics, predictions) in ray_outcomes.items():
+        assert status == statuses.COMPLETED and (metrics, predictions) == local_outcomes[rid][1:], rid
 
 
 def test_an_unreachable_address_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
