@@ -5,6 +5,8 @@
     (``--fresh-workers``: one new process per run) and warm (the default: one warm worker per backend). Printed:
     wall seconds, the sum of every run's ``timing.train_seconds`` + test seconds (``eval_warmup_seconds`` +
     ``eval_steady_seconds``), their ratio, and the seconds from the command's start to the first run's start.
+    ``--executor ray`` runs them on Ray instead (cold: a Ray task and fresh process per run; warm: warm actors), on
+    the cluster at ``--address`` or, without it, on a local one each command starts (its start-up is in the wall).
 (2) The Keras runner vs a bare ``model.fit`` on every installed engine (TensorFlow, JAX, torch), each engine in its
     own process: the same model, synthetic 32x32 data, batch size and Adam, runner and bare fit alternating
     ``--repeats`` times (interleaved, so a noisy machine slows both alike). Step overhead = bare train img/s /
@@ -14,6 +16,7 @@
     python benchmarks/perf_study.py                                  # about 15 minutes on 2 cores
     python benchmarks/perf_study.py --parts overhead --engines jax --repeats 5
     python benchmarks/perf_study.py --studies digits --seeds 1 --epochs 1 --backends torch --models mlp
+    python benchmarks/perf_study.py --parts studies --studies quickstart --executor ray --address 127.0.0.1:6379
 """
 
 from __future__ import annotations
@@ -73,9 +76,23 @@ def run_seconds(out: Path) -> tuple[float, int, float | None]:
     return total, completed, first
 
 
-def time_study(spec: Path, out: Path, mode: str, overrides: list[str]) -> dict:
-    """Run ``suite run`` on ``spec`` (cold: ``--fresh-workers``) and measure it against its runs' own seconds."""
-    command = [sys.executable, "-m", "suite", "run", str(spec), "--out", str(out), "--quiet", *overrides]
+def time_study(spec: Path, out: Path, mode: str, overrides: list[str], executor: list[str] | None = None) -> dict:
+    """Run ``suite run`` on ``spec`` (cold: ``--fresh-workers``) and measure it against its runs' own seconds.
+
+    ``executor``: options that choose the executor (none: local).
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "suite",
+        "run",
+        str(spec),
+        "--out",
+        str(out),
+        "--quiet",
+        *overrides,
+        *(executor or []),
+    ]
     command += ["--fresh-workers"] if mode == "cold" else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     began, wall_start = time.time(), time.perf_counter()
@@ -103,9 +120,11 @@ def studies(args: argparse.Namespace, work: Path) -> list[dict]:
         else:
             epochs = args.epochs or 15
             spec, overrides = digits_study(work, args.seeds, epochs, args.backends, args.models), []
+        executor = ["--executor", args.executor, *(["--address", args.address] if args.address else [])]
+        label = name if args.executor == "local" else f"{name} ({args.executor})"
         for mode in args.modes:
-            row = time_study(spec, work / f"{name}-{mode}", mode, overrides)
-            rows.append({"study": name, **row})
+            row = time_study(spec, work / f"{name}-{mode}", mode, overrides, executor)
+            rows.append({"study": label, **row})
     return rows
 
 
@@ -204,6 +223,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--parts", nargs="+", default=["studies", "overhead"], choices=["studies", "overhead"])
     parser.add_argument("--studies", nargs="+", default=["quickstart", "digits"], choices=["quickstart", "digits"])
     parser.add_argument("--modes", nargs="+", default=["cold", "warm"], choices=["cold", "warm"])
+    parser.add_argument("--executor", default="local", choices=["local", "ray"], help="studies: suite run's executor")
+    parser.add_argument("--address", help="studies with --executor ray: the Ray cluster (default: a local one)")
     parser.add_argument("--seeds", type=int, default=3, help="seeds of the digits study")
     parser.add_argument("--epochs", type=int, help="epochs of every study run (default: the quickstart's 15)")
     parser.add_argument("--backends", nargs="+", default=["torch", "keras"], help="backends of the digits study")

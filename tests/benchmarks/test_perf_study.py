@@ -43,3 +43,14 @@ def test_cold_and_warm_quickstart_and_overhead_on_one_engine() -> None:
     assert [row["mode"] for row in report["studies"]] == ["cold", "warm"]
     assert all(row["runs"] == 4 for row in report["studies"])
     assert report["overhead"][0]["engine"] == "jax" and "error" not in report["overhead"][0]
+
+
+@pytest.mark.slow
+def test_a_study_is_timed_on_ray_cold_and_warm() -> None:
+    """With ``--executor ray`` and no address, each ``suite run`` starts its own local Ray and stops it."""
+    pytest.importorskip("ray", reason='ray is not installed (pip install "tlbench[ray]")')
+    report = load_script("perf_study").main(["--parts", "studies", "--executor", "ray", *TINY_STUDY])
+    assert [(row["study"], row["mode"], row.get("runs")) for row in report["studies"]] == [
+        ("digits (ray)", "cold", 1),
+        ("digits (ray)", "warm", 1),
+    ], report["studies"]
