@@ -9,6 +9,7 @@ session makes a new driver whenever its forward, optimizer or scaler changes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -17,30 +18,25 @@ from torch import nn
 from torch_impl.precision import Numerics
 
 
+@dataclass(frozen=True)
 class TrainSteps:
-    """Training steps of ``forward`` (the model, or its suffix under the feature cache) with ``optimizer``."""
+    """Training steps of ``forward`` (the model, or its suffix under the feature cache) with ``optimizer``.
 
-    def __init__(
-        self,
-        forward: Callable[[torch.Tensor], torch.Tensor],
-        module: nn.Module,
-        optimizer: torch.optim.Optimizer,
-        scaler: torch.amp.GradScaler | None,
-        numerics: Numerics,
-        clip: float | None,
-    ) -> None:
-        self._forward = forward
-        self._module = module
-        self._optimizer = optimizer
-        self._scaler = scaler
-        self._numerics = numerics
-        self._clip = clip
+    ``module``'s gradients are clipped to ``clip`` when it is set; ``scaler`` is the AMP grad scaler, if any.
+    """
+
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    scaler: torch.amp.GradScaler | None
+    numerics: Numerics
+    clip: float | None
 
     def run(self, inputs: torch.Tensor, labels: torch.Tensor) -> tuple[float, int]:
         """One optimizer step on (``inputs``, ``labels``): (mean loss, correctly classified count) of this batch."""
-        self._optimizer.zero_grad(set_to_none=True)
-        with self._numerics.autocast():
-            logits = self._forward(inputs)
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.numerics.autocast():
+            logits = self.forward(inputs)
         loss = F.cross_entropy(logits.float(), labels)
         self._backward_and_step(loss)
         targets = labels if labels.dim() == 1 else labels.argmax(dim=1)
@@ -51,28 +47,21 @@ class TrainSteps:
         """Bring the parameters up to date with the steps made (torch steps in place: nothing to do)."""
 
     def _backward_and_step(self, loss: torch.Tensor) -> None:
-        optimizer, scaler = self._optimizer, self._scaler
+        optimizer, scaler = self.optimizer, self.scaler
         if scaler is not None:
             scaler.scale(loss).backward()
-            if self._clip is not None:
+            if self.clip is not None:
                 scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(self._module.parameters(), self._clip)
+                nn.utils.clip_grad_norm_(self.module.parameters(), self.clip)
             scaler.step(optimizer)
             scaler.update()
             return
         loss.backward()
-        if self._clip is not None:
-            nn.utils.clip_grad_norm_(self._module.parameters(), self._clip)
+        if self.clip is not None:
+            nn.utils.clip_grad_norm_(self.module.parameters(), self.clip)
         optimizer.step()
 
 
-def train_steps(
-    forward: Callable[[torch.Tensor], torch.Tensor],
-    module: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scaler: torch.amp.GradScaler | None,
-    numerics: Numerics,
-    clip: float | None,
-) -> TrainSteps:
-    """The step driver for the session's current forward, optimizer and scaler (clipping ``module``'s gradients)."""
-    return TrainSteps(forward, module, optimizer, scaler, numerics, clip)
+train_steps = TrainSteps
+"""The step driver for the session's current forward, optimizer and scaler: one kind on torch (Keras picks one per
+engine, ``keras_impl.steps.train_steps``)."""
