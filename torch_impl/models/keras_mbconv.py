@@ -26,7 +26,7 @@ from suite.architectures.catalog import Architecture
 from suite.architectures.convert_keras_efficientnet import NORMALIZATION
 from suite.architectures.keras_layout import KerasLayer, keras_layers
 from suite.spec.models import ModelSpec
-from torch_impl.models.keras_batchnorm import keras_batch_norm
+from torch_impl.models.batchnorm import keras_batch_norm
 from torch_impl.models.keras_layout import register_twin, staged
 
 IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)

@@ -11,7 +11,7 @@ from torch.nn import functional
 from suite.architectures.catalog import Architecture
 from suite.architectures.convert_keras_resnet import EXPANSION, STAGE_FILTERS, STAGE_STRIDES
 from suite.spec.models import ModelSpec
-from torch_impl.models.keras_batchnorm import KerasBatchNorm2d
+from torch_impl.models.batchnorm import KerasBatchNorm2d
 from torch_impl.models.keras_layout import register_twin
 
 # Written by hand: timm's and torchvision's ResNets are v1.5 (stride on the 3x3 conv) without conv biases.

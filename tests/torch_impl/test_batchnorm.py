@@ -1,7 +1,7 @@
 import torch
 from torch import nn
 
-from torch_impl.models.keras_batchnorm import KerasBatchNorm2d
+from torch_impl.models.batchnorm import KerasBatchNorm2d
 
 
 def test_train_mode_matches_torch_but_the_running_variance_takes_the_biased_batch_variance():

@@ -1,4 +1,8 @@
-"""BatchNorm2d with Keras' update rule, for the torch twins of keras.applications networks (the keras layout)."""
+"""BatchNorm layers of the torch runner: BatchNorm2d with Keras' update rule, for the keras.applications twins.
+
+The torch twins of keras.applications networks (the keras layout) use it; ``keras_impl.models.batchnorm`` is the
+same job the other way round (Keras's BatchNormalization with torch's update and float64 kept).
+"""
 
 from __future__ import annotations
 
